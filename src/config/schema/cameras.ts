@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { fraction, id, point } from './common';
+
+export const zoneSchema = z.strictObject({
+  id,
+  /** Polygon in frame fractions, at least 3 points. */
+  polygon: z.array(point).min(3, 'a zone needs at least 3 points'),
+});
+
+export const lineSchema = z.strictObject({
+  id,
+  /** Two points [a, b] in frame fractions; directions a_to_b / b_to_a are relative to them. */
+  points: z.tuple([point, point], { error: 'a line is two points [[x, y], [x, y]]' }),
+});
+
+const URL_RE = /^(rtsps?|rtmp|https?|file|udp|srt):\/\/|^\/|^\.\.?\//;
+
+export const cameraSchema = z.strictObject({
+  id,
+  /** Display name. @defaultValue the id */
+  name: z.string().max(200).optional(),
+  /** rtsp:// URL (credentials allowed, never logged), file path or file: URL. */
+  url: z
+    .string({ error: 'must be a string' })
+    .min(1, 'must not be empty')
+    .regex(URL_RE, 'must be an rtsp://, rtsps://, http(s)://, file:// URL or a file path'),
+  /** @defaultValue true */
+  enabled: z.boolean().default(true),
+  /** RTSP transport. @defaultValue tcp */
+  transport: z.enum(['tcp', 'udp']).default('tcp'),
+  /** Loop file inputs at real time speed. @defaultValue true */
+  loop: z.boolean().default(true),
+  detect: z
+    .strictObject({
+      /** Frames per second sent to the detectors. @defaultValue 5 */
+      fps: z.number({ error: 'must be a number between 0.1 and 60' }).min(0.1, 'must be a number between 0.1 and 60').max(60, 'must be a number between 0.1 and 60').default(5),
+      /** Width of the frames ffmpeg produces (height keeps the aspect ratio). @defaultValue 640 */
+      width: z.number().int().min(64).max(3840).default(640),
+      /** Height; omitted = from the aspect ratio. */
+      height: z.number().int().min(64).max(2160).optional(),
+    })
+    .prefault({}),
+  /** No frame for this long: stalled, ffmpeg is killed and restarted. @defaultValue 5 */
+  stallSeconds: z.number().min(1).max(300).default(5),
+  /** Frames of this camera waiting for or in detection at once; older ones are dropped. @defaultValue 2 */
+  maxInFlight: z.number().int().min(1).max(64).default(2),
+  /** Frame pixels expire from Redis after this long. @defaultValue 30 */
+  frameTtlSeconds: z.number().int().min(2).max(3600).default(30),
+  zones: z.array(zoneSchema).default([]),
+  lines: z.array(lineSchema).default([]),
+  faces: z
+    .strictObject({
+      /** Face detection/recognition on this camera (privacy: off by default). @defaultValue false */
+      enabled: z.boolean().default(false),
+    })
+    .prefault({}),
+});
+export type CameraConfig = z.infer<typeof cameraSchema>;
+export type ZoneConfig = z.infer<typeof zoneSchema>;
+export type LineConfig = z.infer<typeof lineSchema>;
+
+export const camerasSchema = z.array(cameraSchema).default([]);
+export { fraction };

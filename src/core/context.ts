@@ -1,0 +1,106 @@
+import { EventEmitter } from 'node:events';
+import Redis, { type RedisOptions } from 'ioredis';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { VigilConfig } from '../config/schema';
+import { Keys } from './keys';
+import type { Logger } from './logger';
+import type { Role } from './types';
+
+/** What a running stage hands back to main. */
+export interface StageHandle {
+  /** Empty when ready; otherwise the reasons it is not (GET /readyz). */
+  readiness(): string[];
+  /** Stops the stage. Idempotent: a second call returns the same promise. */
+  close(): Promise<void>;
+}
+
+export interface ContextEvents {
+  /** The configuration was reloaded (SIGHUP) and validated; stages apply what changed. */
+  config: [next: VigilConfig, previous: VigilConfig];
+}
+
+/**
+ * Everything a stage needs from the process: the current config, key names, a logger, a metrics registry and
+ * Redis connections. Stages never read process.env.
+ */
+export class Context extends EventEmitter<ContextEvents> {
+  readonly keys: Keys;
+  readonly metrics: Registry;
+  private readonly connections = new Set<Redis>();
+  /** Stages register readiness probes here (GET /readyz reads them). */
+  readonly stages = new Map<string, StageHandle>();
+
+  constructor(
+    public config: VigilConfig,
+    readonly log: Logger,
+    readonly roles: ReadonlySet<Role>,
+    options: { defaultMetrics?: boolean } = {},
+  ) {
+    super();
+    this.keys = new Keys(config.redis.prefix);
+    this.metrics = new Registry();
+    if (options.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.metrics, prefix: 'vigil_process_' });
+    }
+  }
+
+  /**
+   * A new Redis connection, closed with the context. BullMQ workers need their own blocking connection
+   * (`maxRetriesPerRequest: null`), so each user asks for one.
+   */
+  redis(name: string, options: RedisOptions = {}): Redis {
+    const conn = new Redis(this.config.redis.url, {
+      connectionName: `vigil:${name}:${process.pid}`,
+      lazyConnect: false,
+      enableOfflineQueue: true,
+      retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
+      ...options,
+    });
+    conn.on('error', (err) => this.log.debug({ err: err.message, conn: name }, 'redis connection error'));
+    conn.on('end', () => this.connections.delete(conn));
+    this.connections.add(conn);
+    return conn;
+  }
+
+  /** Applies a new validated config and tells the stages. */
+  reload(next: VigilConfig): void {
+    const prev = this.config;
+    this.config = next;
+    this.emit('config', next, prev);
+  }
+
+  /** Closes every Redis connection this context made. */
+  async closeConnections(): Promise<void> {
+    await Promise.allSettled(
+      [...this.connections].map(async (c) => {
+        try {
+          await c.quit();
+        } catch {
+          c.disconnect();
+        }
+      }),
+    );
+    this.connections.clear();
+  }
+}
+
+/** Makes `close()` idempotent and complete: every step runs, the first failure is rethrown at the end. */
+export function onceClose(steps: Array<() => Promise<unknown> | unknown>): () => Promise<void> {
+  let p: Promise<void> | undefined;
+  return () => {
+    p ??= (async () => {
+      let first: unknown;
+      for (const step of steps) {
+        try {
+          await step();
+        } catch (err) {
+          first ??= err;
+        }
+      }
+      if (first !== undefined) {
+        throw first;
+      }
+    })();
+    return p;
+  };
+}

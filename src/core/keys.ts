@@ -1,0 +1,125 @@
+/**
+ * The one place that names Redis keys, channels and queues. Every name starts with the configured prefix, so
+ * several deployments (and every test run) share one Redis without touching each other. A literal key string
+ * anywhere else is a bug.
+ */
+export class Keys {
+  /** Pub/sub channels. */
+  readonly channels: {
+    readonly camera: string;
+    readonly alerts: string;
+    readonly detections: string;
+    readonly config: string;
+    readonly faces: string;
+  };
+
+  constructor(readonly prefix: string) {
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
+      throw new TypeError(`redis.prefix: invalid prefix "${prefix}"`);
+    }
+    this.channels = {
+      camera: `${prefix}:pub:camera`,
+      alerts: `${prefix}:pub:alerts`,
+      detections: `${prefix}:pub:detections`,
+      config: `${prefix}:pub:config`,
+      faces: `${prefix}:pub:faces`,
+    };
+  }
+
+  /** BullMQ prefix (BullMQ adds `:<queue>:...`). */
+  get bullPrefix(): string {
+    return `${this.prefix}:bull`;
+  }
+
+  /** Queue names (used with `bullPrefix`). */
+  readonly queues = {
+    frames: 'frames',
+    webhooks: 'webhooks',
+  } as const;
+
+  /** Binary pixels of one frame. */
+  frame(camera: string, seq: number): string {
+    return `${this.prefix}:frame:${camera}:${seq}`;
+  }
+
+  /** Per-camera list of queued frame job ids still in flight (ingest bookkeeping). */
+  inflight(camera: string): string {
+    return `${this.prefix}:inflight:${camera}`;
+  }
+
+  /** Hash with the live status of a camera (state, reason, lastFrameAt, fps, dropped). */
+  cameraStatus(camera: string): string {
+    return `${this.prefix}:camera:${camera}`;
+  }
+
+  /** Set of known camera ids (with a status hash). */
+  get cameraIndex(): string {
+    return `${this.prefix}:cameras`;
+  }
+
+  /** Hash camera id -> JSON camera config set at run time through the API ("null" = deleted). */
+  get cameraOverrides(): string {
+    return `${this.prefix}:camera-overrides`;
+  }
+
+  /** Stream of detection results for one camera, consumed in order by the tracker. */
+  detections(camera: string): string {
+    return `${this.prefix}:det:${camera}`;
+  }
+
+  /** Lease key: one process owns a camera for a role (ingest, track). */
+  lease(role: string, camera: string): string {
+    return `${this.prefix}:lease:${role}:${camera}`;
+  }
+
+  /** Stream of every alert event (start/update/end). The stream id of a start entry is the alert id. */
+  get alertEvents(): string {
+    return `${this.prefix}:alert-events`;
+  }
+
+  /** Latest state of one alert (JSON). */
+  alert(id: string): string {
+    return `${this.prefix}:alert:${id}`;
+  }
+
+  /** JPEG snapshot of one alert. */
+  snapshot(id: string): string {
+    return `${this.prefix}:snapshot:${id}`;
+  }
+
+  /** Sorted set of alert ids by start time (for queries and retention). */
+  get alertIndex(): string {
+    return `${this.prefix}:alerts`;
+  }
+
+  /** Per-track rule engine state of a camera (for failover). */
+  trackState(camera: string): string {
+    return `${this.prefix}:track-state:${camera}`;
+  }
+
+  /** Watchlist: hash identity id -> JSON {id, name, embeddings}. */
+  get faces(): string {
+    return `${this.prefix}:faces`;
+  }
+
+  /** Unknown-face embeddings (only when configured), with a TTL. */
+  unknownFace(id: string): string {
+    return `${this.prefix}:unknown-face:${id}`;
+  }
+
+  /** Webhook dead-letter list. */
+  get webhookDeadLetters(): string {
+    return `${this.prefix}:webhook-dlq`;
+  }
+
+  /** Consumer group cursor / bookkeeping for alert sinks. */
+  sinkCursor(sink: string): string {
+    return `${this.prefix}:sink-cursor:${sink}`;
+  }
+
+
+  /** Every key of this prefix (tests clean up with it). */
+  get all(): string {
+    return `${this.prefix}:*`;
+  }
+}

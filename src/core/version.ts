@@ -1,0 +1,3 @@
+/** Version reported by `hello`, /healthz and `vigil --version`. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const VERSION: string = (require('../../package.json') as { version: string }).version;

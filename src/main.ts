@@ -1,0 +1,203 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config/load';
+import { ConfigError } from './core/errors';
+import { Context, type StageHandle } from './core/context';
+import { createLogger, type Logger } from './core/logger';
+import { STAGES } from './core/stage';
+import { ROLES, type Role } from './core/types';
+import { VERSION } from './core/version';
+
+const USAGE = `vigil ${VERSION}: real-time video surveillance analytics
+
+Usage:
+  vigil start [--config FILE] [--role all|ingest|detect|track|api ...] [--record FILE]
+  vigil config check [--config FILE]
+  vigil models <list|build|verify|fetch> [--dir DIR]
+  vigil bench [--cameras N] [--seconds S] [--json] ...
+  vigil replay --rules FILE (--detections FILE.jsonl | --video FILE) [--json]
+`;
+
+/** Parses `--role a --role b,c`; `all` (the default) means every role. */
+export function parseRoles(values: string[] | undefined): Set<Role> {
+  const roles = new Set<Role>();
+  for (const v of values ?? ['all']) {
+    for (const r of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+      if (r === 'all') {
+        ROLES.forEach((x) => roles.add(x));
+      } else if ((ROLES as readonly string[]).includes(r)) {
+        roles.add(r as Role);
+      } else {
+        throw new ConfigError([`--role: unknown role "${r}" (valid: all, ${ROLES.join(', ')})`]);
+      }
+    }
+  }
+  return roles;
+}
+
+/** A running daemon: its context and stages, and a complete, idempotent stop. */
+export interface Daemon {
+  ctx: Context;
+  stop(): Promise<void>;
+}
+
+/** Starts the stages for `roles` on an existing context (tests use this with their own prefix). */
+export async function startDaemon(ctx: Context): Promise<Daemon> {
+  const started: Array<{ role: Role; handle: StageHandle }> = [];
+  try {
+    for (const stage of STAGES) {
+      if (!ctx.roles.has(stage.role)) {
+        continue;
+      }
+      const start = await stage.load();
+      const handle = await start(ctx);
+      ctx.stages.set(stage.role, handle);
+      started.push({ role: stage.role, handle });
+      ctx.log.info({ role: stage.role }, 'stage started');
+    }
+  } catch (err) {
+    await Promise.allSettled(started.reverse().map((s) => s.handle.close()));
+    await ctx.closeConnections();
+    throw err;
+  }
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    // Close order: ingest stops taking frames, detect drains, track flushes alerts, api last; Redis after all.
+    stopping ??= (async () => {
+      for (const s of [...started].reverse()) {
+        try {
+          await s.handle.close();
+          ctx.log.info({ role: s.role }, 'stage stopped');
+        } catch (err) {
+          ctx.log.error({ err, role: s.role }, 'stage failed to stop cleanly');
+        }
+      }
+      await ctx.closeConnections();
+    })();
+    return stopping;
+  };
+  return { ctx, stop };
+}
+
+async function cmdStart(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      role: { type: 'string', multiple: true, short: 'r' },
+      record: { type: 'string' },
+    },
+    strict: true,
+  });
+  const { config, file } = loadConfig(values.config);
+  const log = createLogger({ level: config.log.level, format: config.log.format });
+  const roles = parseRoles(values.role);
+  let effective = config;
+  if (values.record) {
+    effective = { ...config, alerts: { ...config.alerts, recordFile: values.record } };
+  }
+  const ctx = new Context(effective, log, roles);
+  log.info({ version: VERSION, roles: [...roles], config: file, prefix: config.redis.prefix }, 'vigil starting');
+  const daemon = await startDaemon(ctx);
+  log.info('vigil running');
+  return await new Promise<number>((resolve) => {
+    let shuttingDown = false;
+    const shutdown = (signal: string) => {
+      if (shuttingDown) {
+        log.warn({ signal }, 'second signal: exiting now');
+        resolve(1);
+        return;
+      }
+      shuttingDown = true;
+      log.info({ signal }, 'shutting down');
+      const hard = setTimeout(() => {
+        log.error('shutdown took longer than 10 s: exiting');
+        resolve(1);
+      }, 9500);
+      hard.unref();
+      daemon.stop().then(
+        () => resolve(0),
+        (err) => {
+          log.error({ err }, 'shutdown error');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGHUP', () => {
+      try {
+        const next = loadConfig(values.config).config;
+        ctx.reload(next);
+        log.info('configuration reloaded');
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          log.error({ problems: err.problems }, 'configuration reload rejected; keeping the running configuration');
+        } else {
+          log.error({ err }, 'configuration reload failed');
+        }
+      }
+    });
+  });
+}
+
+function cmdConfig(args: string[], log: (s: string) => void): number {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { config: { type: 'string', short: 'c' } },
+    allowPositionals: true,
+  });
+  if (positionals[0] !== 'check') {
+    log('usage: vigil config check [--config FILE]');
+    return 2;
+  }
+  try {
+    const { config, file } = loadConfig(values.config);
+    log(`${file}: ok (${config.cameras.length} cameras, ${config.rules.length} rules, ${config.webhooks.length} webhooks)`);
+    return 0;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const p of err.problems) {
+        log(p);
+      }
+      return 2;
+    }
+    throw err;
+  }
+}
+
+/** Extra commands registered by other modules (models, bench, replay) to keep main small. */
+const COMMANDS: Record<string, () => Promise<(args: string[], log: Logger) => Promise<number>>> = {
+  models: async () => (await import('./models/cli')).run,
+  bench: async () => (await import('./bench/cli')).run,
+  replay: async () => (await import('./alerts/replay-cli')).run,
+};
+
+/** CLI entry point; exits the process with the command's status. */
+export async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  let code = 0;
+  try {
+    if (cmd === 'start') {
+      code = await cmdStart(rest);
+    } else if (cmd === 'config') {
+      code = cmdConfig(rest, (s) => process.stdout.write(`${s}\n`));
+    } else if (cmd !== undefined && cmd in COMMANDS) {
+      const log = createLogger({ level: process.env.VIGIL_LOG_LEVEL ?? 'info' });
+      code = await (await COMMANDS[cmd]())(rest, log);
+    } else if (cmd === '--version' || cmd === 'version') {
+      process.stdout.write(`${VERSION}\n`);
+    } else {
+      process.stdout.write(USAGE);
+      code = cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.problems.join('\n')}\n`);
+      code = 2;
+    } else {
+      process.stderr.write(`vigil: ${err instanceof Error ? err.message : String(err)}\n`);
+      code = 1;
+    }
+  }
+  process.exit(code);
+}
