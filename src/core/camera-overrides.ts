@@ -1,0 +1,65 @@
+import type Redis from 'ioredis';
+import { cameraSchema, type CameraConfig } from '../config/schema';
+import type { Keys } from './keys';
+
+/**
+ * Cameras changed at run time (PUT/DELETE /api/cameras/:id) are stored in one Redis hash so that every process
+ * sees them: camera id -> JSON camera config, or the string `deleted` for a file camera removed through the API.
+ * After a change the writer publishes the camera id on `keys.channels.config`; ingest processes re-read and apply.
+ */
+export const DELETED = 'deleted';
+
+/** Stores (creates or replaces) a camera. `raw` is validated; throws ZodError on invalid input. */
+export async function putCameraOverride(redis: Redis, keys: Keys, raw: unknown): Promise<CameraConfig> {
+  const cam = cameraSchema.parse(raw);
+  await redis.hset(keys.cameraOverrides, cam.id, JSON.stringify(cam));
+  await redis.publish(keys.channels.config, cam.id);
+  return cam;
+}
+
+/** Removes a camera (file cameras are masked, API cameras deleted). */
+export async function deleteCameraOverride(redis: Redis, keys: Keys, id: string): Promise<void> {
+  await redis.hset(keys.cameraOverrides, id, DELETED);
+  await redis.publish(keys.channels.config, id);
+}
+
+/** Reads every override. Entries that no longer validate are skipped and reported through `onInvalid`. */
+export async function readCameraOverrides(
+  redis: Redis,
+  keys: Keys,
+  onInvalid: (id: string, err: unknown) => void = () => undefined,
+): Promise<Map<string, CameraConfig | typeof DELETED>> {
+  const raw = await redis.hgetall(keys.cameraOverrides);
+  const out = new Map<string, CameraConfig | typeof DELETED>();
+  for (const [id, value] of Object.entries(raw)) {
+    if (value === DELETED) {
+      out.set(id, DELETED);
+      continue;
+    }
+    try {
+      out.set(id, cameraSchema.parse(JSON.parse(value)));
+    } catch (err) {
+      onInvalid(id, err);
+    }
+  }
+  return out;
+}
+
+/** Pure: the cameras in effect = file cameras, replaced/added/removed by the overrides. */
+export function effectiveCameras(
+  fileCameras: readonly CameraConfig[],
+  overrides: ReadonlyMap<string, CameraConfig | typeof DELETED>,
+): CameraConfig[] {
+  const out = new Map<string, CameraConfig>();
+  for (const c of fileCameras) {
+    out.set(c.id, c);
+  }
+  for (const [id, o] of overrides) {
+    if (o === DELETED) {
+      out.delete(id);
+    } else {
+      out.set(id, o);
+    }
+  }
+  return [...out.values()];
+}
