@@ -1,0 +1,290 @@
+import type { Box, Detection, Point } from '../core/types';
+import { assign } from './assignment';
+import { distance, feet, iou, UNIT_SCALE, type Scale } from './geometry';
+import { KalmanBox, toMeasurement } from './kalman';
+
+/** Options of {@link ByteTracker}. */
+export interface ByteTrackerOptions {
+  /** Detections at or above this score start and continue tracks (first stage). @defaultValue 0.5 */
+  highScore?: number;
+  /** Detections between this and highScore only continue existing tracks (second stage). @defaultValue 0.1 */
+  lowScore?: number;
+  /** Consecutive frames a new track must be matched before it is confirmed and gets an id. @defaultValue 2 */
+  minHits?: number;
+  /** Seconds a lost track is kept for re-association before it dies. @defaultValue 2 */
+  maxLostSeconds?: number;
+  /** First stage: minimum IoU between a track's prediction and a high-score detection. @defaultValue 0.2 */
+  matchIou?: number;
+  /** Second stage: minimum IoU for low-score detections. @defaultValue 0.4 */
+  lowMatchIou?: number;
+  /** A track whose feet stay within this distance (isotropic units) of an anchor is stationary. @defaultValue 0.02 */
+  stationaryRadius?: number;
+  /** Isotropic scale of the frame (aspect ratio), for speeds and distances. @defaultValue square */
+  scale?: Scale;
+}
+
+export type TrackStatus = 'tentative' | 'tracked' | 'lost';
+
+/** A track as seen by rules (a snapshot; do not keep it across frames). */
+export interface TrackView {
+  /** Stable id per camera; 0 while tentative. */
+  id: number;
+  label: string;
+  /** Score of the last matched detection. */
+  score: number;
+  /** The matched detection's box this frame, else the Kalman prediction. */
+  box: Box;
+  status: TrackStatus;
+  /** Matched a detection in this frame. */
+  matched: boolean;
+  /** Index of the matched detection in this frame's input, or -1. */
+  detectionIndex: number;
+  /** Capture time (ms) of the first and last frame with a matching detection. */
+  firstSeen: number;
+  lastSeen: number;
+  /** Seconds in view (last seen − first seen). */
+  timeInView: number;
+  /** Feet velocity in isotropic frame units per second. */
+  velocity: Point;
+  /** |velocity|. */
+  speed: number;
+  /** Stationary (feet within stationaryRadius of an anchor) since this time (ms); -1 when moving. */
+  stationarySince: number;
+  /** Frames matched in total. */
+  hits: number;
+}
+
+interface Track {
+  key: number;
+  id: number;
+  label: string;
+  score: number;
+  kf: KalmanBox;
+  box: Box;
+  status: TrackStatus;
+  matched: boolean;
+  detectionIndex: number;
+  hits: number;
+  streak: number;
+  firstSeen: number;
+  lastSeen: number;
+  lastPredicted: number;
+  anchor: Point;
+  anchorSince: number;
+}
+
+/**
+ * ByteTrack-class multi-object tracker for one camera. Per frame: predict every track with its Kalman filter;
+ * match high-score detections to confirmed and lost tracks (IoU, Hungarian); match the low-score detections to the
+ * confirmed tracks still unmatched (keeps tracks through partial occlusion); match remaining high-score
+ * detections to tentative tracks; start tentative tracks from what is left. Tentative tracks are confirmed after
+ * `minHits` consecutive matches (birth hysteresis) and dropped at their first miss; confirmed tracks become lost
+ * when unmatched and die after `maxLostSeconds`. Only detections of the same label are matched.
+ */
+export class ByteTracker {
+  private readonly o: Required<ByteTrackerOptions>;
+  private tracks: Track[] = [];
+  private nextId = 1;
+  private nextKey = 1;
+  private lastTime = -1;
+
+  constructor(options: ByteTrackerOptions = {}) {
+    this.o = {
+      highScore: options.highScore ?? 0.5,
+      lowScore: options.lowScore ?? 0.1,
+      minHits: options.minHits ?? 2,
+      maxLostSeconds: options.maxLostSeconds ?? 2,
+      matchIou: options.matchIou ?? 0.2,
+      lowMatchIou: options.lowMatchIou ?? 0.4,
+      stationaryRadius: options.stationaryRadius ?? 0.02,
+      scale: options.scale ?? UNIT_SCALE,
+    };
+    if (this.o.lowScore > this.o.highScore || this.o.minHits < 1 || this.o.maxLostSeconds < 0) {
+      throw new TypeError('ByteTracker: need lowScore <= highScore, minHits >= 1, maxLostSeconds >= 0');
+    }
+  }
+
+  /** Changes the frame scale (resolution change). */
+  setScale(scale: Scale): void {
+    this.o.scale = scale;
+  }
+
+  /** The id the next confirmed track will get (persisted for failover so ids do not restart at 1). */
+  get idCounter(): number {
+    return this.nextId;
+  }
+
+  set idCounter(n: number) {
+    this.nextId = Math.max(this.nextId, Math.floor(n));
+  }
+
+  /**
+   * Feeds one frame's detections (captured at `time`, epoch ms, non-decreasing) and returns every live track
+   * (tentative, tracked and lost). Confirmed tracks have `id > 0`.
+   */
+  update(detections: readonly Detection[], time: number): TrackView[] {
+    const dt = this.lastTime < 0 ? 0 : Math.max(0, (time - this.lastTime) / 1000);
+    this.lastTime = Math.max(this.lastTime, time);
+    for (const t of this.tracks) {
+      t.kf.predict(dt);
+      t.box = t.kf.box();
+      t.matched = false;
+      t.detectionIndex = -1;
+    }
+    const high: number[] = [];
+    const low: number[] = [];
+    detections.forEach((d, i) => {
+      if (d.score >= this.o.highScore) {
+        high.push(i);
+      } else if (d.score >= this.o.lowScore) {
+        low.push(i);
+      }
+    });
+    const confirmed = this.tracks.filter((t) => t.status !== 'tentative');
+    const tentative = this.tracks.filter((t) => t.status === 'tentative');
+
+    // Stage 1: high-score detections with confirmed and lost tracks.
+    const s1 = this.match(confirmed, high, detections, this.o.matchIou);
+    for (const [ti, di] of s1.pairs) {
+      this.hit(confirmed[ti], detections, di, time);
+    }
+    // Stage 2: low-score detections with the tracks that were being tracked (not the lost ones).
+    const remaining = s1.tracks.map((i) => confirmed[i]).filter((t) => t.status === 'tracked');
+    const s2 = this.match(remaining, low, detections, this.o.lowMatchIou);
+    for (const [ti, di] of s2.pairs) {
+      this.hit(remaining[ti], detections, di, time);
+    }
+    for (const ti of s2.tracks) {
+      remaining[ti].status = 'lost';
+      remaining[ti].streak = 0;
+    }
+    // Stage 3: leftover high-score detections with tentative tracks.
+    const leftHigh = s1.dets.map((i) => high[i]);
+    const s3 = this.match(tentative, leftHigh, detections, this.o.matchIou);
+    for (const [ti, di] of s3.pairs) {
+      this.hit(tentative[ti], detections, di, time);
+    }
+    const dead = new Set<Track>(s3.tracks.map((i) => tentative[i]));
+    // Births.
+    for (const k of s3.dets) {
+      const di = leftHigh[k];
+      const d = detections[di];
+      const kf = new KalmanBox(toMeasurement(d.box));
+      const f = feet(d.box);
+      const t: Track = {
+        key: this.nextKey++,
+        id: 0,
+        label: d.label,
+        score: d.score,
+        kf,
+        box: [...d.box] as Box,
+        status: 'tentative',
+        matched: true,
+        detectionIndex: di,
+        hits: 1,
+        streak: 1,
+        firstSeen: time,
+        lastSeen: time,
+        lastPredicted: time,
+        anchor: f,
+        anchorSince: time,
+      };
+      this.confirmIfDue(t);
+      this.tracks.push(t);
+    }
+    // Deaths.
+    const maxLostMs = this.o.maxLostSeconds * 1000;
+    this.tracks = this.tracks.filter((t) => !dead.has(t) && !(t.status === 'lost' && time - t.lastSeen > maxLostMs));
+    return this.tracks.map((t) => this.view(t, time));
+  }
+
+  /** Confirmed tracks only (what rules and clients see). */
+  confirmed(views: readonly TrackView[]): TrackView[] {
+    return views.filter((v) => v.id > 0);
+  }
+
+  /** Forgets every track. */
+  reset(): void {
+    this.tracks = [];
+    this.lastTime = -1;
+  }
+
+  private match(
+    tracks: readonly Track[],
+    dets: readonly number[],
+    detections: readonly Detection[],
+    minIou: number,
+  ): { pairs: Array<[number, number]>; tracks: number[]; dets: number[] } {
+    if (tracks.length === 0 || dets.length === 0) {
+      return { pairs: [], tracks: tracks.map((_, i) => i), dets: dets.map((_, i) => i) };
+    }
+    const cost = tracks.map((t) =>
+      dets.map((di) => {
+        const d = detections[di];
+        if (d.label !== t.label) {
+          return Infinity;
+        }
+        const v = iou(t.box, d.box);
+        return v >= minIou ? 1 - v : Infinity;
+      }),
+    );
+    const r = assign(cost, 1 - minIou);
+    return {
+      pairs: r.matches.map(([ti, k]) => [ti, dets[k]] as [number, number]),
+      tracks: r.unmatchedRows,
+      dets: r.unmatchedCols,
+    };
+  }
+
+  private hit(t: Track, detections: readonly Detection[], di: number, time: number): void {
+    const d = detections[di];
+    t.kf.update(toMeasurement(d.box));
+    t.box = [...d.box] as Box;
+    t.score = d.score;
+    t.matched = true;
+    t.detectionIndex = di;
+    t.hits++;
+    t.streak++;
+    t.lastSeen = time;
+    if (t.status === 'lost') {
+      t.status = 'tracked';
+    }
+    this.confirmIfDue(t);
+    const f = feet(t.box);
+    if (distance(f, t.anchor, this.o.scale) > this.o.stationaryRadius) {
+      t.anchor = f;
+      t.anchorSince = time;
+    }
+  }
+
+  private confirmIfDue(t: Track): void {
+    if (t.status === 'tentative' && t.streak >= this.o.minHits) {
+      t.status = 'tracked';
+      t.id = this.nextId++;
+    }
+  }
+
+  private view(t: Track, time: number): TrackView {
+    const s = this.o.scale;
+    // Feet velocity: centre x velocity, centre y + half height velocity.
+    const vx = t.kf.v[0] * s.sx;
+    const vy = (t.kf.v[1] + t.kf.v[3] / 2) * s.sy;
+    const stationary = t.hits >= 2 && time - t.anchorSince > 0 ? t.anchorSince : -1;
+    return {
+      id: t.id,
+      label: t.label,
+      score: t.score,
+      box: t.box,
+      status: t.status,
+      matched: t.matched,
+      detectionIndex: t.detectionIndex,
+      firstSeen: t.firstSeen,
+      lastSeen: t.lastSeen,
+      timeInView: (t.lastSeen - t.firstSeen) / 1000,
+      velocity: [vx, vy],
+      speed: Math.hypot(vx, vy),
+      stationarySince: stationary,
+      hits: t.hits,
+    };
+  }
+}
