@@ -1,6 +1,48 @@
-import type { Context, StageHandle } from '../core/context';
+import { AlertStore } from '../alerts';
+import { WebhookService } from '../alerts/delivery';
+import { MqttSink } from '../alerts/sinks/mqtt';
+import { onceClose, type Context, type StageHandle } from '../core/context';
+import { WsHub } from '../ws';
+import { buildServer } from './server';
 
-/** Starts the api stage. */
-export async function start(ctx: Context): Promise<StageHandle> {
-  throw new Error('api stage: not built yet (' + ctx.keys.prefix + ')');
+/**
+ * Starts the api stage: the HTTP server on `server.host:port`, the WebSocket hub on the same port, webhook
+ * delivery and (when enabled) the MQTT sink. Resolves once listening.
+ */
+export async function start(ctx: Context): Promise<StageHandle & { port: number }> {
+  const log = ctx.log.child({ stage: 'api' });
+  const redis = ctx.redis('api');
+  const store = new AlertStore(redis, ctx.keys, { maxEvents: ctx.config.alerts.maxEvents, maxAgeSeconds: ctx.config.alerts.maxAgeSeconds });
+  const webhooks = new WebhookService(ctx);
+  const app = await buildServer(ctx, { redis, store, deadLetters: webhooks });
+  const s = ctx.config.server;
+  const hub = new WsHub(ctx, app.server, store, redis, {
+    maxPayload: s.wsMaxMessageBytes,
+    maxBufferedBytes: s.wsMaxBufferedBytes,
+    pingIntervalMs: s.wsPingIntervalS * 1000,
+  });
+  const mqtt = ctx.config.mqtt.enabled ? new MqttSink(ctx, ctx.config.mqtt) : undefined;
+  const close = onceClose([
+    () => hub.close(),
+    () => app.close(),
+    () => webhooks.close(),
+    () => mqtt?.close(),
+  ]);
+  try {
+    await hub.start();
+    await app.listen({ host: s.host, port: s.port });
+    webhooks.start();
+    await mqtt?.start();
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : s.port;
+  log.info({ host: s.host, port, auth: s.tokens.length > 0 }, 'api listening');
+  return {
+    port,
+    readiness: () => (app.server.listening ? [] : ['http server is not listening']),
+    close,
+  };
 }

@@ -112,6 +112,11 @@ export class Keys {
     return `${this.prefix}:webhook-dlq`;
   }
 
+  /** Hash alert id -> JSON {action, by, at}: operator acknowledgements from the dashboard (api). */
+  get alertAcks(): string {
+    return `${this.prefix}:alert-acks`;
+  }
+
   /** Consumer group cursor / bookkeeping for alert sinks. */
   sinkCursor(sink: string): string {
     return `${this.prefix}:sink-cursor:${sink}`;

@@ -156,6 +156,17 @@ export interface Alert {
   face?: { identity: string; name: string; distance: number };
   snapshot: string;
   latencyMs: number;
+  /** Set by the API when an operator acknowledged or dismissed the alert (not stored in the stream). */
+  ack?: AlertAck;
+}
+
+/** An operator's acknowledgement of an alert (POST /api/alerts/:id/ack). */
+export interface AlertAck {
+  action: 'acknowledged' | 'dismissed';
+  /** Token name of the operator. */
+  by: string;
+  /** ISO time. */
+  at: string;
 }
 
 /** WebSocket `alert` message; `id` is the stream id of this event, usable as `since` to resume. */

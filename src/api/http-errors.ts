@@ -1,0 +1,59 @@
+import { ZodError } from 'zod';
+import { formatPath } from '../config/load';
+import { VigilError, type ErrorCode } from '../core/errors';
+
+/** The JSON body of every error answer (CONTRACT.md). */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+/** How one error becomes an HTTP answer. `internal` answers keep their details for the log only. */
+export interface HttpErrorAnswer {
+  status: number;
+  body: ErrorBody;
+  /** True when the cause is unexpected and must be logged with its stack. */
+  internal: boolean;
+}
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
+/** Pure: `PATH: message` for each zod issue, as `vigil config check` prints them. */
+export function zodProblems(err: ZodError): string[] {
+  return err.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+}
+
+/**
+ * Pure: maps any thrown value to the answer. VigilError keeps its code; zod problems are `bad_request` listed by
+ * path; fastify's own client errors (bad JSON, body too large, wrong content type) keep their 4xx status; anything
+ * else is a 500 that says nothing about its cause.
+ */
+export function toHttpError(err: unknown): HttpErrorAnswer {
+  if (err instanceof VigilError) {
+    const internal = err.status >= 500;
+    return {
+      status: err.status,
+      body: { error: { code: err.code, message: internal ? 'internal error' : err.message } },
+      internal,
+    };
+  }
+  if (err instanceof ZodError) {
+    return { status: 400, body: { error: { code: 'bad_request', message: zodProblems(err).join('; ') } }, internal: false };
+  }
+  const e = err as { statusCode?: unknown; code?: unknown; message?: unknown; validation?: unknown } | null;
+  const status = typeof e?.statusCode === 'number' ? e.statusCode : 0;
+  const fromFastify = typeof e?.code === 'string' && e.code.startsWith('FST_');
+  if (status >= 400 && status < 500 && (fromFastify || e?.validation !== undefined || err instanceof SyntaxError)) {
+    const code = STATUS_CODES[status] ?? 'bad_request';
+    const message = typeof e?.message === 'string' ? e.message.slice(0, 500) : code;
+    return { status: STATUS_CODES[status] ? status : 400, body: { error: { code, message } }, internal: false };
+  }
+  return { status: 500, body: { error: { code: 'internal', message: 'internal error' } }, internal: true };
+}

@@ -1,0 +1,101 @@
+import { VERSION } from '../core/version';
+
+type Op = Record<string, unknown>;
+
+const err = { $ref: '#/components/responses/Error' };
+const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+const jpeg = { description: 'JPEG image', content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } };
+const idParam = (description: string) => ({ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+function op(summary: string, responses: Record<string, unknown>, extra: Op = {}, opts: { admin?: boolean; open?: boolean } = {}): Op {
+  const o: Op = { summary, responses: { ...responses, ...(opts.open ? {} : { '401': err }), ...(opts.admin ? { '403': err } : {}) }, ...extra };
+  if (opts.open) {
+    o.security = [];
+  }
+  if (opts.admin) {
+    o['x-vigil-role'] = 'admin';
+  }
+  return o;
+}
+
+/**
+ * The OpenAPI 3.1 document of the HTTP API (GET /openapi.json). Written by hand next to the routes; a test checks
+ * that every registered route is here and every path here is registered.
+ */
+export function openApiDocument(): object {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Vigil API', version: VERSION, description: 'Real-time video surveillance analytics (see docs/api.md).' },
+    security: [{ bearer: [] }],
+    paths: {
+      '/': { get: op('Operator dashboard (HTML)', { '200': { description: 'HTML page' } }, {}, { open: true }) },
+      '/dashboard/{file}': {
+        get: op('Dashboard static file', { '200': { description: 'file' }, '404': err }, { parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }] }, { open: true }),
+      },
+      '/healthz': { get: op('Liveness', { '200': json({ type: 'object', properties: { status: { const: 'ok' } } }) }, {}, { open: true }) },
+      '/readyz': { get: op('Readiness: Redis and the stages of this process', { '200': json({ type: 'object' }), '503': json({ type: 'object', properties: { reasons: { type: 'array', items: { type: 'string' } } } }, 'not ready') }) },
+      '/metrics': { get: op('Prometheus metrics', { '200': { description: 'text exposition format', content: { 'text/plain': {} } } }) },
+      '/openapi.json': { get: op('This document', { '200': json({ type: 'object' }) }) },
+      '/ws': { get: op('WebSocket endpoint (upgrade; token by header or ?token=)', { '101': { description: 'Switching protocols' }, '400': err }) },
+      '/api/cameras': { get: op('Cameras and their health', { '200': json({ type: 'array', items: ref('CameraStatus') }) }) },
+      '/api/cameras/{id}': {
+        parameters: [idParam('camera id')],
+        put: op('Create or replace a camera at run time', { '200': json({ type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } }), '400': err, '413': err }, { requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } } }, { admin: true }),
+        delete: op('Remove a camera at run time', { '204': { description: 'removed' }, '404': err }, {}, { admin: true }),
+      },
+      '/api/cameras/{id}/frame.jpg': { get: op('Latest frame of a camera with the latest detections drawn', { '200': jpeg, '404': err }, { parameters: [idParam('camera id')] }) },
+      '/api/alerts': {
+        get: op('Alerts, newest first', { '200': json({ type: 'object', properties: { alerts: { type: 'array', items: ref('Alert') } } }), '400': err }, {
+          parameters: [
+            { name: 'camera', in: 'query', schema: { type: 'string' } },
+            { name: 'rule', in: 'query', schema: { type: 'string' } },
+            { name: 'since', in: 'query', schema: { type: 'string' }, description: 'alert id, ISO time or epoch ms' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          ],
+        }),
+      },
+      '/api/alerts/{id}': { get: op('One alert', { '200': json(ref('Alert')), '404': err }, { parameters: [idParam('alert id')] }) },
+      '/api/alerts/{id}/snapshot.jpg': { get: op("The alert's snapshot with the objects' boxes", { '200': jpeg, '404': err }, { parameters: [idParam('alert id')] }) },
+      '/api/alerts/{id}/ack': {
+        post: op('Acknowledge or dismiss an alert', { '200': json(ref('Alert')), '400': err, '404': err }, {
+          parameters: [idParam('alert id')],
+          requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { action: { enum: ['acknowledged', 'dismissed'] } } } } } },
+        }, { admin: true }),
+      },
+      '/api/webhooks/dead-letters': { get: op('Webhook deliveries that failed their last attempt', { '200': json({ type: 'object', properties: { deadLetters: { type: 'array', items: { type: 'object' } } } }) }) },
+      '/api/webhooks/dead-letters/{id}/replay': { post: op('Deliver a dead letter again (same delivery id)', { '202': json({ type: 'object' }), '404': err }, { parameters: [idParam('delivery id')] }, { admin: true }) },
+      '/api/faces': {
+        get: op('The face watchlist', { '200': json({ type: 'object' }) }),
+        post: op('Add a face to the watchlist', { '201': json({ type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } }), '400': err, '413': err }, { requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { name: { type: 'string' }, image: { type: 'string', contentEncoding: 'base64' } } } }, 'multipart/form-data': {} } } }, { admin: true }),
+      },
+      '/api/faces/{id}': { delete: op('Remove an identity and its embeddings', { '204': { description: 'removed' }, '404': err }, { parameters: [idParam('identity id')] }, { admin: true }) },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      responses: { Error: json({ type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } } }, 'error') },
+      schemas: {
+        Object: { type: 'object', properties: { trackId: { type: 'integer' }, label: { type: 'string' }, score: { type: 'number' }, box: { type: 'array', items: { type: 'number' }, minItems: 4, maxItems: 4 } } },
+        Alert: {
+          type: 'object',
+          required: ['id', 'rule', 'type', 'camera', 'severity', 'state', 'startedAt', 'updatedAt', 'objects', 'snapshot', 'latencyMs'],
+          properties: {
+            id: { type: 'string' }, rule: { type: 'string' }, type: { type: 'string' }, camera: { type: 'string' },
+            severity: { enum: ['info', 'low', 'medium', 'high', 'critical'] }, state: { enum: ['active', 'ended'] },
+            startedAt: { type: 'string', format: 'date-time' }, updatedAt: { type: 'string', format: 'date-time' }, endedAt: { type: 'string', format: 'date-time' },
+            objects: { type: 'array', items: ref('Object') }, count: { type: 'integer' }, direction: { enum: ['a_to_b', 'b_to_a'] },
+            face: { type: 'object' }, snapshot: { type: 'string' }, latencyMs: { type: 'number' },
+            ack: { type: 'object', properties: { action: { enum: ['acknowledged', 'dismissed'] }, by: { type: 'string' }, at: { type: 'string' } } },
+          },
+        },
+        CameraStatus: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' }, name: { type: 'string' }, state: { enum: ['starting', 'streaming', 'stalled', 'reconnecting', 'failed'] }, reason: { type: 'string' },
+            lastFrameAt: { type: ['string', 'null'] }, fps: { type: 'object', properties: { ingest: { type: 'number' }, detect: { type: 'number' } } }, dropped: { type: 'integer' },
+          },
+        },
+      },
+    },
+  };
+}

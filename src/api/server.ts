@@ -1,0 +1,108 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type Redis from 'ioredis';
+import type { AlertStore } from '../alerts';
+import type { DeadLetters } from '../alerts/delivery';
+import type { Context } from '../core/context';
+import { allowed, authenticate, bearerToken, type Principal } from './auth';
+import { toHttpError } from './http-errors';
+import { alertsRoutes } from './routes/alerts';
+import { camerasRoutes } from './routes/cameras';
+import { dashboardRoutes } from './routes/dashboard';
+import { facesRoutes } from './routes/faces';
+import { healthRoutes, wsInfoRoute } from './routes/health';
+import { webhooksRoutes } from './routes/webhooks';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `admin` for routes that write; default viewer. */
+    role?: 'viewer' | 'admin';
+    /** Open without a token (/healthz, the dashboard's static files). */
+    public?: boolean;
+  }
+  interface FastifyRequest {
+    /** Who made the request (set by the auth hook). */
+    principal?: Principal;
+  }
+  interface FastifyInstance {
+    /** What the route modules share. */
+    vigil: ApiServices;
+  }
+}
+
+/** Services the routes use. */
+export interface ApiServices {
+  /** Connection for ordinary commands (never blocking ones). */
+  redis: Redis;
+  store: AlertStore;
+  /** Webhook dead letters; absent when this process runs no webhook sink. */
+  deadLetters?: DeadLetters;
+}
+
+/** Options of {@link buildServer}. */
+export interface BuildServerOptions {
+  /** Log requests through ctx.log. @defaultValue false (access logs are noisy on a busy dashboard) */
+  logRequests?: boolean;
+}
+
+/**
+ * Builds the HTTP app without listening (tests use `inject()` or listen on port 0): error handler, auth hook,
+ * body limits and every route module. The WebSocket hub attaches to `app.server` separately.
+ */
+export async function buildServer(
+  ctx: Context,
+  services: ApiServices,
+  options: BuildServerOptions = {},
+): Promise<FastifyInstance> {
+  const server = ctx.config.server;
+  const log = ctx.log.child({ stage: 'api' });
+  const app = Fastify({
+    loggerInstance: (options.logRequests ? log : undefined) as FastifyBaseLogger | undefined,
+    disableRequestLogging: !options.logRequests,
+    bodyLimit: server.bodyLimitBytes,
+    // Query strings and URLs are bounded too; fuzzers send long ones.
+    maxParamLength: 200,
+    return503OnClosing: true,
+  });
+  app.decorate('vigil', services);
+
+  app.setErrorHandler((err, req, reply) => {
+    const answer = toHttpError(err);
+    if (answer.internal) {
+      log.error({ err, method: req.method, url: req.routeOptions.url }, 'request failed');
+    }
+    void reply.code(answer.status).type('application/json').send(answer.body);
+  });
+  app.setNotFoundHandler((_req, reply) => {
+    void reply.code(404).send({ error: { code: 'not_found', message: 'no such route' } });
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    const cfg = req.routeOptions.config;
+    if (cfg?.public === true) {
+      return;
+    }
+    // Only the current tokens count: a SIGHUP reload that removes a token locks it out at once.
+    const principal = authenticate(ctx.config.server.tokens, bearerToken(req.headers.authorization));
+    if (!principal) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: { code: 'unauthorized', message: 'unauthorized' } });
+    }
+    if (!allowed(principal, cfg?.role ?? 'viewer')) {
+      return reply.code(403).send({ error: { code: 'forbidden', message: 'this route needs the admin role' } });
+    }
+    req.principal = principal;
+  });
+
+  await app.register(async (scope) => {
+    await healthRoutes(scope, ctx);
+    await wsInfoRoute(scope);
+    await camerasRoutes(scope, ctx);
+    await alertsRoutes(scope, ctx);
+    await webhooksRoutes(scope, ctx);
+    await facesRoutes(scope, ctx);
+    await dashboardRoutes(scope, ctx);
+  });
+  return app;
+}

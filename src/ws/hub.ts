@@ -1,0 +1,429 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type Redis from 'ioredis';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import { parseEntry, type AlertEventEntry, type AlertStore } from '../alerts';
+import { authenticate, bearerToken, type Principal } from '../api/auth';
+import type { Context } from '../core/context';
+import type { Logger } from '../core/logger';
+import { VERSION } from '../core/version';
+import type { CameraStateMessage, DetectionsMessage, ErrorMessage, HelloMessage } from '../core/types';
+import {
+  DEFAULT_SUBSCRIPTION,
+  compareStreamIds,
+  parseClientMessage,
+  wants,
+  type Subscription,
+  type Topic,
+} from './protocol';
+
+/** Options of {@link WsHub}; defaults come from the `server` config section. */
+export interface WsHubOptions {
+  /** Largest client message, bytes; bigger closes with 1009. */
+  maxPayload: number;
+  /** Unsent bytes after which a client is cut off (it resumes with `since`). */
+  maxBufferedBytes: number;
+  /** Heartbeat period, ms; a client that has not answered the previous ping is terminated. */
+  pingIntervalMs: number;
+  /** Alert events read per XREAD. @defaultValue 500 */
+  readCount?: number;
+  /** Alert events kept for a client while its replay runs; more = cut off. @defaultValue 10000 */
+  maxPendingEvents?: number;
+}
+
+interface Client {
+  ws: WebSocket;
+  principal: Principal;
+  sub: Subscription;
+  /** Last alert event id this connection has processed (sent or filtered out). */
+  cursor: string;
+  /** Events after this and up to `cursor` have been processed; a replay skips them (no duplicates). */
+  processedFrom: string;
+  /** While true (hello or a replay under way), live events wait in `pending`. */
+  holding: boolean;
+  pending: AlertEventEntry[];
+  /** Subscribe messages are handled one after another. */
+  chain: Promise<void>;
+  alive: boolean;
+  closed: boolean;
+}
+
+type CutReason = 'slow' | 'dead' | 'pending';
+
+/**
+ * The WebSocket hub on the API's HTTP server (`ws` with `noServer`): token auth during the upgrade, `hello`,
+ * `subscribe` with `since` replay, ping/pong heartbeats and a bounded send buffer per client.
+ *
+ * Alerts come from the alert event stream itself (XREAD BLOCK on `keys.alertEvents`), so the live feed has no gap
+ * even when pub/sub messages are lost (Redis restart): the stream is the source of truth and one serialized JSON
+ * string is sent to every client. Camera states and detections come from pub/sub; detections are dropped for
+ * slow clients, alerts never are: a client too far behind is cut off and counted.
+ */
+export class WsHub {
+  private readonly wss: WebSocketServer;
+  private readonly clients = new Set<Client>();
+  private readonly log: Logger;
+  private lastId = '0-0';
+  private tail?: Redis;
+  private sub?: Redis;
+  private heartbeat?: NodeJS.Timeout;
+  private loop?: Promise<void>;
+  private closing?: Promise<void>;
+  private readonly readCount: number;
+  private readonly maxPending: number;
+  private readonly cutoffs: Counter<string>;
+  private readonly droppedDetections: Counter<string>;
+  private readonly rejected: Counter<string>;
+  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head);
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly server: Server,
+    private readonly store: AlertStore,
+    /** Connection for ordinary commands. */
+    private readonly redis: Redis,
+    private readonly options: WsHubOptions,
+  ) {
+    if (!(options.maxPayload > 0) || !(options.maxBufferedBytes > 0) || !(options.pingIntervalMs > 0)) {
+      throw new TypeError('WsHub: maxPayload, maxBufferedBytes and pingIntervalMs must be positive');
+    }
+    this.log = ctx.log.child({ stage: 'ws' });
+    this.readCount = options.readCount ?? 500;
+    this.maxPending = options.maxPendingEvents ?? 10_000;
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false });
+    const reg = ctx.metrics;
+    const gauge = reg.getSingleMetric('vigil_ws_clients') as Gauge | undefined;
+    if (!gauge) {
+      const clients = this.clients;
+      new Gauge({ name: 'vigil_ws_clients', help: 'Connected WebSocket clients', registers: [reg], collect() { this.set(clients.size); } });
+    }
+    this.cutoffs = metric(reg, 'vigil_ws_cutoff_total', 'WebSocket clients cut off (slow: send buffer full; dead: missed a pong)', ['reason']);
+    this.droppedDetections = metric(reg, 'vigil_ws_detections_dropped_total', 'Detections messages not sent to slow WebSocket clients', []);
+    this.rejected = metric(reg, 'vigil_ws_messages_rejected_total', 'Malformed WebSocket client messages answered with an error', []);
+  }
+
+  /** Number of connected clients. */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Attaches to the HTTP server, subscribes to the channels and starts following the alert stream. */
+  async start(): Promise<void> {
+    const { keys } = this.ctx;
+    this.lastId = await this.store.lastEventId();
+    this.tail = this.ctx.redis('ws-tail', { maxRetriesPerRequest: null });
+    this.sub = this.ctx.redis('ws-sub');
+    this.sub.on('message', (channel: string, message: string) => this.onChannel(channel, message));
+    await this.sub.subscribe(keys.channels.camera, keys.channels.detections);
+    this.server.on('upgrade', this.onUpgrade);
+    this.heartbeat = setInterval(() => this.beat(), this.options.pingIntervalMs);
+    this.heartbeat.unref();
+    this.loop = this.follow();
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return refuse(socket, 400, 'Bad Request');
+    }
+    if (url.pathname !== '/ws') {
+      return refuse(socket, 404, 'Not Found');
+    }
+    if (this.closing) {
+      return refuse(socket, 503, 'Service Unavailable');
+    }
+    const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
+    const principal = authenticate(this.ctx.config.server.tokens, token);
+    if (!principal) {
+      return refuse(socket, 401, 'Unauthorized');
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, principal));
+  }
+
+  private connected(ws: WebSocket, principal: Principal): void {
+    const c: Client = {
+      ws,
+      principal,
+      sub: DEFAULT_SUBSCRIPTION,
+      cursor: this.lastId,
+      processedFrom: this.lastId,
+      holding: true,
+      pending: [],
+      chain: Promise.resolve(),
+      alive: true,
+      closed: false,
+    };
+    this.clients.add(c);
+    ws.on('pong', () => {
+      c.alive = true;
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(c, data, isBinary));
+    ws.on('close', () => this.drop(c));
+    ws.on('error', (err) => {
+      // ws closes with 1009 itself for oversized messages; anything else just ends this client.
+      this.log.debug({ err: err.message, client: principal.name }, 'websocket client error');
+    });
+    c.chain = this.hello(c).catch((err) => this.log.warn({ err }, 'websocket hello failed'));
+  }
+
+  private async hello(c: Client): Promise<void> {
+    let cameras: string[];
+    try {
+      cameras = await withTimeout(this.redis.smembers(this.ctx.keys.cameraIndex), 1000);
+    } catch {
+      cameras = this.ctx.config.cameras.map((x) => x.id);
+    }
+    const hello: HelloMessage = { type: 'hello', version: VERSION, cameras: cameras.sort() };
+    this.sendNow(c, JSON.stringify(hello));
+    this.release(c);
+  }
+
+  private onMessage(c: Client, data: RawData, isBinary: boolean): void {
+    const text = isBinary ? undefined : rawToString(data);
+    const msg = text === undefined ? undefined : parseClientMessage(text);
+    if (msg === undefined || msg.type === 'error') {
+      this.rejected.inc();
+      const err: ErrorMessage = msg ?? { type: 'error', code: 'bad_request', message: 'binary messages are not accepted' };
+      this.send(c, JSON.stringify(err), false);
+      return;
+    }
+    c.chain = c.chain.then(() => this.subscribe(c, msg.subscription, msg.since)).catch((err) => {
+      this.log.warn({ err: (err as Error).message }, 'websocket replay failed: client closed');
+      this.cut(c, 'pending', 1011);
+    });
+  }
+
+  private async subscribe(c: Client, sub: Subscription, since: string | undefined): Promise<void> {
+    c.sub = sub;
+    if (since === undefined || c.closed) {
+      return;
+    }
+    c.holding = true;
+    const skipFrom = c.processedFrom;
+    const skipTo = c.cursor;
+    let after = since;
+    for (;;) {
+      const rows = await this.store.readEvents(after, this.readCount);
+      for (const e of rows) {
+        after = e.id;
+        if (compareStreamIds(e.id, skipFrom) > 0 && compareStreamIds(e.id, skipTo) <= 0) {
+          continue;
+        }
+        if (wants(c.sub, 'alerts', e.alert.camera)) {
+          this.send(c, alertText(e), false);
+        }
+      }
+      if (c.closed || rows.length < this.readCount) {
+        break;
+      }
+    }
+    if (compareStreamIds(after, c.cursor) > 0) {
+      c.cursor = after;
+    }
+    if (compareStreamIds(since, c.processedFrom) < 0) {
+      c.processedFrom = since;
+    }
+    this.release(c);
+  }
+
+  /** Ends a hold: sends the live events that arrived meanwhile (those not already processed) and goes live. */
+  private release(c: Client): void {
+    const pending = c.pending;
+    c.pending = [];
+    c.holding = false;
+    for (const e of pending) {
+      this.deliver(c, e);
+    }
+  }
+
+  private deliver(c: Client, e: AlertEventEntry, text?: string): void {
+    if (compareStreamIds(e.id, c.cursor) <= 0) {
+      return;
+    }
+    c.cursor = e.id;
+    if (wants(c.sub, 'alerts', e.alert.camera)) {
+      this.send(c, text ?? alertText(e), false);
+    }
+  }
+
+  private async follow(): Promise<void> {
+    const tail = this.tail!;
+    while (!this.closing) {
+      try {
+        const res = (await tail.xread('COUNT', this.readCount, 'BLOCK', 1000, 'STREAMS', this.ctx.keys.alertEvents, this.lastId)) as
+          | Array<[string, Array<[string, string[]]>]>
+          | null;
+        for (const [id, fields] of res?.[0]?.[1] ?? []) {
+          this.lastId = id;
+          let e: AlertEventEntry | undefined;
+          try {
+            e = parseEntry(id, fields);
+          } catch {
+            e = undefined;
+          }
+          if (e) {
+            this.broadcast(e);
+          }
+        }
+      } catch (err) {
+        if (this.closing) {
+          break;
+        }
+        this.log.debug({ err: (err as Error).message }, 'alert stream read failed: retrying');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  private broadcast(e: AlertEventEntry): void {
+    let text: string | undefined;
+    for (const c of this.clients) {
+      if (c.holding) {
+        c.pending.push(e);
+        if (c.pending.length > this.maxPending) {
+          this.cut(c, 'pending');
+        }
+        continue;
+      }
+      text ??= alertText(e);
+      this.deliver(c, e, text);
+    }
+  }
+
+  private onChannel(channel: string, message: string): void {
+    const { channels } = this.ctx.keys;
+    let topic: Topic;
+    let camera: string;
+    try {
+      if (channel === channels.camera) {
+        topic = 'cameras';
+        camera = (JSON.parse(message) as CameraStateMessage).camera;
+      } else if (channel === channels.detections) {
+        topic = 'detections';
+        camera = (JSON.parse(message) as DetectionsMessage).camera;
+      } else {
+        return;
+      }
+    } catch {
+      this.log.debug({ channel }, 'ignored a malformed pub/sub message');
+      return;
+    }
+    for (const c of this.clients) {
+      if (!c.holding && wants(c.sub, topic, camera)) {
+        this.send(c, message, topic === 'detections');
+      }
+    }
+  }
+
+  private sendNow(c: Client, text: string): void {
+    if (c.ws.readyState === WebSocket.OPEN) {
+      c.ws.send(text);
+    }
+  }
+
+  /** Sends or, when the client is behind, drops (`droppable`) or cuts it off. */
+  private send(c: Client, text: string, droppable: boolean): void {
+    if (c.closed || c.ws.readyState !== WebSocket.OPEN) {
+      return;
+    }
+    const buffered = c.ws.bufferedAmount;
+    if (droppable && buffered > this.options.maxBufferedBytes / 4) {
+      this.droppedDetections.inc();
+      return;
+    }
+    if (buffered + text.length > this.options.maxBufferedBytes) {
+      this.cut(c, 'slow');
+      return;
+    }
+    c.ws.send(text);
+  }
+
+  private cut(c: Client, reason: CutReason, code?: number): void {
+    if (c.closed) {
+      return;
+    }
+    this.cutoffs.inc({ reason });
+    this.log.info({ client: c.principal.name, reason }, 'websocket client cut off');
+    this.drop(c);
+    if (code !== undefined) {
+      c.ws.close(code);
+    }
+    // A slow or dead peer will not read a close frame in time: end the socket now. It resumes with `since`.
+    c.ws.terminate();
+  }
+
+  private drop(c: Client): void {
+    c.closed = true;
+    c.pending = [];
+    this.clients.delete(c);
+  }
+
+  private beat(): void {
+    for (const c of this.clients) {
+      if (!c.alive) {
+        this.cut(c, 'dead');
+        continue;
+      }
+      c.alive = false;
+      try {
+        c.ws.ping();
+      } catch {
+        this.cut(c, 'dead');
+      }
+    }
+  }
+
+  /** Detaches from the server, closes every client (1001) and stops following the stream. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.server.off('upgrade', this.onUpgrade);
+      clearInterval(this.heartbeat);
+      for (const c of [...this.clients]) {
+        this.drop(c);
+        c.ws.close(1001, 'server shutting down');
+        setTimeout(() => c.ws.terminate(), 1000).unref();
+      }
+      this.tail?.disconnect();
+      await this.loop?.catch(() => undefined);
+      await this.sub?.quit().catch(() => this.sub?.disconnect());
+      this.wss.close();
+    })();
+    return this.closing;
+  }
+}
+
+function metric(reg: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
+  return (reg.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [reg] });
+}
+
+function alertText(e: AlertEventEntry): string {
+  return JSON.stringify({ type: 'alert', event: e.event, id: e.id, alert: e.alert });
+}
+
+function rawToString(data: RawData): string {
+  if (Buffer.isBuffer(data)) {
+    return data.toString('utf8');
+  }
+  if (Array.isArray(data)) {
+    return Buffer.concat(data).toString('utf8');
+  }
+  return Buffer.from(data).toString('utf8');
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error('timeout')), ms)))]);
+  } finally {
+    clearTimeout(t);
+  }
+}

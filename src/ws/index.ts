@@ -1,0 +1,12 @@
+/** The WebSocket module: the hub and its pure protocol. Barrel only. */
+export { WsHub, type WsHubOptions } from './hub';
+export {
+  parseClientMessage,
+  compareStreamIds,
+  wants,
+  TOPICS,
+  DEFAULT_SUBSCRIPTION,
+  type ClientMessage,
+  type Subscription,
+  type Topic,
+} from './protocol';
