@@ -1,5 +1,11 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { VigilConfig } from '../config/schema';
 import type { Context } from '../core/context';
+import { onceClose } from '../core/context';
 import type { Detection, FaceObservation } from '../core/types';
+import { loadFaceModels, sharedFaceModels } from './models';
+import { FacePipeline, type FacePipelineOptions } from './pipeline';
+import { WatchlistStore, WatchlistSync } from './watchlist';
 
 /** One frame handed to the face stage by a detect worker. Pixels are rgb24, row-major, no padding. */
 export interface FaceFrame {
@@ -20,8 +26,110 @@ export interface FaceStage {
   close(): Promise<void>;
 }
 
-/** Creates the face stage, or undefined when no camera uses faces. (Owned by the faces work; see issue 4.) */
+function pipelineOptions(cfg: VigilConfig): FacePipelineOptions {
+  const f = cfg.faces;
+  return { wholeFrame: f.wholeFrame, minFaceSize: f.minFaceSize, minScore: f.minScore, threshold: f.threshold };
+}
+
+function enabledCameras(cfg: VigilConfig): Set<string> {
+  return new Set(cfg.cameras.filter((c) => c.faces.enabled).map((c) => c.id));
+}
+
+function metric<T>(reg: Registry, name: string, make: () => T): T {
+  return (reg.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+/**
+ * Creates the face stage, or undefined when no camera uses faces. Builds missing face models on first start,
+ * loads the sessions and keeps the watchlist index in sync across processes.
+ */
 export async function createFaceStage(ctx: Context): Promise<FaceStage | undefined> {
-  void ctx;
-  return undefined;
+  let cameras = enabledCameras(ctx.config);
+  if (cameras.size === 0) {
+    return undefined;
+  }
+  const log = ctx.log.child({ stage: 'faces' });
+  const models = await sharedFaceModels(ctx, () => loadFaceModels(ctx.config.models.dir, ctx.config.faces, log));
+  const redis = ctx.redis('faces');
+  const store = new WatchlistStore(redis, ctx.keys);
+  const sync = new WatchlistSync(store, ctx.redis('faces-sub'), ctx.keys, log);
+  await sync.start();
+  const pipeline = new FacePipeline(models, sync.index, pipelineOptions(ctx.config));
+  const seconds = metric(ctx.metrics, 'vigil_face_stage_seconds', () => new Histogram({
+    name: 'vigil_face_stage_seconds',
+    help: 'Face stage time per frame, by step (detect, landmarks, embed, total)',
+    labelNames: ['step'],
+    buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
+    registers: [ctx.metrics],
+  }));
+  const facesTotal = metric(ctx.metrics, 'vigil_faces_total', () => new Counter({
+    name: 'vigil_faces_total',
+    help: 'Faces seen by the face stage, by camera and result (match, unknown)',
+    labelNames: ['camera', 'result'],
+    registers: [ctx.metrics],
+  }));
+  const onConfig = (next: VigilConfig): void => {
+    pipeline.opts = pipelineOptions(next);
+    const nextCams = enabledCameras(next);
+    for (const c of cameras) {
+      if (!nextCams.has(c)) {
+        pipeline.cache.forget(c);
+      }
+    }
+    cameras = nextCams;
+  };
+  ctx.on('config', onConfig);
+  let closed = false;
+
+  const storeUnknown = async (frame: FaceFrame, faces: FaceObservation[]): Promise<void> => {
+    const f = ctx.config.faces;
+    if (!f.storeUnknown) {
+      return;
+    }
+    const multi = redis.multi();
+    let n = 0;
+    faces.forEach((o, i) => {
+      if (!o.match && o.embedding) {
+        const id = `${frame.camera}:${frame.seq}:${i}`;
+        const value = JSON.stringify({ camera: frame.camera, seq: frame.seq, at: new Date().toISOString(), box: o.box, embedding: o.embedding });
+        multi.set(ctx.keys.unknownFace(id), value, 'EX', f.unknownTtlSeconds);
+        n++;
+      }
+    });
+    if (n > 0) {
+      await multi.exec();
+    }
+  };
+
+  return {
+    async process(frame, detections) {
+      if (closed || !cameras.has(frame.camera)) {
+        return [];
+      }
+      const img = { width: frame.width, height: frame.height, data: frame.pixels };
+      const faces = await pipeline.process(frame.camera, img, detections);
+      const t = pipeline.lastTimings;
+      seconds.observe({ step: 'total' }, t.totalMs / 1000);
+      if (t.faces > 0) {
+        seconds.observe({ step: 'detect' }, t.detectMs / 1000);
+        seconds.observe({ step: 'landmarks' }, t.landmarkMs / 1000);
+        seconds.observe({ step: 'embed' }, t.embedMs / 1000);
+      }
+      for (const o of faces) {
+        facesTotal.inc({ camera: frame.camera, result: o.match ? 'match' : 'unknown' });
+      }
+      await storeUnknown(frame, faces).catch((err: unknown) => log.warn({ err }, 'storing unknown faces failed'));
+      return faces;
+    },
+    readiness() {
+      return sync.ready ? [] : ['faces: watchlist not loaded'];
+    },
+    close: onceClose([
+      () => {
+        closed = true;
+        ctx.off('config', onConfig);
+      },
+      () => sync.close(),
+    ]),
+  };
 }

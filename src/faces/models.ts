@@ -1,0 +1,106 @@
+/**
+ * Loads the face networks from the models directory, building the face-api ONNX files first when they are
+ * missing (`buildModels` of src/models/build.ts, the same code as `vigil models build`).
+ */
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import type { FacesConfig } from '../config/schema';
+import { ModelError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import { UltraFaceDetector, type FaceDetector } from './detector';
+import { Embedder, Landmarker } from './embedder';
+import type { FaceModels } from './pipeline';
+
+/** File names written by `vigil models build` for the face-api networks. */
+export const FACE_MODEL_FILES = {
+  recognition: 'face_recognition.onnx',
+  landmarks: 'face_landmark_68.onnx',
+  ssd: 'ssd_mobilenetv1.onnx',
+} as const;
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+type BuildModels = (dir: string, log: Logger, opts?: { force?: boolean }) => Promise<string[]>;
+
+/** Runs the project's model builder for `dir` (face-api networks from the npm weights). */
+export async function buildFaceModels(dir: string, log: Logger): Promise<string[]> {
+  // resolved at run time so this module does not depend on the builder's internals at load
+  const mod = (await import('../models/build' as string)) as { buildModels?: BuildModels };
+  if (typeof mod.buildModels !== 'function') {
+    throw new ModelError('src/models/build.ts does not export buildModels');
+  }
+  return mod.buildModels(dir, log);
+}
+
+/**
+ * Loads detector, landmark net and recogniser; builds missing face-api ONNX files into `modelsDir` first.
+ */
+export async function loadFaceModels(modelsDir: string, cfg: FacesConfig, log: Logger): Promise<FaceModels> {
+  const file = (name: string): string => (path.isAbsolute(name) ? name : path.join(modelsDir, name));
+  const needed: string[] = [FACE_MODEL_FILES.recognition, FACE_MODEL_FILES.landmarks];
+  if (cfg.detector === 'ssd_mobilenetv1') {
+    needed.push(FACE_MODEL_FILES.ssd);
+  }
+  const missing: string[] = [];
+  for (const n of needed) {
+    if (!(await exists(file(n)))) {
+      missing.push(n);
+    }
+  }
+  if (missing.length > 0) {
+    log.info({ missing, dir: modelsDir }, 'building missing face models');
+    await buildFaceModels(modelsDir, log);
+  }
+  const [landmarker, embedder, detector] = await Promise.all([
+    Landmarker.load(file(FACE_MODEL_FILES.landmarks)),
+    Embedder.load(file(FACE_MODEL_FILES.recognition)),
+    loadDetector(file, cfg, log),
+  ]);
+  return { detector, landmarker, embedder };
+}
+
+async function loadDetector(file: (n: string) => string, cfg: FacesConfig, log: Logger): Promise<FaceDetector> {
+  if (cfg.detector === 'ultraface') {
+    return UltraFaceDetector.load(file(cfg.ultrafaceFile));
+  }
+  if (cfg.detector === 'ssd_mobilenetv1') {
+    try {
+      const { SsdFaceDetector } = await import('./ssd-detector');
+      return await SsdFaceDetector.load(file(FACE_MODEL_FILES.ssd));
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'SSD face detector unavailable, using UltraFace');
+      return UltraFaceDetector.load(file(cfg.ultrafaceFile));
+    }
+  }
+  log.warn({ detector: cfg.detector }, 'face detector not supported, using UltraFace');
+  return UltraFaceDetector.load(file(cfg.ultrafaceFile));
+}
+
+const shared = new WeakMap<object, Promise<FaceModels>>();
+
+/**
+ * The face models of a process (one set shared by the detect stage and the enrolment API), loaded on first use.
+ * `owner` is normally the Context.
+ */
+export function sharedFaceModels(owner: object, load: () => Promise<FaceModels>): Promise<FaceModels> {
+  let p = shared.get(owner);
+  if (!p) {
+    p = load();
+    shared.set(owner, p);
+    // a failed load is retried on the next call
+    p.catch(() => shared.delete(owner));
+  }
+  return p;
+}
+
+/** Hands ready models to a process (tests inject fakes or preloaded sessions this way). */
+export function provideFaceModels(owner: object, models: FaceModels): void {
+  shared.set(owner, Promise.resolve(models));
+}
