@@ -38,6 +38,21 @@ export interface ApiServices {
   deadLetters?: DeadLetters;
 }
 
+/** One registered route (method, URL pattern, who may use it). */
+export interface RouteSummary {
+  method: string;
+  url: string;
+  public: boolean;
+  role: 'viewer' | 'admin';
+}
+
+const ROUTES = new WeakMap<FastifyInstance, RouteSummary[]>();
+
+/** Every route the app registered (the OpenAPI test compares them with the document). */
+export function routeList(app: FastifyInstance): readonly RouteSummary[] {
+  return ROUTES.get(app) ?? [];
+}
+
 /** Options of {@link buildServer}. */
 export interface BuildServerOptions {
   /** Log requests through ctx.log. @defaultValue false (access logs are noisy on a busy dashboard) */
@@ -64,6 +79,13 @@ export async function buildServer(
     return503OnClosing: true,
   });
   app.decorate('vigil', services);
+  const routes: RouteSummary[] = [];
+  ROUTES.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of Array.isArray(r.method) ? r.method : [r.method]) {
+      routes.push({ method, url: r.url, public: r.config?.public === true, role: r.config?.role ?? 'viewer' });
+    }
+  });
 
   app.setErrorHandler((err, req, reply) => {
     const answer = toHttpError(err);

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { AlertStore } from '../../src/alerts';
+import { configSchema, type VigilConfig } from '../../src/config/schema';
+import { Context } from '../../src/core/context';
+import { nullLogger } from '../../src/core/logger';
+import type { Alert } from '../../src/core/types';
+
+/** Tokens used by the API tests (at least 16 characters each). */
+export const ADMIN = 'admin-token-0123456789abcdef';
+export const VIEWER = 'viewer-token-0123456789abcdef';
+export const REDIS_URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A context on its own random prefix (`vigil-test-<random>`), without default process metrics. */
+export function testContext(overrides: Record<string, unknown> = {}, redisUrl = REDIS_URL): Context {
+  const prefix = `vigil-test-${randomBytes(5).toString('hex')}`;
+  const raw = {
+    redis: { url: redisUrl, prefix },
+    server: {
+      host: '127.0.0.1',
+      port: 0,
+      tokens: [
+        { name: 'ops', token: ADMIN, role: 'admin' },
+        { name: 'guard', token: VIEWER, role: 'viewer' },
+      ],
+    },
+    ...overrides,
+  };
+  const config: VigilConfig = configSchema.parse(raw);
+  return new Context(config, nullLogger(), new Set(['api']), { defaultMetrics: false });
+}
+
+/** Deletes every key of the context's prefix (SCAN, not KEYS) and closes its connections. */
+export async function cleanup(ctx: Context, redisUrl = REDIS_URL): Promise<void> {
+  await ctx.closeConnections();
+  const r = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${ctx.keys.prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) {
+        await r.del(...keys);
+      }
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+}
+
+let counter = 0;
+/** A plausible alert (id is assigned by the store on `start`). */
+export function sampleAlert(over: Partial<Alert> = {}): Alert {
+  counter++;
+  const now = new Date().toISOString();
+  return {
+    id: '',
+    rule: 'lawn-intrusion',
+    type: 'zone_enter',
+    camera: 'walkway',
+    severity: 'high',
+    state: 'active',
+    startedAt: now,
+    updatedAt: now,
+    objects: [{ trackId: counter, label: 'person', score: 0.9, box: [0.1, 0.2, 0.3, 0.9] }],
+    snapshot: '',
+    latencyMs: 100,
+    ...over,
+  };
+}
+
+/** Writes `n` start events through the alert store; returns their event ids in order. */
+export async function writeAlerts(store: AlertStore, n: number, over: Partial<Alert> = {}): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const w = await store.write('start', sampleAlert(over));
+    ids.push(w.eventId);
+  }
+  return ids;
+}
+
+/** Waits until `cond()` is true, polling; fails after `timeoutMs`. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
