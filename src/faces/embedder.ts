@@ -9,8 +9,8 @@ import { imageTensor, loadFaceNet, runNet, type FaceNet } from './onnx';
 import { LANDMARK_INPUT, RECOGNITION_INPUT } from './align';
 
 /**
- * face-api's input normalisation for both nets: (rgb - mean) / 255. A graph that already normalises inside
- * (input 0..255) is declared with {@link NetPreprocess} `{mean: [0,0,0], scale: 1}`.
+ * face-api's input normalisation for both nets: (rgb - mean) / 255. The project's builder (src/models/face-api)
+ * puts it inside the graph, whose input is RGB 0..255 ({@link RAW_PREPROCESS}, the default here).
  */
 export const FACE_API_MEAN: readonly [number, number, number] = [122.782, 117.001, 104.298];
 
@@ -20,8 +20,11 @@ export interface NetPreprocess {
   scale: number;
 }
 
-/** face-api's convention (normalisation outside the graph). */
+/** face-api's convention, for a graph without the normalisation inside. */
 export const FACE_API_PREPROCESS: NetPreprocess = { mean: FACE_API_MEAN, scale: 1 / 255 };
+
+/** RGB 0..255 as is (the graph normalises). */
+export const RAW_PREPROCESS: NetPreprocess = { mean: [0, 0, 0], scale: 1 };
 
 /** Upper bound of faces per batched run (memory). */
 const MAX_BATCH = 16;
@@ -63,7 +66,7 @@ export class Landmarker {
   private constructor(private readonly batched: BatchedNet) {}
 
   /** Loads `face_landmark_68.onnx` (or another file with the same input/output). */
-  static async load(file: string, pre: NetPreprocess = FACE_API_PREPROCESS): Promise<Landmarker> {
+  static async load(file: string, pre: NetPreprocess = RAW_PREPROCESS): Promise<Landmarker> {
     return new Landmarker(new BatchedNet(await loadFaceNet(file), LANDMARK_INPUT, 136, pre));
   }
 
@@ -78,7 +81,7 @@ export class Embedder {
   private constructor(private readonly batched: BatchedNet) {}
 
   /** Loads `face_recognition.onnx` (or another file with the same input/output). */
-  static async load(file: string, pre: NetPreprocess = FACE_API_PREPROCESS): Promise<Embedder> {
+  static async load(file: string, pre: NetPreprocess = RAW_PREPROCESS): Promise<Embedder> {
     return new Embedder(new BatchedNet(await loadFaceNet(file), RECOGNITION_INPUT, 128, pre));
   }
 
