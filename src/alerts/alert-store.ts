@@ -34,15 +34,17 @@ export interface WrittenEvent {
 }
 
 const STREAM_ID = /^\d+-\d+$/;
-const ID_PLACEHOLDER = '{"id":""';
+/** Stands for the alert id in a start event's JSON until the script knows it (the id and the snapshot path). */
+const ID_TOKEN = '@@ALERT_ID@@';
 
 /*
  * Atomically: XADD the event, store the latest Alert JSON and the snapshot, index the alert, then PUBLISH the
  * AlertMessage. Everything is stored before the publish, in one script, so a client that hears of an alert can
  * always fetch it and its snapshot. XADD cannot rewrite an entry, so the start event's id (= the alert id, which
  * its JSON must carry) is computed first from TIME and the stream's last generated id, exactly as XADD * would.
- * KEYS: stream, index, channel. ARGV: event, alertJson (starting with {"id":"" for start), maxEvents,
- * ttlSeconds, snapshot ('' = none), alert key prefix, existing alert id, snapshot key prefix.
+ * KEYS: stream, index, channel. ARGV: event, alertJson, maxEvents,
+ * ttlSeconds, snapshot ('' = none), alert key prefix, existing alert id, snapshot key prefix. In a start event's
+ * JSON the alert id is written as ID_TOKEN.
  */
 const WRITE = `
 local event = ARGV[1]
@@ -68,7 +70,7 @@ else
 end
 if event == 'start' then
   id = eid
-  json = '{"id":"' .. id .. '"' .. string.sub(json, ${ID_PLACEHOLDER.length + 1})
+  json = (string.gsub(json, '${ID_TOKEN}', id))
 end
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], eid, 'event', event, 'alert', json)
 local ttl = tonumber(ARGV[4])
@@ -116,10 +118,10 @@ export class AlertStore {
     if (event !== 'start' && !STREAM_ID.test(alert.id)) {
       throw new TypeError(`AlertStore.write: ${event} event needs the alert id`);
     }
-    const { id: _id, ...rest } = alert;
-    void _id;
-    const body = JSON.stringify(rest);
-    const json = event === 'start' ? `${ID_PLACEHOLDER},${body.slice(1)}` : JSON.stringify(alert);
+    const json =
+      event === 'start'
+        ? JSON.stringify({ ...alert, id: ID_TOKEN, snapshot: `/api/alerts/${ID_TOKEN}/snapshot.jpg` })
+        : JSON.stringify(alert);
     const res = (await this.redis.eval(
       WRITE,
       3,
@@ -135,7 +137,8 @@ export class AlertStore {
       event === 'start' ? '' : alert.id,
       this.keys.snapshot(''),
     )) as [string, string];
-    return { eventId: res[0], alert: { ...alert, id: res[1] } };
+    const stored = event === 'start' ? { ...alert, id: res[1], snapshot: `/api/alerts/${res[1]}/snapshot.jpg` } : alert;
+    return { eventId: res[0], alert: stored };
   }
 
   /** Removes events, index entries beyond the retention limits. Call every minute or so. */

@@ -79,6 +79,7 @@ describe('AlertStore', () => {
     assert.equal(seen[0].msg.event, 'start');
     assert.equal(seen[0].msg.id, w1.alert.id);
     assert.equal(seen[0].msg.alert.id, w1.alert.id);
+    assert.equal(seen[0].msg.alert.snapshot, `/api/alerts/${w1.alert.id}/snapshot.jpg`);
     assert.ok(seen[0].alert, 'alert stored before publish');
     assert.deepEqual(seen[0].snap, jpeg);
     assert.equal(seen[1].msg.event, 'end');

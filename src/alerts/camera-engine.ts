@@ -1,0 +1,216 @@
+import type { AlertsConfig, CameraConfig, RuleConfig, TrackConfig } from '../config/schema';
+import type { AlertObject, CameraStateMessage, DetectionResult, FaceObservation, Point } from '../core/types';
+import { ByteTracker, type TrackView } from '../track/byte-tracker';
+import { frameScale, type Scale } from '../track/geometry';
+import { AlertLifecycle, type AlertChange } from './lifecycle';
+import { RULE_REGISTRY } from './rules';
+import type { CameraStateAt, RuleInput } from './rules/types';
+import { toObject } from './rules/types';
+import { isActive } from './schedule';
+
+/** Configuration slice of one camera's engine. */
+export interface CameraEngineConfig {
+  camera: CameraConfig;
+  /** Every rule; those for other cameras are ignored. */
+  rules: readonly RuleConfig[];
+  track: TrackConfig;
+  alerts: AlertsConfig;
+  /** `faces.votes`. */
+  faceVotes: number;
+}
+
+/** What one frame produced. */
+export interface FrameOutcome {
+  /** Every live track (tentative and lost included). */
+  tracks: TrackView[];
+  /** Confirmed tracks matched in this frame, as sent on the `detections` topic. */
+  objects: AlertObject[];
+  /** Alert events to store and publish, in order. */
+  changes: AlertChange[];
+}
+
+/** A frame without a track update for this long (ms, wall clock) lets ticks end alerts and run camera_down. */
+export const TICK_IDLE_MS = 1000;
+
+/**
+ * One camera's tracker, rules and alert lifecycle: the whole decision path from a DetectionResult to alert
+ * events, pure and synchronous. The live track stage and `vigil replay` both run this, so they raise the same
+ * alerts from the same detections. The clock is the frames' capture time.
+ */
+export class CameraEngine {
+  readonly tracker: ByteTracker;
+  readonly lifecycle: AlertLifecycle;
+  private cfg!: CameraEngineConfig;
+  private rules: RuleConfig[] = [];
+  private ruleMap = new Map<string, RuleConfig>();
+  private states = new Map<string, { json: string; state: unknown }>();
+  private zones = new Map<string, readonly Point[]>();
+  private lines = new Map<string, readonly [Point, Point]>();
+  private scale: Scale = { sx: 1, sy: 1 };
+  private scaleOf = '';
+  private cameraState: CameraStateAt | undefined;
+  /** Capture time of the last frame processed, and the wall time it was processed. */
+  lastCapture = -1;
+  private lastWall = -1;
+
+  constructor(config: CameraEngineConfig) {
+    this.tracker = new ByteTracker({
+      highScore: config.track.highScore,
+      lowScore: config.track.lowScore,
+      minHits: config.track.minHits,
+      maxLostSeconds: config.track.maxLostSeconds,
+    });
+    this.lifecycle = new AlertLifecycle(config.camera.id, { endAfterSeconds: config.alerts.endAfterSeconds });
+    this.configure(config);
+  }
+
+  /** The camera id. */
+  get camera(): string {
+    return this.cfg.camera.id;
+  }
+
+  /** The rules that apply to this camera now. */
+  get activeRules(): readonly RuleConfig[] {
+    return this.rules;
+  }
+
+  /**
+   * Applies a new configuration (SIGHUP, camera override) without losing tracks; a rule keeps its state when its
+   * config did not change. Open alerts of removed rules end at the next frame or tick.
+   */
+  configure(config: CameraEngineConfig): void {
+    this.cfg = config;
+    this.rules = config.rules.filter((r) => r.enabled && (r.camera === undefined || r.camera === config.camera.id));
+    this.ruleMap = new Map(this.rules.map((r) => [r.id, r]));
+    const next = new Map<string, { json: string; state: unknown }>();
+    for (const r of this.rules) {
+      const json = JSON.stringify(r);
+      const cur = this.states.get(r.id);
+      next.set(r.id, cur && cur.json === json ? cur : { json, state: RULE_REGISTRY[r.type].init(r) });
+    }
+    this.states = next;
+    this.zones = new Map(config.camera.zones.map((z) => [z.id, z.polygon as Point[]]));
+    this.lines = new Map(config.camera.lines.map((l) => [l.id, l.points as [Point, Point]]));
+    this.lifecycle.setEndAfterSeconds(config.alerts.endAfterSeconds);
+  }
+
+  /** Records a camera state change (camera_down). */
+  onCameraState(msg: CameraStateMessage): void {
+    if (msg.camera !== this.cfg.camera.id) {
+      return;
+    }
+    if (this.cameraState?.state === msg.state) {
+      return;
+    }
+    const t = Date.parse(msg.at);
+    this.cameraState = { state: msg.state, since: Number.isFinite(t) ? t : Date.now(), reason: msg.reason };
+  }
+
+  /** Runs one frame (in capture order) through tracker, rules and lifecycle. */
+  process(result: DetectionResult, wallNow = Date.now()): FrameOutcome {
+    const time = Math.max(result.times.capturedAt, this.lastCapture);
+    const so = `${result.width}x${result.height}`;
+    if (so !== this.scaleOf) {
+      this.scaleOf = so;
+      this.scale = frameScale(result.width, result.height);
+      this.tracker.setScale(this.scale);
+    }
+    const tracks = this.tracker.update(result.detections, time);
+    this.lastCapture = time;
+    this.lastWall = wallNow;
+    const confirmed = tracks.filter((t) => t.id > 0);
+    const faces = facesByTrack(confirmed, result.faces);
+    const input = this.input(time, confirmed, faces, true);
+    const changes = this.evaluate(input);
+    const objects = confirmed.filter((t) => t.matched).map(toObject);
+    return { tracks, objects, changes };
+  }
+
+  /**
+   * Timer tick (about once a second): when no frame came for TICK_IDLE_MS, ends expired alerts and evaluates
+   * camera_down on a clock extrapolated from the last capture time.
+   */
+  tick(wallNow = Date.now()): AlertChange[] {
+    if (this.lastWall >= 0 && wallNow - this.lastWall < TICK_IDLE_MS) {
+      return [];
+    }
+    const time = this.lastCapture >= 0 ? this.lastCapture + (wallNow - this.lastWall) : wallNow;
+    const out: AlertChange[] = [];
+    for (const r of this.rules) {
+      if (r.type === 'camera_down') {
+        out.push(...this.lifecycle.step(r, this.run(r, this.input(time, [], new Map(), false)), time));
+      }
+    }
+    out.push(...this.lifecycle.expire(time, this.ruleMap));
+    return out;
+  }
+
+  /** Ends every open alert (end of a replay, camera removed). */
+  finish(time: number): AlertChange[] {
+    return this.lifecycle.endAll(time);
+  }
+
+  private input(
+    time: number,
+    tracks: readonly TrackView[],
+    faces: ReadonlyMap<number, readonly FaceObservation[]>,
+    frame: boolean,
+  ): RuleInput {
+    return {
+      camera: this.cfg.camera.id,
+      time,
+      tracks,
+      faces,
+      frame,
+      scale: this.scale,
+      zones: this.zones,
+      lines: this.lines,
+      cameraState: this.cameraState,
+      faceVotes: this.cfg.faceVotes,
+    };
+  }
+
+  private evaluate(input: RuleInput): AlertChange[] {
+    const out: AlertChange[] = [];
+    for (const r of this.rules) {
+      out.push(...this.lifecycle.step(r, this.run(r, input), input.time));
+    }
+    out.push(...this.lifecycle.expire(input.time, this.ruleMap));
+    return out;
+  }
+
+  private run(r: RuleConfig, input: RuleInput) {
+    const slot = this.states.get(r.id)!;
+    const ev = RULE_REGISTRY[r.type];
+    // Outside its schedule a rule still follows the tracks (so it does not fire on what it missed) but raises nothing.
+    const res = ev.evaluate(r, slot.state, input);
+    slot.state = res.state;
+    return isActive(r.schedule, input.time) ? res.conditions : [];
+  }
+}
+
+/** Faces of a frame per confirmed track, by the detection (person box) each face was found in. */
+export function facesByTrack(
+  tracks: readonly TrackView[],
+  faces: readonly FaceObservation[] | undefined,
+): Map<number, FaceObservation[]> {
+  const out = new Map<number, FaceObservation[]>();
+  if (!faces || faces.length === 0) {
+    return out;
+  }
+  const byDet = new Map<number, number>();
+  for (const t of tracks) {
+    if (t.matched && t.detectionIndex >= 0) {
+      byDet.set(t.detectionIndex, t.id);
+    }
+  }
+  for (const f of faces) {
+    const id = f.detectionIndex === undefined ? undefined : byDet.get(f.detectionIndex);
+    if (id !== undefined) {
+      const list = out.get(id) ?? [];
+      list.push(f);
+      out.set(id, list);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,60 @@
+import type { RuleConfig } from '../../config/schema';
+import type { TrackView } from '../../track/byte-tracker';
+import { passes } from './filters';
+import { observe, prune, type Presence } from './presence';
+import { toObject, type Condition, type RuleEvaluator, type RuleInput } from './types';
+
+/** A dip below the count shorter than this does not reset the crowd timer (ms). */
+export const CROWD_GRACE_MS = 1000;
+
+/** crowd state: presences and since when the zone has held at least `count` objects. */
+export interface CrowdState {
+  presence: Map<number, Presence>;
+  since: number;
+  belowSince: number;
+}
+
+/** crowd: one condition per zone while at least `count` matching objects have been inside for `seconds`. */
+export const crowd: RuleEvaluator<CrowdState> = {
+  type: 'crowd',
+  defaultLabels: ['person'],
+  init: () => ({ presence: new Map(), since: -1, belowSince: -1 }),
+  evaluate(rule: RuleConfig, state: CrowdState, input: RuleInput) {
+    const poly = input.zones.get(rule.zone ?? '');
+    if (!poly) {
+      return { state, conditions: [] };
+    }
+    prune(state.presence, input.tracks);
+    const inside: TrackView[] = [];
+    for (const t of input.tracks) {
+      if (!passes(rule, t, this.defaultLabels)) {
+        continue;
+      }
+      const { presence } = observe(state.presence.get(t.id), t, poly, input.scale, input.time);
+      state.presence.set(t.id, presence);
+      if (presence.inside) {
+        inside.push(t);
+      }
+    }
+    const need = rule.count ?? 1;
+    if (inside.length >= need) {
+      state.belowSince = -1;
+      if (state.since < 0) {
+        state.since = input.time;
+      }
+    } else if (state.since >= 0) {
+      if (state.belowSince < 0) {
+        state.belowSince = input.time;
+      }
+      if (input.time - state.belowSince >= CROWD_GRACE_MS) {
+        state.since = -1;
+        state.belowSince = -1;
+      }
+    }
+    const conditions: Condition[] = [];
+    if (state.since >= 0 && inside.length >= need && input.time - state.since >= (rule.seconds ?? 0) * 1000) {
+      conditions.push({ key: `zone:${rule.zone}`, zone: rule.zone, count: inside.length, objects: inside.map(toObject) });
+    }
+    return { state, conditions };
+  },
+};

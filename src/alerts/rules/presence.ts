@@ -1,0 +1,93 @@
+import type { Point } from '../../core/types';
+import type { TrackView } from '../../track/byte-tracker';
+import { distanceToPolygonEdge, feet, pointInPolygon, type Scale } from '../../track/geometry';
+
+/**
+ * Zone membership with hysteresis, so jitter at a zone edge never flaps: an observation only counts when the feet
+ * are at least `ZONE_MARGIN` (fractions of the frame's longer side) clearly inside or outside, and the state flips
+ * after `CONFIRM_FRAMES` consecutive clear observations the other way. A track that is not matched this frame
+ * (lost, occluded) keeps its state.
+ */
+export const ZONE_MARGIN = 0.01;
+/** Consecutive clear observations needed to change a zone or line state. */
+export const CONFIRM_FRAMES = 2;
+
+/** Zone state of one track. */
+export interface Presence {
+  inside: boolean;
+  /** Consecutive clear observations contradicting `inside`. */
+  against: number;
+  /** When the track (last) entered the zone (ms), or -1. */
+  enteredAt: number;
+  /** Whether the state has been decided at least once. */
+  known: boolean;
+}
+
+/** Classification of a point against a polygon: 1 clearly in, -1 clearly out, 0 too close to the edge. */
+export function classify(p: Point, poly: readonly Point[], scale: Scale): -1 | 0 | 1 {
+  if (distanceToPolygonEdge(p, poly, scale) < ZONE_MARGIN) {
+    return 0;
+  }
+  return pointInPolygon(p, poly) ? 1 : -1;
+}
+
+/**
+ * Updates a track's presence; returns 'enter' / 'exit' on a confirmed change. The first clear observation of a
+ * new track decides its state directly ('enter' when it appears inside).
+ */
+export function observe(
+  prev: Presence | undefined,
+  t: TrackView,
+  poly: readonly Point[],
+  scale: Scale,
+  time: number,
+): { presence: Presence; change?: 'enter' | 'exit' } {
+  const p: Presence = prev ? { ...prev } : { inside: false, against: 0, enteredAt: -1, known: false };
+  if (!t.matched) {
+    return { presence: p };
+  }
+  const c = classify(feet(t.box), poly, scale);
+  if (c === 0) {
+    return { presence: p };
+  }
+  const isIn = c === 1;
+  if (!p.known) {
+    p.known = true;
+    p.inside = isIn;
+    p.against = 0;
+    if (isIn) {
+      p.enteredAt = time;
+      return { presence: p, change: 'enter' };
+    }
+    return { presence: p };
+  }
+  if (isIn === p.inside) {
+    p.against = 0;
+    return { presence: p };
+  }
+  p.against++;
+  if (p.against < CONFIRM_FRAMES) {
+    return { presence: p };
+  }
+  p.inside = isIn;
+  p.against = 0;
+  if (isIn) {
+    p.enteredAt = time;
+    return { presence: p, change: 'enter' };
+  }
+  p.enteredAt = -1;
+  return { presence: p, change: 'exit' };
+}
+
+/** Drops the entries of tracks that no longer exist. */
+export function prune<V>(m: Map<number, V>, tracks: readonly TrackView[]): void {
+  if (m.size === 0) {
+    return;
+  }
+  const alive = new Set(tracks.map((t) => t.id));
+  for (const k of m.keys()) {
+    if (!alive.has(k)) {
+      m.delete(k);
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import type { RuleConfig } from '../../config/schema';
+import type { AlertObject, Box, CameraState, FaceObservation, Point, RuleType } from '../../core/types';
+import type { TrackView } from '../../track/byte-tracker';
+import type { Scale } from '../../track/geometry';
+
+/** Camera state as the rules see it: the state and since when (ms). */
+export interface CameraStateAt {
+  state: CameraState;
+  since: number;
+  reason: string;
+}
+
+/** Everything a rule sees at one instant of one camera. */
+export interface RuleInput {
+  camera: string;
+  /** Capture time of the frame (ms); for ticks without a frame, the current time. */
+  time: number;
+  /** Confirmed tracks (id > 0), including lost ones (matched = false). Empty on a tick. */
+  tracks: readonly TrackView[];
+  /** Faces of this frame per track id (only tracks matched in this frame). */
+  faces: ReadonlyMap<number, readonly FaceObservation[]>;
+  /** True when this input is a frame (false: a timer tick, tracks unchanged). */
+  frame: boolean;
+  scale: Scale;
+  zones: ReadonlyMap<string, readonly Point[]>;
+  lines: ReadonlyMap<string, readonly [Point, Point]>;
+  cameraState?: CameraStateAt;
+  /** Frames of a track that must agree before a face match / unknown face is declared (`faces.votes`). */
+  faceVotes: number;
+}
+
+/** A condition a rule holds true at this instant; the lifecycle turns conditions into alerts. */
+export interface Condition {
+  /** De-duplication key within the rule (a track id, a zone, the camera). */
+  key: string;
+  objects: AlertObject[];
+  count?: number;
+  direction?: 'a_to_b' | 'b_to_a';
+  counts?: { a_to_b: number; b_to_a: number };
+  zone?: string;
+  line?: string;
+  face?: { identity: string; name: string; distance: number };
+}
+
+/** Result of one evaluation. */
+export interface RuleOutput<S> {
+  state: S;
+  conditions: Condition[];
+}
+
+/** A rule type: a pure evaluator `(state, input) → {state, conditions}`; `input.time` is the clock. */
+export interface RuleEvaluator<S = unknown> {
+  type: RuleType;
+  /** Labels the rule applies to when the config gives none. */
+  defaultLabels: readonly string[] | undefined;
+  init(rule: RuleConfig): S;
+  evaluate(rule: RuleConfig, state: S, input: RuleInput): RuleOutput<S>;
+}
+
+/** The alert object of a track. */
+export function toObject(t: TrackView): AlertObject {
+  return { trackId: t.id, label: t.label, score: round(t.score, 3), box: t.box.map((v) => round(v, 4)) as Box };
+}
+
+function round(v: number, d: number): number {
+  const f = 10 ** d;
+  return Math.round(v * f) / f;
+}
