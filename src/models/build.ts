@@ -4,6 +4,15 @@ import type { Logger } from '../core/logger';
 import { ModelError } from '../core/errors';
 import { writeModel, type GraphBuilder } from '../onnx';
 import { buildDetectNetResnet18, detectnetFileName } from './detectnet-resnet18';
+import { buildRecognitionNet } from './face-api/recognition-net';
+import { loadFaceApiWeights } from './face-api/weights';
+
+/** File names of the face networks converted from face-api's weights (stable: the face stage loads these). */
+export const FACE_MODEL_FILES = {
+  recognition: 'face_recognition.onnx',
+  landmarks: 'face_landmark_68.onnx',
+  detector: 'ssd_mobilenetv1.onnx',
+} as const;
 
 /** One model file that {@link buildModels} can produce. */
 export interface ModelRecipe {
@@ -28,6 +37,11 @@ export function modelRecipes(): ModelRecipe[] {
     description: `DetectNet_v2 ResNet18 ${w}x${h}, seeded random weights (untrained; tests and benchmarks)`,
     build: async () => buildDetectNetResnet18({ width: w, height: h }).graph,
   }));
+  recipes.push({
+    file: FACE_MODEL_FILES.recognition,
+    description: 'face-api FaceRecognitionNet (dlib ResNet, 128-d descriptor), converted from trained weights',
+    build: async () => buildRecognitionNet(await loadFaceApiWeights('face_recognition_model')),
+  });
   return recipes;
 }
 

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import * as ort from 'onnxruntime-node';
+import { buildRecognitionNet, RECOGNITION_IO } from '../../src/models/face-api/recognition-net';
+import { loadFaceApiWeights } from '../../src/models/face-api/weights';
+import { loadFaceApi, loadReferenceNet, type FaceApi } from './face-api-reference';
+import { faceCrop, maxAbsDiff, stack } from './face-crops';
+
+/** Parity bound required by the faces issue: ONNX output vs face-api's tfjs output, max abs difference. */
+const TOLERANCE = 1e-4;
+
+async function session(bytes: Uint8Array): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
+}
+
+async function reference(faceapi: FaceApi, net: { forward(x: unknown): Promise<unknown> }, crop: Float32Array, size: number) {
+  const x = faceapi.tf.tensor4d(crop, [1, size, size, 3]);
+  try {
+    const out = (await net.forward(x)) as { data(): Promise<Float32Array>; dispose(): void };
+    const data = await out.data();
+    out.dispose();
+    return data;
+  } finally {
+    x.dispose();
+  }
+}
+
+describe('face-api networks converted to ONNX, against face-api running on tfjs (cpu backend)', function () {
+  this.timeout(240_000);
+  let faceapi: FaceApi;
+
+  before(async () => {
+    faceapi = await loadFaceApi();
+  });
+
+  describe('face_recognition (FaceRecognitionNet)', () => {
+    it(`gives the same 128-d descriptors on real face crops (max abs diff < ${TOLERANCE}), batched`, async () => {
+      const files = ['obama.jpg', 'rose-leslie1.jpg'];
+      const size = RECOGNITION_IO.size;
+      const crops = await Promise.all(files.map((f) => faceCrop(f, size)));
+      const s = await session(buildRecognitionNet(await loadFaceApiWeights('face_recognition_model')).encode());
+      let out: Float32Array;
+      try {
+        const r = await s.run({ [RECOGNITION_IO.input]: new ort.Tensor('float32', stack(crops), [2, size, size, 3]) });
+        assert.deepEqual(r[RECOGNITION_IO.output].dims, [2, 128]);
+        out = r[RECOGNITION_IO.output].data as Float32Array;
+      } finally {
+        await s.release();
+      }
+      const net = await loadReferenceNet(faceapi, 'FaceRecognitionNet', 'face_recognition_model');
+      for (let i = 0; i < files.length; i++) {
+        const ref = await reference(faceapi, net, crops[i], size);
+        const diff = maxAbsDiff(out.subarray(i * 128, (i + 1) * 128), ref);
+        assert.ok(diff < TOLERANCE, `${files[i]}: max abs diff ${diff}`);
+      }
+      // The two people are different: their descriptors are far apart (guards against a constant output).
+      const d = Math.hypot(...Array.from(out.subarray(0, 128), (v, k) => v - out[128 + k]));
+      assert.ok(d > 0.6, `distance between different people ${d}`);
+      net.dispose();
+    });
+  });
+});
