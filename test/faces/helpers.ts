@@ -1,0 +1,84 @@
+/** Test helpers of the face tests: media paths, image loading, fake per-face nets. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { decodeImage } from '../../src/faces/decode';
+import type { RgbImage } from '../../src/faces/image';
+import type { FaceModels } from '../../src/faces/pipeline';
+
+/** Real photos and footage. */
+export const MEDIA = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';
+/** Real model files (never written to). */
+export const MODELS = process.env.VIGIL_MODELS_DIR ?? '/work/shared/models';
+/** face-api's demo group photos. */
+export const FACE_API_DEMO = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
+
+/** Decodes an image file to rgb24. */
+export async function loadImage(file: string): Promise<RgbImage> {
+  return decodeImage(readFileSync(file), { maxBytes: 50 * 1024 * 1024 });
+}
+
+/**
+ * Landmark and embedding nets that need no model file: a frontal face layout and a descriptor made of the crop's
+ * mean colour (enough for API and flow tests, not for recognition).
+ */
+export function fakeFaceNets(): Pick<FaceModels, 'landmarker' | 'embedder'> {
+  return {
+    landmarker: {
+      async run(crops) {
+        const out = new Float32Array(crops.length * 136);
+        for (let c = 0; c < crops.length; c++) {
+          for (let i = 0; i < 68; i++) {
+            const [x, y] = i >= 36 && i < 42 ? [0.35, 0.4] : i >= 42 && i < 48 ? [0.65, 0.4] : i === 30 ? [0.5, 0.6] : [0.5, 0.75];
+            out[c * 136 + i * 2] = x;
+            out[c * 136 + i * 2 + 1] = y;
+          }
+        }
+        return out;
+      },
+    },
+    embedder: {
+      async embed(crops) {
+        return crops.map((c) => {
+          const e = new Float32Array(128);
+          for (let i = 0; i < c.data.length; i += 3) {
+            e[0]! += c.data[i]! / 255;
+            e[1]! += c.data[i + 1]! / 255;
+            e[2]! += c.data[i + 2]! / 255;
+          }
+          const n = c.data.length / 3;
+          e[0]! /= n;
+          e[1]! /= n;
+          e[2]! /= n;
+          return e;
+        });
+      },
+    },
+  };
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) {
+    c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return c >>> 0;
+});
+
+/** CRC-32 as PNG chunks use it. */
+export function crc32(buf: Buffer): number {
+  let c = 0xffffffff;
+  for (const b of buf) {
+    c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** Rewrites a PNG's IHDR to claim `width`×`height` (a tiny file that decodes to a huge image). */
+export function pngClaiming(png: Buffer, width: number, height: number): Buffer {
+  const out = Buffer.from(png);
+  // signature (8) + length (4) + "IHDR" (4) + data (13) + crc (4)
+  out.writeUInt32BE(width, 16);
+  out.writeUInt32BE(height, 20);
+  out.writeUInt32BE(crc32(out.subarray(12, 29)), 29);
+  return out;
+}
