@@ -1,0 +1,254 @@
+import type Redis from 'ioredis';
+import type { CameraConfig } from '../config/schema';
+import type { Keys } from '../core/keys';
+import type { Logger } from '../core/logger';
+import { redact } from '../core/redact';
+import type { CameraState, CameraStateMessage } from '../core/types';
+import { initialState, nextState, type CameraEvent, type CameraStatePoint } from './camera-state';
+import { buildFfmpegArgs } from './ffmpeg-args';
+import { FfmpegProcess } from './ffmpeg-process';
+import type { CameraFrameWriter } from './frame-queue';
+import { setStateGauge, type IngestMetrics } from './metrics';
+import { classifyExit, RestartPolicy, type RestartPolicyOptions } from './restart-policy';
+import { StallWatchdog } from './stall-watchdog';
+
+/** What a supervisor needs from its stage. */
+export interface CameraSupervisorDeps {
+  /** Command connection (status hash, publish). */
+  redis: Redis;
+  keys: Keys;
+  metrics: IngestMetrics;
+  /** Child logger with `{stage, camera}` bindings. */
+  log: Logger;
+  /** Where the camera's frames go. */
+  writer: CameraFrameWriter;
+  /** Path of the ffmpeg binary. @defaultValue 'ffmpeg' */
+  ffmpegPath?: string;
+  /** Backoff settings (tests shorten them). */
+  restart?: RestartPolicyOptions;
+  /** How often the status hash gets lastFrameAt / fpsIngest / dropped (ms). @defaultValue 1000 */
+  statusEveryMs?: number;
+}
+
+/**
+ * Supervises one camera: owns its ffmpeg process, watches for stalls, respawns with backoff, keeps the status hash
+ * (`keys.cameraStatus`) and publishes every state change on `keys.channels.camera`. Everything it does for one
+ * camera is asynchronous and self-contained, so a broken camera never slows the others. Never throws into a timer;
+ * credentials never reach its logs or messages.
+ */
+export class CameraSupervisor {
+  private point: CameraStatePoint = initialState();
+  private proc: FfmpegProcess | undefined;
+  private readonly watchdog: StallWatchdog;
+  private readonly policy: RestartPolicy;
+  private respawnTimer: NodeJS.Timeout | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private stopping: Promise<void> | undefined;
+  private lastFrameAt: number | undefined;
+  private framesSinceTick = 0;
+  private lastTick = Date.now();
+  private fps = 0;
+  /** Resolves when the status hash and the last publish are written (tests and close wait on it). */
+  private writes: Promise<unknown> = Promise.resolve();
+  /** Frames received from ffmpeg since start. */
+  frames = 0;
+  /** ffmpeg spawns since start. */
+  spawns = 0;
+
+  constructor(
+    readonly camera: CameraConfig,
+    private readonly deps: CameraSupervisorDeps,
+  ) {
+    this.policy = new RestartPolicy(deps.restart);
+    this.watchdog = new StallWatchdog({
+      stallMs: camera.stallSeconds * 1000,
+      onStall: (info) => this.onStall(info.firstFrame, info.silentMs),
+    });
+  }
+
+  /** Current state. */
+  get state(): CameraState {
+    return this.point.state;
+  }
+
+  /** Current state and reason. */
+  get status(): Readonly<CameraStatePoint> {
+    return this.point;
+  }
+
+  /** The running ffmpeg's pid, if any. */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /** Starts supervising: registers the camera, publishes `starting` and spawns ffmpeg. */
+  start(): void {
+    this.deps.log.info({ url: redact(this.camera.url) }, 'camera starting');
+    this.publish(true);
+    this.statusTimer = setInterval(() => this.tick(), this.deps.statusEveryMs ?? 1000);
+    this.statusTimer.unref();
+    this.spawn();
+  }
+
+  /**
+   * Stops ffmpeg (SIGTERM, SIGKILL after `graceMs`) and every timer. Idempotent. The status hash stays; `remove`
+   * deletes it.
+   */
+  stop(graceMs = 1500): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopped = true;
+      this.watchdog.disarm();
+      clearTimeout(this.respawnTimer);
+      clearInterval(this.statusTimer);
+      await Promise.allSettled([this.proc?.stop(graceMs), this.deps.writer.close()]);
+      await this.writes.catch(() => undefined);
+    })();
+    return this.stopping;
+  }
+
+  /** Stops and deletes everything this camera has in Redis (status hash, index entry, queued frames). */
+  async remove(): Promise<void> {
+    await this.stop();
+    await this.deps.writer.discard().catch(() => undefined);
+    const { redis, keys } = this.deps;
+    await redis.multi().srem(keys.cameraIndex, this.camera.id).del(keys.cameraStatus(this.camera.id)).exec();
+  }
+
+  /** Waits until the status writes issued so far are done (tests). */
+  async flushed(): Promise<void> {
+    await this.writes.catch(() => undefined);
+  }
+
+  private spawn(): void {
+    if (this.stopped) {
+      return;
+    }
+    const cam = this.camera;
+    const args = buildFfmpegArgs({
+      url: cam.url,
+      transport: cam.transport,
+      loop: cam.loop,
+      fps: cam.detect.fps,
+      width: cam.detect.width,
+      height: cam.detect.height,
+      timeoutUs: cam.stallSeconds * 1_000_000,
+    });
+    const proc = new FfmpegProcess(args, { ffmpegPath: this.deps.ffmpegPath });
+    this.proc = proc;
+    this.spawns++;
+    if (this.spawns > 1) {
+      this.deps.metrics.restartsTotal.inc({ camera: cam.id });
+    }
+    proc.on('frame', (pixels, capturedAt, size) => this.onFrame(pixels, capturedAt, size));
+    proc.on('exit', (info) => this.onExit(proc, info));
+    this.watchdog.arm();
+    proc.start().then(
+      () => this.deps.log.debug({ pid: proc.pid, cmd: proc.redactedCommand }, 'ffmpeg started'),
+      (err: unknown) => this.deps.log.error({ err }, 'ffmpeg failed to start'),
+    );
+  }
+
+  private onFrame(pixels: Buffer, capturedAt: number, size: { width: number; height: number }): void {
+    this.frames++;
+    this.framesSinceTick++;
+    this.lastFrameAt = capturedAt;
+    this.watchdog.frame();
+    this.policy.streaming(capturedAt);
+    this.deps.metrics.framesTotal.inc({ camera: this.camera.id });
+    this.apply({ type: 'frame' });
+    this.deps.writer.push(pixels, capturedAt, size.width, size.height);
+  }
+
+  private onStall(firstFrame: boolean, silentMs: number): void {
+    if (this.stopped) {
+      return;
+    }
+    const seconds = silentMs / 1000;
+    this.apply(firstFrame ? { type: 'no-first-frame', seconds } : { type: 'stall', seconds });
+    this.deps.log.warn({ silentMs, firstFrame }, firstFrame ? 'no first frame: restarting ffmpeg' : 'camera stalled: killing ffmpeg');
+    void this.proc?.stop();
+  }
+
+  private onExit(proc: FfmpegProcess, info: { code: number | null; signal: string | null; stderrTail: string[]; killedByUs: boolean }): void {
+    if (proc !== this.proc) {
+      return;
+    }
+    this.watchdog.disarm();
+    if (this.stopped) {
+      return;
+    }
+    const verdict = classifyExit(info.code, info.signal, info.stderrTail, info.killedByUs);
+    if (!info.killedByUs || this.point.state === 'stalled') {
+      this.apply({ type: 'exit', fatal: verdict.fatal, reason: verdict.reason });
+    }
+    const delay = this.policy.nextDelay(Date.now(), verdict.fatal);
+    const logLevel = verdict.fatal ? 'error' : 'warn';
+    this.deps.log[logLevel](
+      { code: info.code, signal: info.signal, reason: verdict.reason, retryInMs: delay, stderr: info.stderrTail.slice(-3) },
+      'ffmpeg ended',
+    );
+    this.respawnTimer = setTimeout(() => this.spawn(), delay);
+    this.respawnTimer.unref();
+  }
+
+  private apply(event: CameraEvent): void {
+    const next = nextState(this.point, event);
+    if (!next) {
+      return;
+    }
+    const prev = this.point.state;
+    this.point = next;
+    if (next.state !== prev) {
+      this.deps.log.info({ from: prev, to: next.state, reason: next.reason }, 'camera state');
+    }
+    this.publish(false);
+  }
+
+  /** Writes the state to the status hash, then publishes it (one MULTI, in order per camera). */
+  private publish(register: boolean): void {
+    const { redis, keys, metrics } = this.deps;
+    const cam = this.camera;
+    const at = new Date().toISOString();
+    const msg: CameraStateMessage = { type: 'camera', camera: cam.id, state: this.point.state, reason: redact(this.point.reason), at };
+    setStateGauge(metrics, cam.id, this.point.state);
+    const m = redis.multi();
+    if (register) {
+      m.sadd(keys.cameraIndex, cam.id);
+      m.hset(keys.cameraStatus(cam.id), {
+        name: cam.name ?? cam.id,
+        lastFrameAt: '',
+        fpsIngest: '0',
+        dropped: String(this.deps.writer.dropped),
+      });
+    }
+    m.hset(keys.cameraStatus(cam.id), { state: msg.state, reason: msg.reason, at });
+    m.publish(keys.channels.camera, JSON.stringify(msg));
+    this.chain(m.exec());
+  }
+
+  /** Once a second: ingest fps, last frame time and drops into the status hash and the metrics. */
+  private tick(): void {
+    const now = Date.now();
+    const elapsed = (now - this.lastTick) / 1000;
+    this.fps = elapsed > 0 ? this.framesSinceTick / elapsed : 0;
+    this.framesSinceTick = 0;
+    this.lastTick = now;
+    const cam = this.camera;
+    this.deps.metrics.ingestFps.set({ camera: cam.id }, Math.round(this.fps * 100) / 100);
+    const fields: Record<string, string> = {
+      fpsIngest: (Math.round(this.fps * 100) / 100).toString(),
+      dropped: String(this.deps.writer.dropped),
+    };
+    if (this.lastFrameAt !== undefined) {
+      fields.lastFrameAt = new Date(this.lastFrameAt).toISOString();
+    }
+    this.chain(this.deps.redis.hset(this.deps.keys.cameraStatus(cam.id), fields));
+  }
+
+  private chain(p: Promise<unknown>): void {
+    this.writes = this.writes
+      .then(() => p)
+      .catch((err: unknown) => this.deps.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'status write failed'));
+  }
+}

@@ -1,0 +1,195 @@
+import { EventEmitter } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
+import { Writable } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
+import { redact } from '../core/redact';
+import { FrameCutter } from './frame-cutter';
+import { GLOBAL_OPTIONS, parseOutputSize, toArgv, type FfmpegArgs } from './ffmpeg-args';
+
+/**
+ * The ONE module that imports fluent-ffmpeg (archived upstream in 2025): swapping it for a plain `spawn` touches
+ * only this file. Runs ffmpeg with the arguments of `ffmpeg-args.ts`, cuts its stdout into frames of exactly
+ * `width * height * 3` bytes, keeps the last stderr lines (for the exit classification) and kills by pid.
+ */
+
+/** Stdout bytes held while the output size is still unknown (a few frames at most in practice). */
+const MAX_HELD_BYTES = 64 << 20;
+
+/** Events of {@link FfmpegProcess}. */
+export interface FfmpegProcessEvents {
+  /** One complete rgb24 frame. `capturedAt` is when its last byte left ffmpeg (epoch ms). */
+  frame: [frame: Buffer, capturedAt: number, size: { width: number; height: number }];
+  /** The process ended (always emitted once, after `start`). */
+  exit: [info: { code: number | null; signal: string | null; stderrTail: string[]; killedByUs: boolean }];
+}
+
+/** Options of {@link FfmpegProcess}. */
+export interface FfmpegProcessOptions {
+  /** Path of the ffmpeg binary. @defaultValue 'ffmpeg' on PATH */
+  ffmpegPath?: string;
+  /** Stderr lines kept for diagnosis. @defaultValue 20 */
+  stderrLines?: number;
+}
+
+/** One ffmpeg run. Create, `start()`, listen for `frame` and `exit`; `stop()` kills it. */
+export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
+  private proc: ChildProcess | undefined;
+  private cutter: FrameCutter | undefined;
+  private size: { width: number; height: number } | undefined;
+  private readonly tail: string[] = [];
+  private killedByUs = false;
+  private exited = false;
+  private exitPromise: Promise<void> | undefined;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+
+  constructor(
+    readonly args: FfmpegArgs,
+    private readonly options: FfmpegProcessOptions = {},
+  ) {
+    super();
+    this.size = args.size;
+  }
+
+  /** The process id while it runs. */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /** Whether the process has ended. */
+  get ended(): boolean {
+    return this.exited;
+  }
+
+  /** The argument vector with credentials removed, for logs. */
+  get redactedCommand(): string {
+    return redact(['ffmpeg', ...toArgv(this.args)].join(' '));
+  }
+
+  /** Spawns ffmpeg. Resolves once the process exists (or has failed to start: `exit` follows). */
+  start(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let exitResolve: () => void = () => undefined;
+      this.exitPromise = new Promise<void>((r) => (exitResolve = r));
+      const cmd = ffmpeg({ stdoutLines: 0 });
+      if (this.options.ffmpegPath) {
+        cmd.setFfmpegPath(this.options.ffmpegPath);
+      }
+      cmd
+        .input(this.args.input)
+        .inputOptions([...GLOBAL_OPTIONS, ...this.args.inputOptions])
+        .outputOptions(this.args.outputOptions)
+        .output(new StdoutSink((c) => this.chunk(c)), { end: true });
+      cmd.on('start', () => {
+        this.proc = (cmd as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
+        this.proc?.once('exit', (code, signal) => this.finish(code, signal, exitResolve));
+        resolve();
+      });
+      cmd.on('stderr', (line: string) => this.onStderr(line));
+      // fluent-ffmpeg reports the end twice (error or end); the child's own 'exit' above is the source of truth.
+      cmd.on('error', (err: Error) => {
+        if (!this.proc) {
+          this.tail.push(redact(err.message));
+          this.finish(null, null, exitResolve);
+          resolve();
+        }
+      });
+      cmd.on('end', () => undefined);
+      cmd.run();
+    });
+  }
+
+  /**
+   * Stops the process: SIGTERM, then SIGKILL after `graceMs` if it is still alive (FFmpeg 5.1 ignores the first
+   * SIGTERM while blocked on a silent socket). Resolves when it has exited.
+   */
+  async stop(graceMs = 1500): Promise<void> {
+    this.killedByUs = true;
+    const pid = this.proc?.pid;
+    if (this.exited || pid === undefined) {
+      await this.exitPromise;
+      return;
+    }
+    signalPid(pid, 'SIGTERM');
+    const timer = setTimeout(() => signalPid(pid, 'SIGKILL'), graceMs);
+    try {
+      await this.exitPromise;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private chunk(data: Buffer): void {
+    if (this.cutter) {
+      this.cutter.push(data);
+      return;
+    }
+    // stderr (with the output size) and stdout race; hold the first chunks until the size is known (bounded).
+    if (this.heldBytes < MAX_HELD_BYTES) {
+      this.held.push(data);
+      this.heldBytes += data.length;
+    }
+    this.flushHeld();
+  }
+
+  private flushHeld(): void {
+    const size = this.size;
+    if (!size || this.cutter) {
+      return;
+    }
+    this.cutter = new FrameCutter(size.width * size.height * 3, (f) => this.emit('frame', f, Date.now(), size));
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    for (const h of held) {
+      this.cutter.push(h);
+    }
+  }
+
+  private onStderr(line: string): void {
+    if (!this.size) {
+      this.size = parseOutputSize(line);
+      if (this.size && this.held.length > 0) {
+        this.flushHeld();
+      }
+    }
+    if (/^\s*frame=/.test(line)) {
+      return;
+    }
+    this.tail.push(line);
+    if (this.tail.length > (this.options.stderrLines ?? 20)) {
+      this.tail.shift();
+    }
+  }
+
+  private finish(code: number | null, signal: string | null, done: () => void): void {
+    if (this.exited) {
+      return;
+    }
+    this.exited = true;
+    done();
+    this.emit('exit', { code, signal, stderrTail: this.tail.map(redact), killedByUs: this.killedByUs });
+  }
+}
+
+/** The stdout target: hands every chunk to the process wrapper without copying. */
+class StdoutSink extends Writable {
+  constructor(private readonly onChunk: (chunk: Buffer) => void) {
+    super({ highWaterMark: 1 << 20 });
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.onChunk(chunk);
+    cb();
+  }
+}
+
+/** Sends a signal to a pid, ignoring "no such process". */
+export function signalPid(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,232 @@
+import { Queue } from 'bullmq';
+import type Redis from 'ioredis';
+import type { Keys } from '../core/keys';
+import type { FrameJob } from '../core/types';
+import { FrameStore } from './frame-store';
+import type { DropReason, IngestMetrics } from './metrics';
+
+/**
+ * The frame queue (protocol of the team brief): pixels in Redis under `keys.frame(camera, seq)` with a TTL, and a
+ * BullMQ job on `keys.queues.frames` (prefix `keys.bullPrefix`, name = camera, id `camera:seq`, data = FrameJob).
+ * At most `maxInFlight` frames of a camera are waiting or in flight: when a frame comes and the camera is at its
+ * limit, the oldest job still waiting is removed (the newest frame wins), its pixels deleted and the drop counted.
+ */
+
+/** Per-camera settings of the queue. */
+export interface CameraQueueOptions {
+  camera: string;
+  /** Frames waiting for or in detection at once. */
+  maxInFlight: number;
+  /** TTL of the pixel keys (s), a safety net only. */
+  frameTtlSeconds: number;
+  /** First sequence number. @defaultValue Date.now(), so numbers keep increasing across restarts */
+  firstSeq?: number;
+}
+
+/** The frame queue shared by every camera of this process. */
+export class FrameQueue {
+  readonly queue: Queue<FrameJob>;
+  readonly store: FrameStore;
+
+  /**
+   * @param redis - command connection (pixels, job states)
+   * @param queueRedis - connection BullMQ uses for the queue
+   */
+  constructor(
+    readonly redis: Redis,
+    queueRedis: Redis,
+    readonly keys: Keys,
+    readonly metrics: IngestMetrics,
+  ) {
+    this.store = new FrameStore(redis, keys);
+    this.queue = new Queue<FrameJob>(keys.queues.frames, { connection: queueRedis, prefix: keys.bullPrefix });
+    // Errors surface on each add; without a listener an 'error' event would be thrown.
+    this.queue.on('error', () => undefined);
+  }
+
+  /** A per-camera writer. */
+  forCamera(options: CameraQueueOptions): CameraFrameWriter {
+    return new CameraFrameWriter(this, options);
+  }
+
+  /** Closes the BullMQ queue (the connections belong to the caller). */
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
+interface InFlight {
+  id: string;
+  key: string;
+}
+
+interface PendingFrame {
+  pixels: Buffer;
+  capturedAt: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Writes one camera's frames. `push` never blocks and never throws: one Redis round trip sequence runs at a time per
+ * camera, and while it runs at most one newer frame waits (a frame it replaces is dropped as `busy`).
+ */
+export class CameraFrameWriter {
+  private readonly inflight: InFlight[] = [];
+  private pending: PendingFrame | undefined;
+  private running: Promise<void> | undefined;
+  private nextSeq: number;
+  private closed = false;
+  /** Frames stored and queued. */
+  queued = 0;
+  /** Frames dropped, by any reason. */
+  dropped = 0;
+  /** Last Redis error message (for the status), if any. */
+  lastError: string | undefined;
+
+  constructor(
+    private readonly q: FrameQueue,
+    readonly options: CameraQueueOptions,
+  ) {
+    if (!Number.isInteger(options.maxInFlight) || options.maxInFlight < 1) {
+      throw new TypeError(`maxInFlight must be an integer >= 1 (got ${options.maxInFlight})`);
+    }
+    this.nextSeq = options.firstSeq ?? Date.now();
+  }
+
+  /** Frames of this camera waiting or in flight as last seen. */
+  get depth(): number {
+    return this.inflight.length;
+  }
+
+  /** Hands a frame over. The buffer must not be modified afterwards. */
+  push(pixels: Buffer, capturedAt: number, width: number, height: number): void {
+    if (this.closed) {
+      return;
+    }
+    if (this.pending) {
+      this.drop('busy');
+    }
+    this.pending = { pixels, capturedAt, width, height };
+    this.running ??= this.drain().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Waits for the frame being written, then stops taking frames. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.pending = undefined;
+    await this.running;
+  }
+
+  /** Deletes the pixels and jobs this writer still has waiting (used when the camera is removed). */
+  async discard(): Promise<void> {
+    await this.close();
+    const left = this.inflight.splice(0);
+    for (const f of left) {
+      await this.q.queue.remove(f.id).catch(() => 0);
+    }
+    await this.q.store.delete(...left.map((f) => f.key)).catch(() => undefined);
+    this.q.metrics.queueDepth.set({ camera: this.options.camera }, 0);
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending && !this.closed) {
+      const frame = this.pending;
+      this.pending = undefined;
+      try {
+        await this.write(frame);
+      } catch (err) {
+        this.lastError = err instanceof Error ? err.message : String(err);
+        this.drop('redis_error');
+      }
+    }
+  }
+
+  private async write(frame: PendingFrame): Promise<void> {
+    const { camera, maxInFlight, frameTtlSeconds } = this.options;
+    await this.prune();
+    while (this.inflight.length >= maxInFlight) {
+      if (!(await this.evictOldestWaiting())) {
+        // A job may have finished since the prune; otherwise everything in flight is being processed and the new
+        // frame cannot take a place.
+        await this.prune();
+        if (this.inflight.length < maxInFlight) {
+          break;
+        }
+        this.drop('backpressure');
+        this.setDepth();
+        return;
+      }
+    }
+    const seq = this.nextSeq++;
+    const key = await this.q.store.put(camera, seq, frame.pixels, frameTtlSeconds);
+    const job: FrameJob = {
+      camera,
+      seq,
+      capturedAt: frame.capturedAt,
+      queuedAt: Date.now(),
+      key,
+      width: frame.width,
+      height: frame.height,
+      format: 'rgb24',
+    };
+    const id = `${camera}:${seq}`;
+    try {
+      await this.q.queue.add(camera, job, { jobId: id, removeOnComplete: true, removeOnFail: 100 });
+    } catch (err) {
+      await this.q.store.delete(key).catch(() => undefined);
+      throw err;
+    }
+    this.inflight.push({ id, key });
+    this.queued++;
+    this.lastError = undefined;
+    this.setDepth();
+  }
+
+  /** Forgets jobs that are finished (completed jobs are removed; failed ones have `finishedOn`). */
+  private async prune(): Promise<void> {
+    if (this.inflight.length === 0) {
+      return;
+    }
+    const pipe = this.q.redis.pipeline();
+    for (const f of this.inflight) {
+      pipe.hmget(this.q.queue.toKey(f.id), 'timestamp', 'finishedOn');
+    }
+    const res = (await pipe.exec()) ?? [];
+    const keep: InFlight[] = [];
+    this.inflight.forEach((f, i) => {
+      const [err, val] = res[i] ?? [null, null];
+      const [ts, finished] = (val as Array<string | null> | null) ?? [null, null];
+      if (err || (ts !== null && finished === null)) {
+        keep.push(f);
+      }
+    });
+    this.inflight.splice(0, this.inflight.length, ...keep);
+  }
+
+  /** Removes the oldest job still waiting; false when every job in flight is locked by a worker. */
+  private async evictOldestWaiting(): Promise<boolean> {
+    for (let i = 0; i < this.inflight.length; i++) {
+      const f = this.inflight[i];
+      const removed = await this.q.queue.remove(f.id);
+      if (removed === 1) {
+        this.inflight.splice(i, 1);
+        await this.q.store.delete(f.key);
+        this.drop('backpressure');
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private drop(reason: DropReason): void {
+    this.dropped++;
+    this.q.metrics.droppedTotal.inc({ camera: this.options.camera, reason });
+  }
+
+  private setDepth(): void {
+    this.q.metrics.queueDepth.set({ camera: this.options.camera }, this.inflight.length);
+  }
+}

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { buildFfmpegArgs, inputKind, parseOutputSize, scaledHeight, toArgv } from '../../src/ingest/ffmpeg-args';
+
+function after(argv: string[], flag: string): string | undefined {
+  const i = argv.indexOf(flag);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+describe('buildFfmpegArgs', () => {
+  it('uses RTSP over TCP by default, with -timeout in microseconds and -xerror', () => {
+    const a = toArgv(buildFfmpegArgs({ url: 'rtsp://u:p@10.0.0.7/s', fps: 5, width: 640, timeoutUs: 5_000_000 }));
+    assert.equal(after(a, '-rtsp_transport'), 'tcp');
+    assert.equal(after(a, '-timeout'), '5000000');
+    assert.ok(a.includes('-xerror'));
+    assert.ok(!a.includes('-stimeout'), '-stimeout no longer exists in FFmpeg 5.1');
+    assert.ok(a.indexOf('-timeout') < a.indexOf('-i'), '-timeout is an input option');
+    assert.ok(!a.includes('-re'), 'a live camera is not throttled');
+  });
+  it('uses UDP when asked', () => {
+    const a = toArgv(buildFfmpegArgs({ url: 'rtsp://cam/s', transport: 'udp', fps: 5, width: 640 }));
+    assert.equal(after(a, '-rtsp_transport'), 'udp');
+  });
+  it('loops files at real-time speed', () => {
+    const a = toArgv(buildFfmpegArgs({ url: '/media/vtest.mp4', fps: 5, width: 640 }));
+    assert.ok(a.indexOf('-re') < a.indexOf('-i'));
+    assert.equal(after(a, '-stream_loop'), '-1');
+    assert.equal(after(a, '-i'), '/media/vtest.mp4');
+  });
+  it('does not loop a file with loop: false, and strips file://', () => {
+    const r = buildFfmpegArgs({ url: 'file:///media/a%20b.mp4', loop: false, fps: 5, width: 640 });
+    assert.equal(r.input, '/media/a b.mp4');
+    assert.ok(!r.inputOptions.includes('-stream_loop'));
+  });
+  it('plays an image sequence as a fixed-size slideshow', () => {
+    const r = buildFfmpegArgs({ url: '/demo/sample%d.jpg', fps: 5, width: 640 });
+    assert.equal(r.kind, 'images');
+    assert.equal(after(r.inputOptions, '-f'), 'image2');
+    assert.equal(after(r.inputOptions, '-reinit_filter'), '0');
+    assert.deepEqual(r.size, { width: 640, height: 480 });
+    assert.match(after(r.outputOptions, '-vf') ?? '', /pad=640:480/);
+  });
+  it('scales to the detect width at the detect fps, height from the aspect (even)', () => {
+    const r = buildFfmpegArgs({ url: 'rtsp://cam/s', fps: 2.5, width: 641 });
+    assert.equal(after(r.outputOptions, '-vf'), 'fps=2.5,scale=642:-2');
+    assert.equal(r.size, undefined);
+  });
+  it('uses both dimensions when the height is configured', () => {
+    const r = buildFfmpegArgs({ url: 'rtsp://cam/s', fps: 5, width: 640, height: 360 });
+    assert.deepEqual(r.size, { width: 640, height: 360 });
+    assert.match(after(r.outputOptions, '-vf') ?? '', /scale=640:360$/);
+  });
+  it('writes raw rgb24 to stdout, never to a file', () => {
+    const a = toArgv(buildFfmpegArgs({ url: 'rtsp://cam/s', fps: 5, width: 640 }));
+    assert.equal(after(a, '-f'), 'rawvideo');
+    assert.equal(after(a, '-pix_fmt'), 'rgb24');
+    assert.equal(a[a.length - 1], 'pipe:1');
+  });
+  it('rejects bad input', () => {
+    assert.throws(() => buildFfmpegArgs({ url: '', fps: 5, width: 640 }), TypeError);
+    assert.throws(() => buildFfmpegArgs({ url: 'rtsp://x', fps: 0, width: 640 }), TypeError);
+    assert.throws(() => buildFfmpegArgs({ url: 'rtsp://x', fps: 5, width: 1.5 }), TypeError);
+  });
+});
+
+describe('inputKind', () => {
+  it('classifies URLs', () => {
+    assert.equal(inputKind('rtsps://cam/x'), 'rtsp');
+    assert.equal(inputKind('http://cam/x.mjpg'), 'network');
+    assert.equal(inputKind('./a.mp4'), 'file');
+    assert.equal(inputKind('file:///a/img%03d.jpg'), 'images');
+  });
+});
+
+describe('parseOutputSize', () => {
+  it('reads the size of the rawvideo output stream from an FFmpeg 5.1 stderr line', () => {
+    const line =
+      '  Stream #0:0(und): Video: rawvideo (RGB[24] / 0x18424752), rgb24(pc, gbr/unknown/unknown, progressive), 640x480, q=2-31, 36864 kb/s, 5 fps, 5 tbn (default)';
+    assert.deepEqual(parseOutputSize(line), { width: 640, height: 480 });
+  });
+  it('ignores the input stream line', () => {
+    const line = '  Stream #0:0[0x1](und): Video: h264 (Main) (avc1 / 0x31637661), yuv420p(progressive), 768x576, 1032 kb/s';
+    assert.equal(parseOutputSize(line), undefined);
+  });
+  it('computes heights from the aspect ratio', () => {
+    assert.equal(scaledHeight(640, 768, 576), 480);
+    assert.equal(scaledHeight(640, 1920, 1080), 360);
+  });
+});
