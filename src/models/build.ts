@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger';
 import { ModelError } from '../core/errors';
 import { writeModel, type GraphBuilder } from '../onnx';
 import { buildDetectNetResnet18, detectnetFileName } from './detectnet-resnet18';
+import { buildLandmarkNet } from './face-api/landmark-net';
 import { buildRecognitionNet } from './face-api/recognition-net';
 import { loadFaceApiWeights } from './face-api/weights';
 
@@ -41,6 +42,11 @@ export function modelRecipes(): ModelRecipe[] {
     file: FACE_MODEL_FILES.recognition,
     description: 'face-api FaceRecognitionNet (dlib ResNet, 128-d descriptor), converted from trained weights',
     build: async () => buildRecognitionNet(await loadFaceApiWeights('face_recognition_model')),
+  });
+  recipes.push({
+    file: FACE_MODEL_FILES.landmarks,
+    description: 'face-api FaceLandmark68Net (68 points), converted from trained weights',
+    build: async () => buildLandmarkNet(await loadFaceApiWeights('face_landmark_68_model')),
   });
   return recipes;
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
+import { buildLandmarkNet, LANDMARK_IO } from '../../src/models/face-api/landmark-net';
 import { buildRecognitionNet, RECOGNITION_IO } from '../../src/models/face-api/recognition-net';
 import { loadFaceApiWeights } from '../../src/models/face-api/weights';
 import { loadFaceApi, loadReferenceNet, type FaceApi } from './face-api-reference';
@@ -55,6 +56,41 @@ describe('face-api networks converted to ONNX, against face-api running on tfjs 
       // The two people are different: their descriptors are far apart (guards against a constant output).
       const d = Math.hypot(...Array.from(out.subarray(0, 128), (v, k) => v - out[128 + k]));
       assert.ok(d > 0.6, `distance between different people ${d}`);
+      net.dispose();
+    });
+  });
+
+  describe('face_landmark_68 (FaceLandmark68Net)', () => {
+    it(`gives the same 68 points on real face crops (max abs diff < ${TOLERANCE}), batched`, async () => {
+      const files = ['biden.jpg', 'alex-lacamoire.png'];
+      const size = LANDMARK_IO.size;
+      const crops = await Promise.all(files.map((f) => faceCrop(f, size)));
+      const s = await session(buildLandmarkNet(await loadFaceApiWeights('face_landmark_68_model')).encode());
+      let out: Float32Array;
+      try {
+        const r = await s.run({ [LANDMARK_IO.input]: new ort.Tensor('float32', stack(crops), [2, size, size, 3]) });
+        assert.deepEqual(r[LANDMARK_IO.output].dims, [2, 136]);
+        out = r[LANDMARK_IO.output].data as Float32Array;
+      } finally {
+        await s.release();
+      }
+      const net = await loadReferenceNet(faceapi, 'FaceLandmark68Net', 'face_landmark_68_model');
+      for (let i = 0; i < files.length; i++) {
+        // forward() = the network plus face-api's postProcess, which for a square input is the identity.
+        const ref = await reference(faceapi, net, crops[i], size);
+        const mine = out.subarray(i * 136, (i + 1) * 136);
+        const diff = maxAbsDiff(mine, ref);
+        assert.ok(diff < TOLERANCE, `${files[i]}: max abs diff ${diff}`);
+        // Sanity on the meaning: the eyes (points 36-47) lie in the upper half, the mouth (48-67) below them.
+        const meanY = (a: number, b: number) => {
+          let sum = 0;
+          for (let p = a; p <= b; p++) {
+            sum += mine[2 * p + 1];
+          }
+          return sum / (b - a + 1);
+        };
+        assert.ok(meanY(36, 47) < 0.5 && meanY(48, 67) > meanY(36, 47), `${files[i]}: eyes above the mouth`);
+      }
       net.dispose();
     });
   });
