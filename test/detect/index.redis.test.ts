@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import type Redis from 'ioredis';
+import pino from 'pino';
+import { configSchema } from '../../src/config/schema';
+import { Context, type StageHandle } from '../../src/core/context';
+import type { DetectionResult, FrameJob } from '../../src/core/types';
+import { start } from '../../src/detect';
+
+const MEDIA = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';
+const MODELS = process.env.VIGIL_MODELS_DIR ?? '/work/shared/models';
+
+/** Three consecutive-ish frames of vtest.mp4 as rgb24 at 768x576. */
+function frames(): Buffer[] {
+  const all = execFileSync(
+    'ffmpeg',
+    ['-v', 'error', '-ss', '10', '-i', join(MEDIA, 'vtest.mp4'), '-frames:v', '3', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    { maxBuffer: 1 << 24 },
+  );
+  const n = 768 * 576 * 3;
+  return [0, 1, 2].map((i) => all.subarray(i * n, (i + 1) * n));
+}
+
+async function until<T>(fn: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) {
+      return v;
+    }
+    if (Date.now() > end) {
+      throw new Error('timed out');
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function makeCtx(prefix: string, overrides: Record<string, unknown> = {}): Context {
+  const config = configSchema.parse({
+    redis: { url: 'redis://127.0.0.1:6379', prefix },
+    models: { dir: MODELS, detector: { family: 'yolox', file: 'yolox_nano.onnx', device: 'cpu' } },
+    detect: { workers: 1, threadsPerWorker: 1, maxFrameAgeMs: 10_000 },
+    cameras: [{ id: 'walkway', url: '/dev/null' }],
+    ...overrides,
+  });
+  return new Context(config, pino({ level: 'silent' }), new Set(['detect']), { defaultMetrics: false });
+}
+
+async function cleanup(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) {
+      await redis.del(...keys);
+    }
+  } while (cursor !== '0');
+}
+
+describe('detect stage (Redis, BullMQ, real frames)', function () {
+  this.timeout(60_000);
+  let ctx: Context;
+  let stage: StageHandle | undefined;
+  let queue: Queue<FrameJob>;
+  let redis: Redis;
+  let prefix: string;
+
+  beforeEach(() => {
+    prefix = `vigil-test-${randomBytes(4).toString('hex')}`;
+    ctx = makeCtx(prefix);
+    redis = ctx.redis('test');
+    queue = new Queue<FrameJob>(ctx.keys.queues.frames, { connection: ctx.redis('test-queue', { maxRetriesPerRequest: null }), prefix: ctx.keys.bullPrefix });
+  });
+
+  afterEach(async () => {
+    await stage?.close();
+    stage = undefined;
+    await queue.close();
+    await cleanup(redis, prefix);
+    await ctx.closeConnections();
+  });
+
+  async function push(camera: string, seq: number, pixels: Buffer, capturedAt = Date.now()): Promise<string> {
+    const key = ctx.keys.frame(camera, seq);
+    await redis.set(key, pixels, 'PX', 30_000);
+    const job: FrameJob = { camera, seq, capturedAt, queuedAt: Date.now(), key, width: 768, height: 576, format: 'rgb24' };
+    await queue.add(camera, job, { jobId: `${camera}-${seq}` /* BullMQ 6 refuses ":" in custom ids */, removeOnComplete: true, removeOnFail: 100 });
+    return key;
+  }
+
+  it('turns queued frames into DetectionResults on the camera stream, drops stale frames, reports fps', async () => {
+    stage = await start(ctx);
+    await until(async () => (stage!.readiness().length === 0 ? true : undefined), 30_000);
+    const px = frames();
+    // A stale frame first: dropped and its pixels deleted.
+    const staleKey = await push('walkway', 1, px[0], Date.now() - 60_000);
+    for (let i = 0; i < 3; i++) {
+      await push('walkway', 2 + i, px[i]);
+    }
+    const entries = await until(async () => {
+      const e = await redis.xrange(ctx.keys.detections('walkway'), '-', '+');
+      return e.length >= 3 ? e : undefined;
+    }, 30_000);
+    const results = entries.map(([, fields]) => JSON.parse(fields[1]) as DetectionResult);
+    assert.deepEqual(results.map((r) => r.seq).sort(), [2, 3, 4]);
+    for (const r of results) {
+      assert.equal(r.camera, 'walkway');
+      assert.equal(r.model, 'yolox_nano.onnx');
+      assert.equal(r.frameKey, ctx.keys.frame('walkway', r.seq));
+      const t = r.times;
+      assert.ok(t.capturedAt <= t.queuedAt && t.queuedAt <= t.pickedAt! && t.pickedAt! <= t.inferredAt! && t.inferredAt! <= t.publishedAt!);
+      const people = r.detections.filter((d) => d.label === 'person' && d.score >= 0.5);
+      assert.ok(people.length >= 5, `frame ${r.seq}: ${people.length} people`);
+      for (const d of r.detections) {
+        assert.ok(d.box.every((v) => v >= 0 && v <= 1));
+      }
+    }
+    assert.equal(await redis.exists(staleKey), 0);
+    assert.equal(await redis.xlen(ctx.keys.detections('walkway')), 3);
+    const metrics = await ctx.metrics.metrics();
+    assert.match(metrics, /vigil_frames_dropped_total\{camera="walkway",reason="stale"\} 1/);
+    assert.match(metrics, /vigil_detect_frames_total\{camera="walkway"\} 3/);
+    assert.match(metrics, /vigil_inference_seconds_count\{model="yolox_nano.onnx"\} 3/);
+    assert.match(metrics, /vigil_stage_latency_seconds_count\{stage="capture_to_detections"\} 3/);
+    const fps = await until(async () => (await redis.hget(ctx.keys.cameraStatus('walkway'), 'fpsDetect')) ?? undefined, 3000);
+    assert.ok(Number(fps) > 0);
+  });
+
+  it('stays up with a missing model: readiness names the file and the problem', async () => {
+    await ctx.closeConnections();
+    ctx = makeCtx(prefix, { models: { dir: '/nonexistent', detector: { family: 'yolox', file: 'mine.onnx', device: 'cpu' } } });
+    redis = ctx.redis('test');
+    await queue.close();
+    queue = new Queue<FrameJob>(ctx.keys.queues.frames, { connection: ctx.redis('test-queue', { maxRetriesPerRequest: null }), prefix: ctx.keys.bullPrefix });
+    stage = await start(ctx);
+    const reasons = await until(async () => {
+      const r = stage!.readiness();
+      return r.length > 0 && !/loading/.test(r[0]) ? r : undefined;
+    }, 10_000);
+    assert.match(reasons[0], /mine\.onnx: file not found/);
+  });
+
+  it('close() is idempotent and waits for the frames in flight', async () => {
+    stage = await start(ctx);
+    await until(async () => (stage!.readiness().length === 0 ? true : undefined), 30_000);
+    await push('walkway', 7, frames()[0]);
+    await until(async () => ((await queue.getActiveCount()) > 0 || (await redis.xlen(ctx.keys.detections('walkway'))) > 0 ? true : undefined), 10_000);
+    const a = stage.close();
+    assert.equal(stage.close(), a);
+    await a;
+    assert.equal(await redis.xlen(ctx.keys.detections('walkway')), 1);
+  });
+});
