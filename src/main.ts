@@ -167,9 +167,9 @@ function cmdConfig(args: string[], log: (s: string) => void): number {
 
 /** Extra commands registered by other modules (models, bench, replay) to keep main small. */
 const COMMANDS: Record<string, () => Promise<(args: string[], log: Logger) => Promise<number>>> = {
-  models: async () => (await import('./models/cli')).run,
-  bench: async () => (await import('./bench/cli')).run,
-  replay: async () => (await import('./alerts/replay-cli')).run,
+  models: async () => (require('./models/cli') as typeof import('./models/cli')).run,
+  bench: async () => (require('./bench/cli') as typeof import('./bench/cli')).run,
+  replay: async () => (require('./alerts/replay-cli') as typeof import('./alerts/replay-cli')).run,
 };
 
 /** CLI entry point; exits the process with the command's status. */

@@ -4,10 +4,13 @@ import type { Role } from './types';
 /** Every stage's index.ts exports a `start` of this shape. */
 export type StartStage = (ctx: Context) => Promise<StageHandle>;
 
+// require() rather than import(): tsx (tests, source runs) turns import() of a folder into an ESM import that
+// fails; tsc compiles both to require() anyway.
+/* eslint-disable @typescript-eslint/no-require-imports */
 /** Stage loaders per role, in start order. Loaded lazily so a process only pays for its roles. */
 export const STAGES: ReadonlyArray<{ role: Role; load: () => Promise<StartStage> }> = [
-  { role: 'api', load: async () => (await import('../api')).start },
-  { role: 'track', load: async () => (await import('../track')).start },
-  { role: 'detect', load: async () => (await import('../detect')).start },
-  { role: 'ingest', load: async () => (await import('../ingest')).start },
+  { role: 'api', load: async () => (require('../api') as typeof import('../api')).start },
+  { role: 'track', load: async () => (require('../track') as typeof import('../track')).start },
+  { role: 'detect', load: async () => (require('../detect') as typeof import('../detect')).start },
+  { role: 'ingest', load: async () => (require('../ingest') as typeof import('../ingest')).start },
 ];
