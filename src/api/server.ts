@@ -72,10 +72,9 @@ export async function buildServer(
   const log = ctx.log.child({ stage: 'api' });
   const app = Fastify({
     loggerInstance: (options.logRequests ? log : undefined) as FastifyBaseLogger | undefined,
-    disableRequestLogging: !options.logRequests,
     bodyLimit: server.bodyLimitBytes,
-    // Query strings and URLs are bounded too; fuzzers send long ones.
-    maxParamLength: 200,
+    // URL parameters are bounded too; fuzzers send long ones.
+    routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
   });
   app.decorate('vigil', services);

@@ -30,6 +30,11 @@ export interface WsHubOptions {
   readCount?: number;
   /** Alert events kept for a client while its replay runs; more = cut off. @defaultValue 10000 */
   maxPendingEvents?: number;
+  /**
+   * After `hello`, live alerts are held this long for the client's first `subscribe`, so that a `since` replay
+   * sent right after `hello` comes strictly in order (nothing is lost: held alerts are sent after). @defaultValue 500
+   */
+  subscribeWindowMs?: number;
 }
 
 interface Client {
@@ -47,6 +52,10 @@ interface Client {
   chain: Promise<void>;
   alive: boolean;
   closed: boolean;
+  /** A subscribe is being handled. */
+  subscribing: boolean;
+  /** Ends the subscribe window after hello. */
+  window?: NodeJS.Timeout;
 }
 
 type CutReason = 'slow' | 'dead' | 'pending';
@@ -156,6 +165,7 @@ export class WsHub {
       chain: Promise.resolve(),
       alive: true,
       closed: false,
+      subscribing: false,
     };
     this.clients.add(c);
     ws.on('pong', () => {
@@ -179,7 +189,13 @@ export class WsHub {
     }
     const hello: HelloMessage = { type: 'hello', version: VERSION, cameras: cameras.sort() };
     this.sendNow(c, JSON.stringify(hello));
-    this.release(c);
+    c.window = setTimeout(() => {
+      c.window = undefined;
+      // Only when no subscribe started meanwhile (it releases the hold itself).
+      if (c.holding && !c.closed && !c.subscribing) {
+        this.release(c);
+      }
+    }, this.options.subscribeWindowMs ?? 500);
   }
 
   private onMessage(c: Client, data: RawData, isBinary: boolean): void {
@@ -191,6 +207,7 @@ export class WsHub {
       this.send(c, JSON.stringify(err), false);
       return;
     }
+    c.subscribing = true;
     c.chain = c.chain.then(() => this.subscribe(c, msg.subscription, msg.since)).catch((err) => {
       this.log.warn({ err: (err as Error).message }, 'websocket replay failed: client closed');
       this.cut(c, 'pending', 1011);
@@ -199,7 +216,15 @@ export class WsHub {
 
   private async subscribe(c: Client, sub: Subscription, since: string | undefined): Promise<void> {
     c.sub = sub;
+    if (c.window) {
+      clearTimeout(c.window);
+      c.window = undefined;
+    }
     if (since === undefined || c.closed) {
+      c.subscribing = false;
+      if (c.holding) {
+        this.release(c);
+      }
       return;
     }
     c.holding = true;
@@ -227,6 +252,7 @@ export class WsHub {
     if (compareStreamIds(since, c.processedFrom) < 0) {
       c.processedFrom = since;
     }
+    c.subscribing = false;
     this.release(c);
   }
 
@@ -313,7 +339,7 @@ export class WsHub {
       return;
     }
     for (const c of this.clients) {
-      if (!c.holding && wants(c.sub, topic, camera)) {
+      if (wants(c.sub, topic, camera)) {
         this.send(c, message, topic === 'detections');
       }
     }
@@ -358,6 +384,7 @@ export class WsHub {
 
   private drop(c: Client): void {
     c.closed = true;
+    clearTimeout(c.window);
     c.pending = [];
     this.clients.delete(c);
   }

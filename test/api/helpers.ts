@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { AlertStore } from '../../src/alerts';
+import { buildServer } from '../../src/api/server';
+import { WsHub, type WsHubOptions } from '../../src/ws';
 import { configSchema, type VigilConfig } from '../../src/config/schema';
 import { Context } from '../../src/core/context';
 import { nullLogger } from '../../src/core/logger';
@@ -88,4 +90,45 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
     }
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A running API (HTTP + WebSocket hub) on a free loopback port, for integration tests. */
+export interface TestApi {
+  ctx: Context;
+  store: AlertStore;
+  hub: WsHub;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts buildServer + WsHub on port 0 with the given hub options. */
+export async function startTestApi(
+  ctx: Context,
+  hubOptions: Partial<WsHubOptions> = {},
+): Promise<TestApi> {
+  const redis = ctx.redis('test-api');
+  const store = new AlertStore(redis, ctx.keys);
+  const app = await buildServer(ctx, { redis, store });
+  const hub = new WsHub(ctx, app.server, store, redis, {
+    maxPayload: ctx.config.server.wsMaxMessageBytes,
+    maxBufferedBytes: ctx.config.server.wsMaxBufferedBytes,
+    pingIntervalMs: 30_000,
+    ...hubOptions,
+  });
+  await hub.start();
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    ctx,
+    store,
+    hub,
+    port,
+    url: `ws://127.0.0.1:${port}/ws`,
+    close: async () => {
+      await hub.close();
+      await app.close();
+    },
+  };
 }
