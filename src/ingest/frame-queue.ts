@@ -172,7 +172,7 @@ export class CameraFrameWriter {
       height: frame.height,
       format: 'rgb24',
     };
-    const id = `${camera}:${seq}`;
+    const id = `${camera}.${seq}`; // BullMQ refuses custom ids with one ":"
     try {
       await this.q.queue.add(camera, job, { jobId: id, removeOnComplete: true, removeOnFail: 100 });
     } catch (err) {
