@@ -50,10 +50,24 @@ export class AlertEventConsumer {
     this.retryMs = options.retryMs ?? 500;
   }
 
-  /** Starts the read loop (returns at once). */
-  start(): void {
+  /**
+   * Creates the group (when Redis answers) and starts the read loop. Resolves once the group exists, or at
+   * once after logging when Redis is unreachable (the loop keeps trying).
+   */
+  async start(): Promise<void> {
+    if (this.loop) {
+      return;
+    }
+    try {
+      await this.ensureGroup();
+      this.groupReady = true;
+    } catch (err) {
+      this.onError(err);
+    }
     this.loop ??= this.run();
   }
+
+  private groupReady = false;
 
   private async ensureGroup(): Promise<void> {
     try {
@@ -67,13 +81,12 @@ export class AlertEventConsumer {
   }
 
   private async run(): Promise<void> {
-    let groupReady = false;
     let pending = true;
     while (!this.closed) {
       try {
-        if (!groupReady) {
+        if (!this.groupReady) {
           await this.ensureGroup();
-          groupReady = true;
+          this.groupReady = true;
         }
         const res = (await this.redis.xreadgroup(
           'GROUP',
@@ -117,7 +130,7 @@ export class AlertEventConsumer {
           break;
         }
         if (String((err as Error).message).includes('NOGROUP')) {
-          groupReady = false;
+          this.groupReady = false;
         }
         pending = true;
         this.onError(err);

@@ -82,7 +82,7 @@ export class WebhookService implements DeadLetters {
   }
 
   /** Starts the event consumer and the worker. Without configured webhooks only the dead-letter API works. */
-  start(): void {
+  async start(): Promise<void> {
     const ctx = this.ctx;
     const consumer = this.options.consumer ?? `${hostname()}:${process.pid}`;
     this.consumer = new AlertEventConsumer(
@@ -93,7 +93,7 @@ export class WebhookService implements DeadLetters {
       this.log,
       (err) => this.log.warn({ err: (err as Error).message }, 'webhook event reader: retrying'),
     );
-    this.consumer.start();
+    await this.consumer.start();
     this.worker = new Worker<JobData>(ctx.keys.queues.webhooks, (job) => this.process(job), {
       connection: ctx.redis('webhook-worker', { maxRetriesPerRequest: null }),
       prefix: ctx.keys.bullPrefix,

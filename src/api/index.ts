@@ -31,7 +31,7 @@ export async function start(ctx: Context): Promise<StageHandle & { port: number 
   try {
     await hub.start();
     await app.listen({ host: s.host, port: s.port });
-    webhooks.start();
+    await webhooks.start();
     await mqtt?.start();
   } catch (err) {
     await close().catch(() => undefined);

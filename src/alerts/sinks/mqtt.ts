@@ -67,7 +67,7 @@ export class MqttSink {
       this.log,
       (err) => this.log.debug({ err: (err as Error).message }, 'mqtt alert forwarding: retrying'),
     );
-    this.consumer.start();
+    await this.consumer.start();
 
     this.sub = this.ctx.redis('mqtt-sub');
     this.sub.on('message', (_channel: string, message: string) => {
