@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import Redis from 'ioredis';
+import WebSocket from 'ws';
+import { parseConfig } from '../../src/config/load';
+import { Context } from '../../src/core/context';
+import { nullLogger } from '../../src/core/logger';
+import type { AlertMessage, CameraStateMessage, DetectionsMessage } from '../../src/core/types';
+import { startDaemon, type Daemon } from '../../src/main';
+import { RtspTestServer } from '../../src/testing/rtsp-server';
+
+const MEDIA = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';
+const MODELS = process.env.VIGIL_MODELS_DIR ?? '/work/shared/models';
+const TOKEN = 'e2e-admin-token-0123456789';
+
+/**
+ * The whole daemon in one process, every role, against real Redis, a real GStreamer RTSP camera serving
+ * vtest.mp4, real FFmpeg and the real YOLOX-nano model: a WebSocket client sees the camera stream, detections
+ * with track ids, and line-crossing / zone alerts whose snapshots are JPEGs.
+ */
+describe('pipeline end to end @integration', function () {
+  this.timeout(120_000);
+  let rtsp: RtspTestServer;
+  let daemon: Daemon | undefined;
+  let prefix: string;
+  let port: number;
+  const seen: Array<Record<string, unknown>> = [];
+  let ws: WebSocket | undefined;
+
+  before(async () => {
+    prefix = `vigil-test-e2e-${Math.random().toString(36).slice(2, 8)}`;
+    rtsp = await RtspTestServer.start({ file: path.join(MEDIA, 'vtest.mp4') });
+    const yaml = `
+redis: { prefix: ${prefix} }
+server: { port: 0, tokens: [ { name: e2e, token: "\${E2E_TOKEN}", role: admin } ] }
+models: { dir: ${MODELS} }
+cameras:
+  - id: walkway
+    url: "${rtsp.url().replace('rtsp://', 'rtsp://viewer:s3cret@')}"
+    detect: { fps: 5 }
+    zones: [ { id: path, polygon: [[0,0.3],[1,0.3],[1,1],[0,1]] } ]
+    lines: [ { id: mid, points: [[0.0,0.6],[1.0,0.6]] } ]
+rules:
+  - { id: path-enter, type: zone_enter, camera: walkway, zone: path, labels: [person] }
+  - { id: mid-cross, type: line_cross, camera: walkway, line: mid, direction: any, labels: [person] }
+`;
+    const config = parseConfig(yaml, { E2E_TOKEN: TOKEN, VIGIL_NO_DEMO: '1' });
+    const ctx = new Context(config, nullLogger(), new Set(['ingest', 'detect', 'track', 'api'] as const), { defaultMetrics: false });
+    daemon = await startDaemon(ctx);
+    port = (ctx.stages.get('api') as unknown as { port: number }).port;
+    ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${TOKEN}`);
+    ws.on('message', (d) => seen.push(JSON.parse(d.toString()) as Record<string, unknown>));
+    await new Promise<void>((resolve, reject) => {
+      ws!.once('open', () => resolve());
+      ws!.once('error', reject);
+    });
+    ws.send(JSON.stringify({ type: 'subscribe', topics: ['alerts', 'cameras', 'detections'] }));
+  });
+
+  after(async () => {
+    ws?.terminate();
+    await daemon?.stop();
+    await rtsp?.stop();
+    const r = new Redis();
+    const keys = await r.keys(`${prefix}:*`);
+    if (keys.length > 0) {
+      await r.del(...keys);
+    }
+    await r.quit();
+  });
+
+  async function waitFor<T>(pick: () => T | undefined, ms: number, what: string): Promise<T> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const v = pick();
+      if (v !== undefined) {
+        return v;
+      }
+      if (Date.now() > end) {
+        throw new Error(`timed out waiting for ${what}; saw ${seen.map((m) => m.type).join(',').slice(0, 300)}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('greets, streams the camera and never shows its credentials', async () => {
+    const hello = seen.find((m) => m.type === 'hello');
+    assert.ok(hello, 'hello first');
+    assert.deepEqual(hello.cameras, ['walkway']);
+    await waitFor(
+      () => seen.find((m) => m.type === 'camera' && (m as unknown as CameraStateMessage).state === 'streaming'),
+      30_000,
+      'camera streaming',
+    );
+    const res = await fetch(`http://127.0.0.1:${port}/api/cameras`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const text = await res.text();
+    assert.equal(res.status, 200);
+    assert.doesNotMatch(text, /s3cret|viewer:/);
+    const cams = JSON.parse(text) as Array<{ id: string; state: string }>;
+    assert.equal(cams[0].state, 'streaming');
+  });
+
+  it('publishes detections with track ids', async () => {
+    const det = await waitFor(
+      () => seen.find((m) => m.type === 'detections' && (m as unknown as DetectionsMessage).objects.some((o) => o.label === 'person')) as
+        | DetectionsMessage
+        | undefined,
+      30_000,
+      'detections with a person',
+    );
+    assert.equal(det.camera, 'walkway');
+    for (const o of det.objects) {
+      assert.ok(Number.isInteger(o.trackId));
+      assert.ok(o.box.every((v) => v >= 0 && v <= 1));
+    }
+  });
+
+  it('raises line and zone alerts with a JPEG snapshot stored before the alert is published', async () => {
+    const start = await waitFor(
+      () => seen.find((m) => m.type === 'alert' && (m as unknown as AlertMessage).event === 'start' && (m as unknown as AlertMessage).alert.type === 'line_cross') as
+        | AlertMessage
+        | undefined,
+      60_000,
+      'a line_cross alert',
+    );
+    assert.ok(start.alert.latencyMs >= 0 && start.alert.latencyMs < 5000, `latency ${start.alert.latencyMs}`);
+    const snap = await fetch(`http://127.0.0.1:${port}${start.alert.snapshot}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(snap.status, 200);
+    const jpeg = Buffer.from(await snap.arrayBuffer());
+    assert.equal(jpeg[0], 0xff);
+    assert.equal(jpeg[1], 0xd8);
+    const zone = seen.find((m) => m.type === 'alert' && (m as unknown as AlertMessage).alert.type === 'zone_enter');
+    assert.ok(zone, 'a zone_enter alert');
+    const listed = await fetch(`http://127.0.0.1:${port}/api/alerts?camera=walkway&limit=50`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const body = (await listed.json()) as { alerts: Array<{ id: string }> };
+    assert.ok(body.alerts.some((a) => a.id === start.alert.id));
+  });
+
+  it('stops every role within 10 s', async () => {
+    const t0 = Date.now();
+    await daemon!.stop();
+    daemon = undefined;
+    assert.ok(Date.now() - t0 < 10_000, `stop took ${Date.now() - t0} ms`);
+  });
+});
