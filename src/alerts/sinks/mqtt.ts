@@ -112,6 +112,11 @@ export class MqttSink {
     if (!client || this.closed) {
       return Promise.reject(new Error('mqtt sink closed'));
     }
+    if (!client.connected) {
+      // Not queued in mqtt.js's offline queue: the alert stays pending in the consumer group and is sent once the
+      // broker is back, so memory stays bounded and nothing is sent twice.
+      return Promise.reject(new Error('mqtt broker not connected'));
+    }
     const timeoutMs = this.options.publishTimeoutMs ?? 10_000;
     return new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('mqtt publish timed out')), timeoutMs);

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import mqtt, { type MqttClient } from 'mqtt';
+import { AlertStore } from '../../../src/alerts';
+import { MqttSink, mqttTopics } from '../../../src/alerts/sinks/mqtt';
+import { mqttSchema } from '../../../src/config/schema/webhooks';
+import type { Context } from '../../../src/core/context';
+import { cleanup, sampleAlert, testContext, waitFor } from '../../api/helpers';
+
+const BROKER = process.env.VIGIL_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
+
+function listen(topic: string): Promise<{ client: MqttClient; got: Array<{ topic: string; payload: string; retain: boolean }> }> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(BROKER, { reconnectPeriod: 0 });
+    const got: Array<{ topic: string; payload: string; retain: boolean }> = [];
+    client.on('message', (t, p, packet) => got.push({ topic: t, payload: p.toString(), retain: packet.retain }));
+    client.on('error', reject);
+    client.on('connect', () => client.subscribe(topic, { qos: 1 }, (err) => (err ? reject(err) : resolve({ client, got }))));
+  });
+}
+
+describe('MqttSink', () => {
+  let ctx: Context;
+  let sink: MqttSink | undefined;
+  const clients: MqttClient[] = [];
+  let prefix: string;
+
+  beforeEach(() => {
+    ctx = testContext();
+    prefix = ctx.keys.prefix;
+  });
+  afterEach(async () => {
+    await sink?.close();
+    sink = undefined;
+    // Clear the retained state this test left on the broker.
+    const c = clients[0];
+    if (c) {
+      await new Promise<void>((r) => c.publish(mqttTopics(prefix, 'walkway').state, '', { retain: true, qos: 1 }, () => r()));
+    }
+    clients.splice(0).forEach((x) => x.end(true));
+    await cleanup(ctx);
+  });
+
+  it('publishes alerts on <prefix>/<camera>/alerts and the retained camera state', async function () {
+    this.timeout(20_000);
+    const { client, got } = await listen(`${prefix}/#`);
+    clients.push(client);
+    sink = new MqttSink(ctx, mqttSchema.parse({ enabled: true, url: BROKER, topicPrefix: prefix }));
+    await sink.start();
+    const store = new AlertStore(ctx.redis('w'), ctx.keys);
+    const w = await store.write('start', sampleAlert({ camera: 'walkway' }));
+    await ctx.redis('p').publish(ctx.keys.channels.camera, JSON.stringify({ type: 'camera', camera: 'walkway', state: 'stalled', reason: 'no frame', at: new Date().toISOString() }));
+    await waitFor(() => got.some((m) => m.topic.endsWith('/alerts')) && got.some((m) => m.topic.endsWith('/state')), 10_000, 'mqtt messages');
+    const alert = got.find((m) => m.topic === `${prefix}/walkway/alerts`);
+    assert.ok(alert);
+    assert.equal(JSON.parse(alert.payload).id, w.eventId);
+    assert.equal(JSON.parse(alert.payload).alert.id, w.alert.id);
+    // A subscriber arriving later still gets the state: it is retained.
+    const late = await listen(`${prefix}/walkway/state`);
+    clients.push(late.client);
+    await waitFor(() => late.got.length > 0, 5000, 'retained state');
+    assert.equal(late.got[0].retain, true);
+    assert.equal(JSON.parse(late.got[0].payload).state, 'stalled');
+  });
+
+  it('does not crash or block the daemon when the broker is down', async function () {
+    this.timeout(10_000);
+    sink = new MqttSink(ctx, mqttSchema.parse({ enabled: true, url: 'mqtt://127.0.0.1:1', topicPrefix: prefix, password: 'broker-pass' }), { publishTimeoutMs: 300 });
+    await sink.start();
+    const store = new AlertStore(ctx.redis('w'), ctx.keys);
+    await store.write('start', sampleAlert());
+    await new Promise((r) => setTimeout(r, 1500));
+    await sink.close();
+    sink = undefined;
+  });
+});
