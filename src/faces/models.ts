@@ -2,11 +2,12 @@
  * Loads the face networks from the models directory, building the face-api ONNX files first when they are
  * missing (`buildModels` of src/models/build.ts, the same code as `vigil models build`).
  */
-import { access } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { FacesConfig } from '../config/schema';
 import { ModelError } from '../core/errors';
 import type { Logger } from '../core/logger';
+import { buildModels } from '../models/build';
 import { UltraFaceDetector, type FaceDetector } from './detector';
 import { Embedder, Landmarker } from './embedder';
 import type { FaceModels } from './pipeline';
@@ -27,16 +28,10 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-type BuildModels = (dir: string, log: Logger, opts?: { force?: boolean }) => Promise<string[]>;
-
-/** Runs the project's model builder for `dir` (face-api networks from the npm weights). */
-export async function buildFaceModels(dir: string, log: Logger): Promise<string[]> {
-  // resolved at run time so this module does not depend on the builder's internals at load
-  const mod = (await import('../models/build' as string)) as { buildModels?: BuildModels };
-  if (typeof mod.buildModels !== 'function') {
-    throw new ModelError('src/models/build.ts does not export buildModels');
-  }
-  return mod.buildModels(dir, log);
+/** Builds the face-api ONNX files into `dir` with the project's converter (the code of `vigil models build`). */
+export async function buildFaceModels(dir: string, log: Logger, files: readonly string[] = Object.values(FACE_MODEL_FILES)): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  return buildModels(dir, log, { only: [...files] });
 }
 
 /**
@@ -56,7 +51,7 @@ export async function loadFaceModels(modelsDir: string, cfg: FacesConfig, log: L
   }
   if (missing.length > 0) {
     log.info({ missing, dir: modelsDir }, 'building missing face models');
-    await buildFaceModels(modelsDir, log);
+    await buildFaceModels(modelsDir, log, missing);
   }
   const [landmarker, embedder, detector] = await Promise.all([
     Landmarker.load(file(FACE_MODEL_FILES.landmarks)),
