@@ -1,0 +1,252 @@
+import assert from 'node:assert/strict';
+import { Worker, type Job } from 'bullmq';
+import Redis from 'ioredis';
+import { deleteCameraOverride, putCameraOverride } from '../../src/core/camera-overrides';
+import type { Context } from '../../src/core/context';
+import type { FrameJob } from '../../src/core/types';
+import { startIngest, type IngestHandle, type IngestOptions } from '../../src/ingest';
+import { RtspTestServer } from '../../src/testing/rtsp-server';
+import { REDIS_URL, StateRecorder, VTEST, alive, deletePrefix, testContext, waitFor } from './helpers';
+
+const FAST: IngestOptions = { restart: { baseMs: 500, capMs: 2000 }, leaseTtlMs: 3000, killGraceMs: 1000 };
+
+describe('ingest stage (real Redis, FFmpeg and GStreamer RTSP) @integration', function () {
+  this.timeout(40_000);
+  let server: RtspTestServer;
+  let admin: Redis;
+  const cleanups: Array<() => Promise<unknown>> = [];
+
+  before(async () => {
+    server = await RtspTestServer.start({ file: VTEST });
+    admin = new Redis(REDIS_URL);
+  });
+  after(async () => {
+    await server?.stop();
+    admin?.disconnect();
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) {
+      await c().catch(() => undefined);
+    }
+  });
+
+  async function run(cameras: unknown[], options: IngestOptions = FAST): Promise<{ ctx: Context; ingest: IngestHandle; states: StateRecorder }> {
+    const ctx = testContext(cameras);
+    const states = await StateRecorder.start(ctx);
+    cleanups.push(async () => deletePrefix(admin, ctx.keys.prefix));
+    cleanups.push(async () => ctx.closeConnections());
+    cleanups.push(async () => states.close());
+    const ingest = await startIngest(ctx, options);
+    cleanups.push(async () => ingest.close());
+    return { ctx, ingest, states };
+  }
+
+  function consumer(ctx: Context, seen: FrameJob[], sizes: number[]): Worker<FrameJob> {
+    const conn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const del = new Redis(REDIS_URL);
+    const w = new Worker<FrameJob>(
+      ctx.keys.queues.frames,
+      async (job: Job<FrameJob>) => {
+        seen.push(job.data);
+        const buf = await del.getBuffer(job.data.key);
+        sizes.push(buf?.length ?? -1);
+        await del.del(job.data.key);
+      },
+      { connection: conn, prefix: ctx.keys.bullPrefix, concurrency: 2 },
+    );
+    cleanups.push(async () => {
+      await w.close();
+      conn.disconnect();
+      del.disconnect();
+    });
+    return w;
+  }
+
+  it('streams an RTSP camera into the frame queue at about the configured fps; pixels have a TTL', async () => {
+    const { ctx, ingest, states } = await run([{ id: 'cam1', url: server.url(), detect: { fps: 5, width: 320 }, maxInFlight: 4 }]);
+    await waitFor(() => states.find('cam1', 'streaming'), 15_000, 'cam1 streaming');
+    assert.ok(states.find('cam1', 'starting'), 'starting was published first');
+    // A frame key while nobody consumes: binary, exact size, with a TTL (the newest: older ones may be evicted).
+    const newest = async () => (await admin.keys(`${ctx.keys.prefix}:frame:cam1:*`)).sort().pop();
+    const key = (await waitFor(newest, 5000, "a frame key"))!;
+    const [[, ttl], [, len]] = (await admin.multi().pttl(key).strlen(key).exec()) as Array<[unknown, number]>;
+    assert.ok(ttl > 0 && ttl <= 30_000, `pttl ${ttl}`);
+    assert.equal(len, 320 * 240 * 3);
+
+    const seen: FrameJob[] = [];
+    const sizes: number[] = [];
+    consumer(ctx, seen, sizes);
+    await waitFor(() => seen.length > 0, 5000, 'the first job');
+    const n0 = seen.length;
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 4000));
+    const fps = (seen.length - n0) / ((Date.now() - t0) / 1000);
+    assert.ok(fps > 3.5 && fps < 6.5, `consumer saw ${fps.toFixed(2)} fps, configured 5`);
+    const last = seen[seen.length - 1];
+    assert.equal(last.camera, 'cam1');
+    assert.equal(last.format, 'rgb24');
+    assert.deepEqual([last.width, last.height], [320, 240]);
+    assert.equal(last.key, ctx.keys.frame('cam1', last.seq));
+    assert.ok(last.capturedAt <= last.queuedAt);
+    assert.ok(sizes.slice(-5).every((s) => s === 320 * 240 * 3), `sizes ${sizes.slice(-5)}`);
+    const seqs = seen.map((j) => j.seq);
+    assert.ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1] - 4), 'seq increases');
+
+    const status = await admin.hgetall(ctx.keys.cameraStatus('cam1'));
+    assert.equal(status.state, 'streaming');
+    assert.equal(status.name, 'cam1');
+    assert.ok(Number(status.fpsIngest) > 3, `fpsIngest ${status.fpsIngest}`);
+    assert.ok(Date.now() - Date.parse(status.lastFrameAt) < 3000);
+    assert.deepEqual(await admin.smembers(ctx.keys.cameraIndex), ['cam1']);
+    const metrics = await ctx.metrics.getSingleMetricAsString('vigil_ingest_frames_total');
+    assert.match(metrics, /vigil_ingest_frames_total\{camera="cam1"\} \d+/);
+
+    const pid = ingest.supervisors().get('cam1')?.pid;
+    assert.ok(alive(pid));
+    const tc = Date.now();
+    await ingest.close();
+    assert.ok(Date.now() - tc < 5000, 'close within a few seconds');
+    assert.equal(alive(pid), false, 'ffmpeg is gone after close');
+    // Completed jobs are removed and consumed frames deleted: only the in-flight few can remain.
+    const frameKeys = await admin.keys(`${ctx.keys.prefix}:frame:*`);
+    assert.ok(frameKeys.length <= 4, `frame keys left: ${frameKeys.length}`);
+  });
+
+  it('drops the oldest waiting frames when nobody consumes (newest wins) and counts them', async () => {
+    const { ctx, ingest } = await run([{ id: 'bp', url: VTEST, detect: { fps: 10, width: 160 }, maxInFlight: 2 }]);
+    const sup = (await waitFor(() => ingest.supervisors().get('bp'), 5000, 'supervisor'))!;
+    await waitFor(() => sup.frames >= 12, 15_000, '12 frames');
+    await sup.stop(); // freeze the picture: no frame arrives while the keys and jobs are read
+    const frameKeys = (await admin.keys(`${ctx.keys.prefix}:frame:bp:*`)).map((k) => Number(k.split(':').pop())).sort((a, b) => a - b);
+    const w = (sup as unknown as { deps: { writer: { queued: number; dropped: number; lastError?: string } } }).deps.writer;
+    assert.equal(frameKeys.length, 2, `two frames kept, got ${frameKeys.length} (queued ${w.queued}, dropped ${w.dropped}, ${w.lastError})`);
+    const jobs = await ingestQueueJobs(ctx);
+    assert.equal(jobs.length, 2);
+    assert.deepEqual(jobs.map((j) => j.seq).sort((a, b) => a - b), frameKeys, 'the jobs are the newest frames');
+    const dropped = await ctx.metrics.getSingleMetric('vigil_frames_dropped_total')!.get();
+    const bp = dropped.values.find((v) => v.labels.camera === 'bp' && v.labels.reason === 'backpressure');
+    assert.ok(bp && bp.value >= sup.frames - 4, `dropped ${bp?.value} of ${sup.frames}`);
+    const depth = await ctx.metrics.getSingleMetric('vigil_queue_depth')!.get();
+    assert.equal(depth.values.find((v) => v.labels.camera === 'bp')?.value, 2);
+    await waitFor(async () => Number(await admin.hget(ctx.keys.cameraStatus('bp'), 'dropped')) > 0, 3000, 'dropped in status');
+  });
+
+  async function ingestQueueJobs(ctx: Context): Promise<FrameJob[]> {
+    const { Queue } = await import('bullmq');
+    const conn = new Redis(REDIS_URL);
+    const q = new Queue<FrameJob>(ctx.keys.queues.frames, { connection: conn, prefix: ctx.keys.bullPrefix });
+    try {
+      return (await q.getJobs(['waiting', 'active'])).map((j) => j.data);
+    } finally {
+      await q.close();
+      conn.disconnect();
+    }
+  }
+
+  it('keeps retrying a camera with a bad URL while a good one streams undisturbed', async () => {
+    const { ingest, states } = await run([
+      { id: 'good', url: server.url(), detect: { fps: 5, width: 160 }, maxInFlight: 64 },
+      { id: 'bad', url: 'rtsp://user:secret@127.0.0.1:1/nothing', detect: { fps: 5, width: 160 } },
+    ]);
+    await waitFor(() => states.find('good', 'streaming'), 15_000, 'good streaming');
+    const good = ingest.supervisors().get('good')!;
+    const bad = ingest.supervisors().get('bad')!;
+    const f0 = good.frames;
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 5000));
+    const fps = (good.frames - f0) / ((Date.now() - t0) / 1000);
+    assert.ok(fps > 3.5, `good camera at ${fps.toFixed(2)} fps`);
+    assert.ok(bad.spawns >= 3, `bad camera retried ${bad.spawns} times`);
+    const msg = states.find('bad', 'reconnecting');
+    assert.ok(msg, 'bad camera published reconnecting');
+    assert.match(msg.reason, /connection refused/);
+    assert.ok(!JSON.stringify(states.messages).includes('secret'), 'no credentials in published messages');
+  });
+
+  it('applies a camera added and removed at run time (overrides + config channel)', async () => {
+    const { ctx, ingest, states } = await run([]);
+    assert.equal(ingest.supervisors().size, 0);
+    await putCameraOverride(admin, ctx.keys, { id: 'live', url: server.url(), detect: { fps: 5, width: 160 } });
+    await waitFor(() => states.find('live', 'streaming'), 15_000, 'runtime camera streaming');
+    const pid = ingest.supervisors().get('live')?.pid;
+    assert.deepEqual(await admin.smembers(ctx.keys.cameraIndex), ['live']);
+    await deleteCameraOverride(admin, ctx.keys, 'live');
+    await waitFor(() => ingest.supervisors().size === 0, 5000, 'camera removed');
+    await waitFor(async () => (await admin.exists(ctx.keys.cameraStatus('live'))) === 0, 3000, 'status hash deleted');
+    assert.deepEqual(await admin.smembers(ctx.keys.cameraIndex), []);
+    await waitFor(() => !alive(pid), 3000, 'ffmpeg killed');
+  });
+
+  it('runs each camera in one process only (lease)', async () => {
+    const cams = [{ id: 'solo', url: server.url(), detect: { fps: 5, width: 160 } }];
+    const a = await run(cams);
+    const ctxB = testContext(cams, a.ctx.keys.prefix);
+    cleanups.push(async () => ctxB.closeConnections());
+    const b = await startIngest(ctxB, FAST);
+    cleanups.push(async () => b.close());
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(a.ingest.supervisors().size + b.supervisors().size, 1);
+    // The owner goes away: the other takes over after the lease expires.
+    await a.ingest.close();
+    await waitFor(() => b.supervisors().get('solo'), 8000, 'failover to the second process');
+  });
+});
+
+describe('ingest stage when the RTSP server fails @integration', function () {
+  this.timeout(60_000);
+  let server: RtspTestServer;
+  let admin: Redis;
+  const cleanups: Array<() => Promise<unknown>> = [];
+
+  before(async () => {
+    server = await RtspTestServer.start({ file: VTEST });
+    admin = new Redis(REDIS_URL);
+  });
+  after(async () => {
+    await server?.stop();
+    admin?.disconnect();
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) {
+      await c().catch(() => undefined);
+    }
+  });
+
+  async function streaming(stallSeconds = 5): Promise<{ ingest: IngestHandle; states: StateRecorder }> {
+    const ctx = testContext([{ id: 'cam', url: server.url(), detect: { fps: 5, width: 160 }, stallSeconds, maxInFlight: 64 }]);
+    const states = await StateRecorder.start(ctx);
+    cleanups.push(async () => deletePrefix(admin, ctx.keys.prefix));
+    cleanups.push(async () => ctx.closeConnections());
+    cleanups.push(async () => states.close());
+    const ingest = await startIngest(ctx, FAST);
+    cleanups.push(async () => ingest.close());
+    await waitFor(() => states.find('cam', 'streaming'), 15_000, 'streaming');
+    return { ingest, states };
+  }
+
+  it('server killed → reconnecting within 6 s; restarted → streaming again', async () => {
+    const { states } = await streaming();
+    const killedAt = Date.now();
+    await server.kill();
+    const rec = await waitFor(() => states.find('cam', 'reconnecting', killedAt), 6000, 'reconnecting');
+    assert.ok(rec!.receivedAt - killedAt <= 6000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const restartedAt = Date.now();
+    await server.restart();
+    await waitFor(() => states.find('cam', 'streaming', restartedAt), 15_000, 'streaming after restart');
+  });
+
+  it('server frozen (SIGSTOP) → stalled within 7 s; SIGCONT → streaming again', async () => {
+    const { ingest, states } = await streaming(5);
+    const pid = ingest.supervisors().get('cam')?.pid;
+    const frozenAt = Date.now();
+    server.freeze();
+    const st = await waitFor(() => states.find('cam', 'stalled', frozenAt), 7000, 'stalled');
+    assert.match(st!.reason, /no frame for/);
+    await waitFor(() => !alive(pid), 4000, 'the hung ffmpeg killed');
+    await waitFor(() => states.find('cam', 'reconnecting', frozenAt), 3000, 'reconnecting');
+    const thawedAt = Date.now();
+    server.thaw();
+    await waitFor(() => states.find('cam', 'streaming', thawedAt), 25_000, 'streaming after SIGCONT');
+  });
+});
