@@ -5,6 +5,7 @@ import { ModelError } from '../core/errors';
 import { writeModel, type GraphBuilder } from '../onnx';
 import { buildDetectNetResnet18, detectnetFileName } from './detectnet-resnet18';
 import { buildLandmarkNet } from './face-api/landmark-net';
+import { buildSsdNet } from './face-api/ssd-net';
 import { buildRecognitionNet } from './face-api/recognition-net';
 import { loadFaceApiWeights } from './face-api/weights';
 
@@ -47,6 +48,11 @@ export function modelRecipes(): ModelRecipe[] {
     file: FACE_MODEL_FILES.landmarks,
     description: 'face-api FaceLandmark68Net (68 points), converted from trained weights',
     build: async () => buildLandmarkNet(await loadFaceApiWeights('face_landmark_68_model')),
+  });
+  recipes.push({
+    file: FACE_MODEL_FILES.detector,
+    description: 'face-api SsdMobilenetv1 face detector (boxes + scores; NMS in ssd-decode.ts), converted from trained weights',
+    build: async () => buildSsdNet(await loadFaceApiWeights('ssd_mobilenetv1_model')),
   });
   return recipes;
 }

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { buildLandmarkNet, LANDMARK_IO } from '../../src/models/face-api/landmark-net';
+import { decodeSsdFaces } from '../../src/models/face-api/ssd-decode';
+import { buildSsdNet, SSD_IO } from '../../src/models/face-api/ssd-net';
 import { buildRecognitionNet, RECOGNITION_IO } from '../../src/models/face-api/recognition-net';
 import { loadFaceApiWeights } from '../../src/models/face-api/weights';
 import { loadFaceApi, loadReferenceNet, type FaceApi } from './face-api-reference';
-import { faceCrop, maxAbsDiff, stack } from './face-crops';
+import { faceCrop, letterboxed, maxAbsDiff, stack } from './face-crops';
 
 /** Parity bound required by the faces issue: ONNX output vs face-api's tfjs output, max abs difference. */
 const TOLERANCE = 1e-4;
@@ -92,6 +94,56 @@ describe('face-api networks converted to ONNX, against face-api running on tfjs 
         assert.ok(meanY(36, 47) < 0.5 && meanY(48, 67) > meanY(36, 47), `${files[i]}: eyes above the mouth`);
       }
       net.dispose();
+    });
+  });
+
+  describe('ssd_mobilenetv1 (SsdMobilenetv1) and decodeSsdFaces', () => {
+    it(`gives the same boxes and scores for all 5118 anchors on a real photo (max abs diff < ${TOLERANCE}), and the same faces`, async () => {
+      const size = SSD_IO.size;
+      const { pixels, letterbox } = await letterboxed('two_people.jpg', size);
+      const s = await session(buildSsdNet(await loadFaceApiWeights('ssd_mobilenetv1_model')).encode());
+      let boxes: Float32Array;
+      let scores: Float32Array;
+      try {
+        const r = await s.run({ [SSD_IO.input]: new ort.Tensor('float32', pixels, [1, size, size, 3]) });
+        assert.deepEqual(r[SSD_IO.boxes].dims, [1, SSD_IO.anchors, 4]);
+        assert.deepEqual(r[SSD_IO.scores].dims, [1, SSD_IO.anchors]);
+        boxes = r[SSD_IO.boxes].data as Float32Array;
+        scores = r[SSD_IO.scores].data as Float32Array;
+      } finally {
+        await s.release();
+      }
+      // One tfjs pass: locateFaces() runs forwardInput(); its decoded boxes and scores are captured on the way.
+      const net = await loadReferenceNet(faceapi, 'SsdMobilenetv1', 'ssd_mobilenetv1_model');
+      let captured: { boxes: Float32Array; scores: Float32Array } | undefined;
+      const forwardInput = net.forwardInput.bind(net);
+      net.forwardInput = (input: unknown) => {
+        const out = forwardInput(input);
+        captured = { boxes: out.boxes[0].dataSync().slice(), scores: out.scores[0].dataSync().slice() };
+        return out;
+      };
+      const x = faceapi.tf.tensor4d(pixels, [1, size, size, 3]);
+      const refFaces = await net.locateFaces(x, { minConfidence: 0.5 });
+      x.dispose();
+      net.dispose();
+      assert.ok(captured);
+      const boxDiff = maxAbsDiff(boxes, captured.boxes);
+      const scoreDiff = maxAbsDiff(scores, captured.scores);
+      assert.ok(boxDiff < TOLERANCE, `boxes: max abs diff ${boxDiff}`);
+      assert.ok(scoreDiff < TOLERANCE, `scores: max abs diff ${scoreDiff}`);
+
+      const faces = decodeSsdFaces(boxes, scores, { minConfidence: 0.5 });
+      assert.equal(faces.length, 2, 'two_people.jpg has two faces');
+      assert.equal(faces.length, refFaces.length);
+      faces.forEach((f, i) => {
+        const r = refFaces[i].relativeBox;
+        const ref = [r.x, r.y, r.x + r.width, r.y + r.height];
+        assert.ok(Math.abs(f.score - refFaces[i].score) < TOLERANCE, `face ${i} score`);
+        assert.ok(maxAbsDiff(f.box, ref) < TOLERANCE, `face ${i} box ${f.box} vs ${ref}`);
+      });
+      // Mapped back through the letterbox, the faces sit where the photo has them (right person first).
+      const inImage = decodeSsdFaces(boxes, scores, { letterbox });
+      assert.ok(inImage[0].box[0] > 0.6 && inImage[1].box[2] < 0.4, JSON.stringify(inImage.map((f) => f.box)));
     });
   });
 });

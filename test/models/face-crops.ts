@@ -1,6 +1,7 @@
 /** Test helper: square RGB crops of real faces from `$VIGIL_TEST_MEDIA/faces`. */
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { ssdLetterbox, type SsdLetterbox } from '../../src/models/face-api/ssd-decode';
 
 /** Media folder of the real test photos. */
 export const MEDIA = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';
@@ -56,4 +57,20 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
     m = Math.max(m, Math.abs(a[i] - b[i]));
   }
   return m;
+}
+
+/**
+ * A whole photo placed as face-api places it in the SSD input: scaled so the longer side is `size`, at the
+ * top-left, zero padded. Float32 NHWC RGB 0..255.
+ */
+export async function letterboxed(file: string, size: number): Promise<{ pixels: Float32Array; letterbox: SsdLetterbox }> {
+  const img = sharp(join(MEDIA, 'faces', file)).removeAlpha();
+  const meta = await img.metadata();
+  const letterbox = ssdLetterbox(meta.width ?? 0, meta.height ?? 0, size);
+  const raw = await img
+    .resize(letterbox.width, letterbox.height, { fit: 'fill' })
+    .extend({ right: size - letterbox.width, bottom: size - letterbox.height, background: { r: 0, g: 0, b: 0 } })
+    .raw()
+    .toBuffer();
+  return { pixels: Float32Array.from(raw), letterbox };
 }
