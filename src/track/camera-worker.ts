@@ -1,0 +1,204 @@
+import type Redis from 'ioredis';
+import type { CameraConfig, VigilConfig } from '../config/schema';
+import type { Keys } from '../core/keys';
+import type { Logger } from '../core/logger';
+import type { Alert, DetectionResult, DetectionsMessage } from '../core/types';
+import { AlertStore } from '../alerts/alert-store';
+import { CameraEngine } from '../alerts/camera-engine';
+import { engineConfigOf as engineConfig } from '../alerts/engine-config';
+import type { AlertChange } from '../alerts/lifecycle';
+import { renderSnapshot } from '../alerts/snapshot';
+import { ReorderBuffer } from './reorder';
+
+/** Hooks the stage gives a worker (metrics, recording). */
+export interface CameraWorkerHooks {
+  onAlert(change: AlertChange, latencyMs: number): void;
+  onLate(camera: string, n: number): void;
+  record?(result: DetectionResult): void;
+}
+
+/** State persisted in `keys.trackState(camera)` so a new owner resumes where the old one stopped. */
+export interface PersistedTrackState {
+  /** Last stream entry id read. */
+  lastId: string;
+  /** Last frame seq processed. */
+  lastSeq: number;
+  /** Next track id. */
+  nextTrackId: number;
+  /** Open alerts (ended by the next owner, which cannot continue them: its track ids differ). */
+  open: Alert[];
+}
+
+
+/**
+ * One camera owned by this process: reorders its detection results, runs the engine, writes alerts (snapshot
+ * from the frame's pixels first), publishes `DetectionsMessage`s and deletes frame keys. Work is serialised per
+ * camera through one promise chain.
+ */
+export class CameraWorker {
+  readonly engine: CameraEngine;
+  readonly reorder: ReorderBuffer<DetectionResult>;
+  lastId = '$';
+  private chain: Promise<void> = Promise.resolve();
+  private lateSeen = 0;
+  private dirty = false;
+
+  constructor(
+    readonly camera: CameraConfig,
+    config: VigilConfig,
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly store: AlertStore,
+    private readonly log: Logger,
+    private readonly hooks: CameraWorkerHooks,
+    private snapshotQuality: number,
+  ) {
+    this.engine = new CameraEngine(engineConfig(config, camera));
+    this.reorder = new ReorderBuffer({ window: config.track.reorderWindow, maxWaitMs: 500 });
+  }
+
+  /** Loads the previous owner's state: resume after its last entry, end its open alerts. */
+  async resume(): Promise<void> {
+    const raw = await this.redis.get(this.keys.trackState(this.camera.id));
+    if (!raw) {
+      return;
+    }
+    try {
+      const s = JSON.parse(raw) as PersistedTrackState;
+      this.lastId = s.lastId || '$';
+      if (Number.isFinite(s.lastSeq)) {
+        this.reorder.resumeAfter(s.lastSeq);
+      }
+      this.engine.tracker.idCounter = s.nextTrackId;
+      const now = new Date().toISOString();
+      for (const a of s.open ?? []) {
+        await this.store.write('end', { ...a, state: 'ended', endedAt: now, updatedAt: now });
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'ignoring unreadable track state');
+    }
+  }
+
+  /** Applies a reloaded config. */
+  configure(config: VigilConfig, camera: CameraConfig): void {
+    this.snapshotQuality = config.alerts.snapshotQuality;
+    this.engine.configure(engineConfig(config, camera));
+  }
+
+  /** Queues stream entries (already parsed) for processing. */
+  enqueue(entries: Array<{ id: string; result: DetectionResult }>): Promise<void> {
+    return this.serial(async () => {
+      const now = Date.now();
+      for (const e of entries) {
+        this.lastId = e.id;
+        this.hooks.record?.(e.result);
+        for (const r of this.reorder.push(e.result, now)) {
+          await this.processOne(r);
+        }
+      }
+      this.reportLate();
+      this.dirty = true;
+    });
+  }
+
+  /** Timer: releases frames that waited too long for a gap, ends expired alerts, camera_down. */
+  tick(): Promise<void> {
+    return this.serial(async () => {
+      for (const r of this.reorder.poll(Date.now())) {
+        await this.processOne(r);
+      }
+      await this.write(this.engine.tick(Date.now()));
+      if (this.dirty) {
+        await this.persist();
+      }
+    });
+  }
+
+  /** Processes what is held, writes the state; with `endAlerts`, ends the open alerts (graceful stop). */
+  close(endAlerts: boolean): Promise<void> {
+    return this.serial(async () => {
+      for (const r of this.reorder.flush()) {
+        await this.processOne(r);
+      }
+      if (endAlerts) {
+        await this.write(this.engine.finish(Math.max(Date.now(), this.engine.lastCapture)));
+      }
+      await this.persist();
+    });
+  }
+
+  private serial(fn: () => Promise<void>): Promise<void> {
+    const p = this.chain.then(fn);
+    this.chain = p.catch((err) => this.log.error({ err }, 'track worker step failed'));
+    return p;
+  }
+
+  private reportLate(): void {
+    if (this.reorder.late > this.lateSeen) {
+      this.hooks.onLate(this.camera.id, this.reorder.late - this.lateSeen);
+      this.lateSeen = this.reorder.late;
+    }
+  }
+
+  private async processOne(r: DetectionResult): Promise<void> {
+    const out = this.engine.process(r);
+    const msg: DetectionsMessage = {
+      type: 'detections',
+      camera: r.camera,
+      seq: r.seq,
+      capturedAt: new Date(r.times.capturedAt).toISOString(),
+      objects: out.objects,
+    };
+    await this.redis.publish(this.keys.channels.detections, JSON.stringify(msg));
+    await this.write(out.changes, r);
+    // The frame's pixels are no longer needed by anyone once its alerts (and snapshots) are written.
+    await this.redis.del(r.frameKey);
+  }
+
+  private async write(changes: readonly AlertChange[], frame?: DetectionResult): Promise<void> {
+    for (const c of changes) {
+      let snapshot: Buffer | undefined;
+      if (c.event === 'start' && frame) {
+        snapshot = await this.snapshot(frame, c.alert);
+      }
+      const latencyMs = Math.max(0, Date.now() - c.capturedAt);
+      const alert: Alert = { ...c.alert, latencyMs };
+      if (c.event !== 'start' && !alert.id) {
+        continue; // its start failed to store
+      }
+      try {
+        const w = await this.store.write(c.event, alert, snapshot);
+        if (c.event === 'start') {
+          this.engine.lifecycle.setId(c.handle, w.alert.id);
+        }
+        this.hooks.onAlert(c, latencyMs);
+      } catch (err) {
+        this.log.error({ err, rule: alert.rule, event: c.event }, 'alert write failed');
+      }
+    }
+  }
+
+  private async snapshot(frame: DetectionResult, alert: Alert): Promise<Buffer | undefined> {
+    try {
+      const px = await this.redis.getBuffer(frame.frameKey);
+      if (!px || px.length !== frame.width * frame.height * 3) {
+        return undefined;
+      }
+      return await renderSnapshot(px, frame.width, frame.height, alert.objects, { quality: this.snapshotQuality });
+    } catch (err) {
+      this.log.warn({ err }, 'snapshot failed');
+      return undefined;
+    }
+  }
+
+  private async persist(): Promise<void> {
+    this.dirty = false;
+    const s: PersistedTrackState = {
+      lastId: this.lastId,
+      lastSeq: Number.isFinite(this.reorder.lastSeq) ? this.reorder.lastSeq : -1,
+      nextTrackId: this.engine.tracker.idCounter,
+      open: this.engine.lifecycle.active.filter((o) => o.alert.id).map((o) => o.alert),
+    };
+    await this.redis.set(this.keys.trackState(this.camera.id), JSON.stringify(s), 'EX', 86_400);
+  }
+}
