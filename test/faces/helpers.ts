@@ -82,3 +82,37 @@ export function pngClaiming(png: Buffer, width: number, height: number): Buffer 
   out.writeUInt32BE(crc32(out.subarray(12, 29)), 29);
   return out;
 }
+
+/** Running child processes started by the face tests (killed in `after`). */
+export const children = new Set<import('node:child_process').ChildProcess>();
+
+/** Kills every child process the face tests started that is still running. */
+export function killChildren(): void {
+  for (const c of children) {
+    if (c.exitCode === null && c.pid !== undefined) {
+      c.kill('SIGKILL');
+    }
+  }
+  children.clear();
+}
+
+/** Decodes frames of a video at `fps` into rgb24 with ffmpeg (`width`×`height` must be the video's size). */
+export async function videoFrames(file: string, width: number, height: number, fps: number, max: number): Promise<RgbImage[]> {
+  const { spawn } = await import('node:child_process');
+  const p = spawn('ffmpeg', ['-v', 'error', '-i', file, '-vf', `fps=${fps}`, '-frames:v', String(max), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
+  children.add(p);
+  const chunks: Buffer[] = [];
+  p.stdout.on('data', (d: Buffer) => chunks.push(d));
+  await new Promise<void>((resolve, reject) => {
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited with ${code}`))));
+  });
+  children.delete(p);
+  const buf = Buffer.concat(chunks);
+  const size = width * height * 3;
+  const frames: RgbImage[] = [];
+  for (let o = 0; o + size <= buf.length; o += size) {
+    frames.push({ width, height, data: buf.subarray(o, o + size) });
+  }
+  return frames;
+}

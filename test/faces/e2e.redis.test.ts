@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Context } from '../../src/core/context';
+import type { FaceObservation } from '../../src/core/types';
+import { embedEnrolmentImages } from '../../src/faces/enrol';
+import { createFaceStage, type FaceStage } from '../../src/faces';
+import { sharedFaceModels } from '../../src/faces/models';
+import { WatchlistStore } from '../../src/faces/watchlist';
+import { cleanup, testContext, waitFor } from '../api/helpers';
+import { killChildren, MEDIA, MODELS, videoFrames } from './helpers';
+
+/**
+ * End to end: the face stage as the detect workers run it, on frames of the Hamilton clip (640×360, decoded with
+ * ffmpeg), with Lin-Manuel Miranda enrolled from his photo (plus Biden and Rose Leslie, who are not in the clip).
+ * The face models are built on first start into a cache folder, as `vigil start` does.
+ */
+describe('face stage end to end (Hamilton clip, redis)', function () {
+  this.timeout(180_000);
+  let ctx: Context;
+  let stage: FaceStage | undefined;
+
+  before(() => {
+    ctx = testContext({
+      models: { dir: path.join(os.tmpdir(), 'vigil-test-face-models') },
+      faces: { detector: 'ultraface', ultrafaceFile: path.join(MODELS, 'ultraface-rfb-320.onnx'), wholeFrame: true },
+      cameras: [
+        { id: 'hamilton', url: path.join(MEDIA, 'faces', 'short_hamilton_clip.mp4'), faces: { enabled: true } },
+        { id: 'private', url: path.join(MEDIA, 'vtest.mp4') },
+      ],
+    });
+  });
+  after(async () => {
+    killChildren();
+    await stage?.close();
+    await cleanup(ctx);
+  });
+
+  it('returns no stage when no camera has faces enabled', async () => {
+    const plain = testContext({ cameras: [{ id: 'a', url: '/dev/null' }] });
+    try {
+      assert.equal(await createFaceStage(plain), undefined);
+    } finally {
+      await cleanup(plain);
+    }
+  });
+
+  it('matches Lin-Manuel Miranda when he is on screen, and no one else', async () => {
+    stage = await createFaceStage(ctx);
+    assert.ok(stage);
+    assert.deepEqual(stage.readiness(), []);
+    const models = await sharedFaceModels(ctx, () => Promise.reject(new Error('the stage loaded them')));
+    const store = new WatchlistStore(ctx.redis('enrol'), ctx.keys);
+    const enrol = async (name: string, file: string): Promise<string> => {
+      const emb = await embedEnrolmentImages(models, [readFileSync(path.join(MEDIA, 'faces', file))], { maxBytes: 10_000_000 });
+      return (await store.add(name, emb)).id;
+    };
+    const lin = await enrol('Lin-Manuel Miranda', 'lin-manuel-miranda.png');
+    await enrol('Joe Biden', 'biden2.jpg');
+    await enrol('Rose Leslie', 'rose-leslie1.jpg');
+
+    const fps = 2;
+    const frames = await videoFrames(path.join(MEDIA, 'faces', 'short_hamilton_clip.mp4'), 640, 360, fps, 20);
+    assert.ok(frames.length >= 18, `${frames.length} frames decoded`);
+    // the index is synced through pub/sub: wait until the stage sees all three identities
+    await waitFor(async () => {
+      const obs = await stage!.process({ camera: 'hamilton', seq: 0, width: 640, height: 360, pixels: Buffer.from(frames[8]!.data) }, []);
+      return obs.some((o) => o.match?.identity === lin);
+    }, 10_000, 'the stage to know the enrolled identity');
+
+    const perFrame: FaceObservation[][] = [];
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
+      perFrame.push(await stage.process({ camera: 'hamilton', seq: i + 1, width: f.width, height: f.height, pixels: Buffer.from(f.data) }, []));
+    }
+    const matches = perFrame.flatMap((obs, i) => obs.filter((o) => o.match).map((o) => ({ t: i / fps, o })));
+    assert.ok(matches.every((m) => m.o.match!.identity === lin), `only Miranda matches: ${JSON.stringify(matches.map((m) => m.o.match))}`);
+    const linFrames = new Set(matches.map((m) => m.t));
+    assert.ok(linFrames.size >= 6, `Miranda matched in ${linFrames.size} frames`);
+    for (const m of matches) {
+      // he sings at the right of the stage (first seconds) or in close-up (about 3.5 s to 8 s); the audience shots
+      // at the end (the Obamas and guests) and the pianist at the left must not match him
+      const cx = (m.o.box[0] + m.o.box[2]) / 2;
+      assert.ok(m.t < 8, `no match in the audience shots (t=${m.t})`);
+      assert.ok(cx > 0.2, `the pianist is not Miranda (t=${m.t}, cx=${cx.toFixed(2)})`);
+      assert.ok(m.o.match!.distance < 0.6);
+    }
+    // the audience shots do have faces, all unknown
+    const audience = perFrame.slice(Math.ceil(8.5 * fps)).flat();
+    assert.ok(audience.length >= 3, `${audience.length} audience faces`);
+    assert.ok(audience.every((o) => !o.match && o.embedding?.length === 128));
+  });
+
+  it('stores unknown faces only when faces.storeUnknown is set, then with the TTL', async () => {
+    assert.ok(stage);
+    const frames = await videoFrames(path.join(MEDIA, 'faces', 'short_hamilton_clip.mp4'), 640, 360, 1, 10);
+    const audience = frames[9]!;
+    const frame = { camera: 'hamilton', seq: 1000, width: 640, height: 360, pixels: Buffer.from(audience.data) };
+    const unknownKeys = async (): Promise<string[]> => ctx.redis('scan').keys(`${ctx.keys.unknownFace('*')}`);
+    const seen = await stage.process(frame, []);
+    assert.ok(seen.some((o) => !o.match));
+    assert.deepEqual(await unknownKeys(), [], 'off by default');
+    ctx.reload({ ...ctx.config, faces: { ...ctx.config.faces, storeUnknown: true, unknownTtlSeconds: 120 } });
+    const again = await stage.process({ ...frame, seq: 1001 }, []);
+    const keys = await unknownKeys();
+    assert.equal(keys.length, again.filter((o) => !o.match).length);
+    const ttl = await ctx.redis('scan').ttl(keys[0]!);
+    assert.ok(ttl > 0 && ttl <= 120, `ttl ${ttl}`);
+    const stored = JSON.parse((await ctx.redis('scan').get(keys[0]!))!) as { camera: string; embedding: number[] };
+    assert.equal(stored.camera, 'hamilton');
+    assert.equal(stored.embedding.length, 128);
+  });
+
+  it('processes nothing for a camera without faces enabled (privacy)', async () => {
+    assert.ok(stage);
+    const blank = Buffer.alloc(640 * 360 * 3, 128);
+    assert.deepEqual(await stage.process({ camera: 'private', seq: 1, width: 640, height: 360, pixels: blank }, []), []);
+  });
+});
