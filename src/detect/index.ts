@@ -12,6 +12,7 @@ import type { DetectionResult, FrameJob } from '../core/types';
 import { createFaceStage, type FaceStage } from '../faces';
 import { fetchModel, findKnownModel } from '../models/registry';
 import { Detector } from './detector';
+import type { BatchTimings } from './inference-worker';
 import { detectMetrics } from './metrics';
 
 /** Path of the configured detector model. */
@@ -21,7 +22,7 @@ export function modelPath(config: VigilConfig): string {
 }
 
 /** Creates the detector the config asks for (exported for the bench and tests). */
-export async function createDetector(ctx: Context, onBatch?: (inferMs: number, size: number) => void): Promise<Detector> {
+export async function createDetector(ctx: Context, onBatch?: (timings: BatchTimings, size: number) => void): Promise<Detector> {
   const { detector: d } = ctx.config.models;
   const path = modelPath(ctx.config);
   if (!existsSync(path) && findKnownModel(path) && !isAbsolute(d.file)) {
@@ -41,7 +42,7 @@ export async function createDetector(ctx: Context, onBatch?: (inferMs: number, s
     batchSize: ctx.config.detect.batchSize,
     batchWaitMs: ctx.config.detect.batchWaitMs,
     log: ctx.log.child({ stage: 'detect' }),
-    onBatch: (t, n) => onBatch?.(t.inferMs, n),
+    onBatch,
   });
 }
 
@@ -143,8 +144,12 @@ export async function start(ctx: Context): Promise<StageHandle> {
 
   const load = async (): Promise<void> => {
     try {
-      const next = await createDetector(ctx, (ms, n) => {
-        m.inferenceSeconds.observe({ model: modelName() }, ms / 1000);
+      const next = await createDetector(ctx, (t, n) => {
+        const model = modelName();
+        m.inferenceSeconds.observe({ model }, t.inferMs / 1000);
+        m.workerSeconds.inc({ model, step: 'pre' }, t.preMs / 1000);
+        m.workerSeconds.inc({ model, step: 'infer' }, t.inferMs / 1000);
+        m.workerSeconds.inc({ model, step: 'post' }, t.postMs / 1000);
         m.batchSize.observe({ model: modelName() }, n);
       });
       if (closed) {
