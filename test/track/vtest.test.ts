@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load';
 import { replay } from '../../src/alerts/replay';
-import type { DetectionResult } from '../../src/core/types';
+import { VTEST_CONFIG, vtestDetections } from './vtest-fixture';
 
 /**
  * Real footage: YOLOX-nano detections of vtest.mp4 (test/fixtures/vtest-detections.jsonl, recorded once by
  * test/fixtures/make-vtest-detections.ts) through the tracker and the rules of test/fixtures/vtest-rules.yaml.
  */
-const FIX = join(__dirname, '..', 'fixtures');
-export function vtestDetections(): DetectionResult[] {
-  return readFileSync(join(FIX, 'vtest-detections.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as DetectionResult);
-}
-export const VTEST_CONFIG = join(FIX, 'vtest-rules.yaml');
-
 /**
  * Crossings of the vertical line x = 0.30 (from y 0.30 to 0.60) counted by looking at the video (2 fps contact
  * sheets of the strip around the line, ffmpeg crop+tile): seconds from the start, and direction. The line is drawn
