@@ -266,13 +266,13 @@ export class WsHub {
     }
   }
 
-  private deliver(c: Client, e: AlertEventEntry, text?: string): void {
+  private deliver(c: Client, e: AlertEventEntry, text?: Buffer, checked = false): void {
     if (compareStreamIds(e.id, c.cursor) <= 0) {
       return;
     }
     c.cursor = e.id;
     if (wants(c.sub, 'alerts', e.alert.camera)) {
-      this.send(c, text ?? alertText(e), false);
+      this.send(c, text ?? alertText(e), false, checked);
     }
   }
 
@@ -283,17 +283,20 @@ export class WsHub {
         const res = (await tail.xread('COUNT', this.readCount, 'BLOCK', 1000, 'STREAMS', this.ctx.keys.alertEvents, this.lastId)) as
           | Array<[string, Array<[string, string[]]>]>
           | null;
+        const entries: AlertEventEntry[] = [];
         for (const [id, fields] of res?.[0]?.[1] ?? []) {
           this.lastId = id;
-          let e: AlertEventEntry | undefined;
           try {
-            e = parseEntry(id, fields);
+            const e = parseEntry(id, fields);
+            if (e) {
+              entries.push(e);
+            }
           } catch {
-            e = undefined;
+            this.log.debug({ id }, 'alert event with invalid JSON: skipped');
           }
-          if (e) {
-            this.broadcast(e);
-          }
+        }
+        for (let i = 0; i < entries.length; i += BROADCAST_CHUNK) {
+          this.broadcast(entries.slice(i, i + BROADCAST_CHUNK));
         }
       } catch (err) {
         if (this.closing) {
@@ -305,18 +308,32 @@ export class WsHub {
     }
   }
 
-  private broadcast(e: AlertEventEntry): void {
-    let text: string | undefined;
+  /**
+   * Sends a chunk of events to every client, client by client: each message is serialized once for everyone, and
+   * a client's socket is corked for the chunk so its messages leave in one write instead of one syscall each.
+   */
+  private broadcast(entries: AlertEventEntry[]): void {
+    const frames = entries.map(alertText);
     for (const c of this.clients) {
       if (c.holding) {
-        c.pending.push(e);
+        c.pending.push(...entries);
         if (c.pending.length > this.maxPending) {
           this.cut(c, 'pending');
         }
         continue;
       }
-      text ??= alertText(e);
-      this.deliver(c, e, text);
+      // The backlog is judged before the chunk: corked bytes of this chunk are not "behind" yet.
+      if (c.ws.bufferedAmount > this.options.maxBufferedBytes) {
+        this.cut(c, 'slow');
+        continue;
+      }
+      // ws corks around its own two-part writes too; cork levels nest, so ours holds the whole chunk.
+      const sock = (c.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      sock?.cork();
+      for (let i = 0; i < entries.length; i++) {
+        this.deliver(c, entries[i], frames[i], true);
+      }
+      sock?.uncork();
     }
   }
 
@@ -345,15 +362,19 @@ export class WsHub {
     }
   }
 
-  private sendNow(c: Client, text: string): void {
+  private sendNow(c: Client, text: string | Buffer): void {
     if (c.ws.readyState === WebSocket.OPEN) {
       c.ws.send(text);
     }
   }
 
   /** Sends or, when the client is behind, drops (`droppable`) or cuts it off. */
-  private send(c: Client, text: string, droppable: boolean): void {
+  private send(c: Client, text: string | Buffer, droppable: boolean, checked = false): void {
     if (c.closed || c.ws.readyState !== WebSocket.OPEN) {
+      return;
+    }
+    if (checked) {
+      c.ws.send(text, { binary: false });
       return;
     }
     const buffered = c.ws.bufferedAmount;
@@ -365,7 +386,8 @@ export class WsHub {
       this.cut(c, 'slow');
       return;
     }
-    c.ws.send(text);
+    // A Buffer is sent as is (no per-client UTF-8 encoding); `binary: false` keeps it a text frame.
+    c.ws.send(text, { binary: false });
   }
 
   private cut(c: Client, reason: CutReason, code?: number): void {
@@ -427,9 +449,13 @@ function metric(reg: Registry, name: string, help: string, labelNames: string[])
   return (reg.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [reg] });
 }
 
-function alertText(e: AlertEventEntry): string {
-  return JSON.stringify({ type: 'alert', event: e.event, id: e.id, alert: e.alert });
+/** The `alert` message of an event, encoded once and shared by every client. */
+function alertText(e: AlertEventEntry): Buffer {
+  return Buffer.from(JSON.stringify({ type: 'alert', event: e.event, id: e.id, alert: e.alert }));
 }
+
+/** Events sent per corked write to each client. */
+const BROADCAST_CHUNK = 64;
 
 function rawToString(data: RawData): string {
   if (Buffer.isBuffer(data)) {
