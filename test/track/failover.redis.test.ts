@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { configSchema, type VigilConfig } from '../../src/config/schema';
+import { Context, type StageHandle } from '../../src/core/context';
+import { Keys } from '../../src/core/keys';
+import { createLogger } from '../../src/core/logger';
+import type { DetectionResult, DetectionsMessage } from '../../src/core/types';
+import { AlertStore } from '../../src/alerts';
+import { start } from '../../src/track';
+
+const URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, fn: () => Promise<boolean> | boolean, ms = 8000): Promise<number> {
+  const t = Date.now();
+  while (!(await fn())) {
+    if (Date.now() - t > ms) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await sleep(50);
+  }
+  return Date.now() - t;
+}
+
+describe('track stage failover and rule reload (Redis)', function () {
+  this.timeout(40_000);
+  const prefix = `vigil-test-${randomBytes(4).toString('hex')}`;
+  const keys = new Keys(prefix);
+  const redis = new Redis(URL, { lazyConnect: true });
+  const sub = new Redis(URL, { lazyConnect: true });
+  const handles: Array<{ ctx: Context; stage: StageHandle }> = [];
+
+  const config = (rules: unknown[]): VigilConfig =>
+    configSchema.parse({
+      redis: { url: URL, prefix },
+      cameras: [
+        {
+          id: 'cam',
+          url: '/dev/null',
+          zones: [{ id: 'z', polygon: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]] }],
+        },
+      ],
+      rules,
+      track: { leaseSeconds: 1, minHits: 1 },
+      alerts: { endAfterSeconds: 1 },
+    });
+
+  let seq = 0;
+  async function feed(n: number, x: number): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const s = seq++;
+      const r: DetectionResult = {
+        camera: 'cam',
+        seq: s,
+        frameKey: keys.frame('cam', s),
+        width: 640,
+        height: 480,
+        format: 'rgb24',
+        times: { capturedAt: Date.now(), queuedAt: Date.now() },
+        model: 'test',
+        detections: [{ label: 'person', score: 0.9, box: [x, 0.4, x + 0.05, 0.6] }],
+      };
+      await redis.xadd(keys.detections('cam'), '*', 'd', JSON.stringify(r));
+      await sleep(40);
+    }
+  }
+
+  after(async () => {
+    for (const h of handles) {
+      await h.stage.close().catch(() => undefined);
+      await h.ctx.closeConnections();
+    }
+    const k = await redis.keys(`${prefix}:*`);
+    if (k.length) {
+      await redis.del(...k);
+    }
+    redis.disconnect();
+    sub.disconnect();
+  });
+
+  it('another process takes a camera over within a few seconds of its owner dying, and rules reload live', async () => {
+    await redis.connect();
+    await sub.connect();
+    const msgs: DetectionsMessage[] = [];
+    sub.on('message', (_c, raw) => msgs.push(JSON.parse(raw) as DetectionsMessage));
+    await sub.subscribe(keys.channels.detections);
+    const log = createLogger({ level: 'silent' });
+    const mk = async () => {
+      const ctx = new Context(config([]), log, new Set(['track']), { defaultMetrics: false });
+      const stage = await start(ctx);
+      handles.push({ ctx, stage });
+      return ctx;
+    };
+    const a = await mk();
+    const owner = await redis.get(keys.lease('track', 'cam'));
+    assert.ok(owner, 'first process owns the camera');
+    const b = await mk();
+    await feed(10, 0.1);
+    await until('A processes frames', () => msgs.length === 10);
+    await sleep(700); // A persists its state on its next tick
+
+    // A dies: its Redis connections drop, it renews nothing.
+    await a.closeConnections();
+    const tookMs = await until('B owns the lease', async () => {
+      const o = await redis.get(keys.lease('track', 'cam'));
+      return o !== null && o !== owner;
+    });
+    assert.ok(tookMs < 5000, `takeover in ${tookMs} ms`);
+    await feed(10, 0.12);
+    await until('B processes the new frames', () => msgs.length === 20);
+    assert.deepEqual(
+      msgs.map((m) => m.seq),
+      Array.from({ length: 20 }, (_, i) => i),
+      'no frame processed twice or skipped',
+    );
+    assert.ok(msgs[19].objects[0].trackId > msgs[9].objects[0].trackId, 'track ids continue after the previous owner');
+
+    // Rules reloaded at run time: a zone rule added to B's config fires without a restart.
+    b.reload(config([{ id: 'zr', type: 'zone_enter', camera: 'cam', zone: 'z' }]));
+    await sleep(300);
+    await feed(8, 0.7);
+    const store = new AlertStore(redis, keys);
+    await until('zone alert', async () => (await store.listAlerts({ rule: 'zr' })).length === 1);
+  });
+});
