@@ -44,6 +44,8 @@ export class CameraSupervisor {
   private respawnTimer: NodeJS.Timeout | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The run the watchdog is killing (its late frames are ignored). */
+  private killing: FfmpegProcess | undefined;
   private stopping: Promise<void> | undefined;
   private lastFrameAt: number | undefined;
   private framesSinceTick = 0;
@@ -140,7 +142,13 @@ export class CameraSupervisor {
     if (this.spawns > 1) {
       this.deps.metrics.restartsTotal.inc({ camera: cam.id });
     }
-    proc.on('frame', (pixels, capturedAt, size) => this.onFrame(pixels, capturedAt, size));
+    proc.on('frame', (pixels, capturedAt, size) => {
+      // A run the watchdog has given up on may still deliver a last frame while dying: it must not flip the
+      // state back to streaming.
+      if (proc === this.proc && proc !== this.killing) {
+        this.onFrame(pixels, capturedAt, size);
+      }
+    });
     proc.on('exit', (info) => this.onExit(proc, info));
     this.watchdog.arm();
     proc.start().then(
@@ -167,6 +175,7 @@ export class CameraSupervisor {
     const seconds = silentMs / 1000;
     this.apply(firstFrame ? { type: 'no-first-frame', seconds } : { type: 'stall', seconds });
     this.deps.log.warn({ silentMs, firstFrame }, firstFrame ? 'no first frame: restarting ffmpeg' : 'camera stalled: killing ffmpeg');
+    this.killing = this.proc;
     void this.proc?.stop();
   }
 
