@@ -76,6 +76,11 @@ export async function buildServer(
     // URL parameters are bounded too; fuzzers send long ones.
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
+    // Errors fastify raises before routing (bad URL encoding, bad content-type header) get the same JSON shape.
+    frameworkErrors: (err, _req, reply) => {
+      const answer = toHttpError(err);
+      void reply.code(answer.status).type('application/json').send(answer.body);
+    },
   });
   app.decorate('vigil', services);
   const routes: RouteSummary[] = [];
