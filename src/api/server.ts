@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
 import type { AlertStore } from '../alerts';
 import type { DeadLetters } from '../alerts/delivery';
@@ -79,7 +79,7 @@ export async function buildServer(
     // Errors fastify raises before routing (bad URL encoding, bad content-type header) get the same JSON shape.
     frameworkErrors: (err, _req, reply) => {
       const answer = toHttpError(err);
-      void reply.code(answer.status).type('application/json').send(answer.body);
+      void (reply as unknown as FastifyReply).code(answer.status).type('application/json').send(answer.body);
     },
   });
   app.decorate('vigil', services);

@@ -32,7 +32,7 @@ describe('dashboard (headless Chromium)', () => {
     await page.goto(`http://127.0.0.1:${api.port}/`);
     await page.fill('#token', 'not-a-valid-token-at-all');
     await page.click('button[type=submit]');
-    await page.waitForFunction(() => document.getElementById('login-error')?.textContent?.includes('not valid'));
+    await page.waitForFunction("document.getElementById('login-error').textContent.includes('not valid')");
     assert.equal(await page.isVisible('#app'), false);
     await page.close();
   });
@@ -50,7 +50,7 @@ describe('dashboard (headless Chromium)', () => {
     await page.click('button[type=submit]');
     await page.waitForSelector('#app:not([hidden])');
     await page.waitForSelector('.tile[data-camera="walkway"] .state-streaming');
-    await page.waitForFunction(() => document.getElementById('conn')?.textContent === 'live');
+    await page.waitForFunction("document.getElementById('conn').textContent === 'live'");
 
     const jpeg = await sharp({ create: { width: 64, height: 36, channels: 3, background: { r: 200, g: 30, b: 30 } } }).jpeg().toBuffer();
     const w = await api.store.write('start', sampleAlert({ rule: 'lawn-intrusion', camera: 'walkway' }), jpeg);
@@ -58,12 +58,9 @@ describe('dashboard (headless Chromium)', () => {
     await page.waitForSelector(item, { timeout: 15_000 });
     assert.match((await page.textContent(`${item} .title`)) ?? '', /lawn-intrusion · walkway/);
 
-    await page.waitForFunction((sel) => (document.querySelector(`${sel} .snap`) as HTMLImageElement | null)?.naturalWidth === 64, item);
+    await page.waitForFunction(`document.querySelector('${item} .snap')?.naturalWidth === 64`);
     await page.click(`${item} .snap`);
-    await page.waitForFunction(() => {
-      const img = document.getElementById('viewer-img') as HTMLImageElement | null;
-      return (document.getElementById('viewer') as HTMLDialogElement).open && img !== null && img.naturalWidth === 64;
-    });
+    await page.waitForFunction("document.getElementById('viewer').open && document.getElementById('viewer-img').naturalWidth === 64");
     await page.click('#viewer button');
 
     await page.click(`${item} .ack`);
