@@ -83,6 +83,10 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
       cmd.on('start', () => {
         this.proc = (cmd as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
         this.proc?.once('exit', (code, signal) => this.finish(code, signal, exitResolve));
+        // stop() came while fluent-ffmpeg was still probing capabilities (no process yet): kill it now.
+        if (this.killedByUs && this.proc?.pid !== undefined) {
+          signalPid(this.proc.pid, 'SIGKILL');
+        }
         resolve();
       });
       cmd.on('stderr', (line: string) => this.onStderr(line));
