@@ -107,9 +107,11 @@ export async function run(args: string[], log: Logger): Promise<number> {
     process.stdout.write(values.json ? `${JSON.stringify({ event: e.event, alert: e.alert })}\n` : `${formatEvent(e)}\n`);
   }
   const span = results.length ? results[results.length - 1].times.capturedAt - results[0].times.capturedAt : 0;
-  log.info(
-    { frames: results.length, events: events.length, starts: events.filter((e) => e.event === 'start').length, videoSeconds: span / 1000, wallSeconds: (Date.now() - started) / 1000 },
-    'replay done',
+  // The summary goes to stderr so that stdout stays one alert event per line (--json consumers).
+  process.stderr.write(
+    `replay: ${results.length} frames (${(span / 1000).toFixed(1)} s of video) in ${((Date.now() - started) / 1000).toFixed(2)} s: ` +
+      `${events.filter((e) => e.event === 'start').length} alerts, ${events.length} events\n`,
   );
+  log.debug({ frames: results.length, events: events.length }, 'replay done');
   return 0;
 }
