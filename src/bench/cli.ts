@@ -35,14 +35,9 @@ const BENCH_MODELS: Record<string, { family: 'yolox' | 'fastestdet' | 'detectnet
 /** Command entry point. */
 export async function run(args: string[], log: Logger): Promise<number> {
   if (args[0] === 'soak') {
-    // soak.ts belongs to the ingest work; a computed specifier keeps this file compiling before it lands.
-    const soakModule = './soak';
-    const soak = (await import(soakModule).catch(() => ({}))) as { runSoak?: (args: string[], log: Logger) => Promise<number> };
-    if (!soak.runSoak) {
-      process.stderr.write('vigil bench soak: not available in this build\n');
-      return 2;
-    }
-    return await soak.runSoak(args.slice(1), log);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { runSoak } = require('./soak') as typeof import('./soak');
+    return await runSoak(args.slice(1), log);
   }
   let values;
   try {
