@@ -10,6 +10,7 @@ import type { Logger } from '../core/logger';
 import { buildModels } from '../models/build';
 import { UltraFaceDetector, type FaceDetector } from './detector';
 import { Embedder, Landmarker } from './embedder';
+import { SsdFaceDetector } from './ssd-detector';
 import type { FaceModels } from './pipeline';
 
 /** File names written by `vigil models build` for the face-api networks. */
@@ -56,26 +57,19 @@ export async function loadFaceModels(modelsDir: string, cfg: FacesConfig, log: L
   const [landmarker, embedder, detector] = await Promise.all([
     Landmarker.load(file(FACE_MODEL_FILES.landmarks)),
     Embedder.load(file(FACE_MODEL_FILES.recognition)),
-    loadDetector(file, cfg, log),
+    loadDetector(file, cfg),
   ]);
   return { detector, landmarker, embedder };
 }
 
-async function loadDetector(file: (n: string) => string, cfg: FacesConfig, log: Logger): Promise<FaceDetector> {
+async function loadDetector(file: (n: string) => string, cfg: FacesConfig): Promise<FaceDetector> {
   if (cfg.detector === 'ultraface') {
     return UltraFaceDetector.load(file(cfg.ultrafaceFile));
   }
   if (cfg.detector === 'ssd_mobilenetv1') {
-    try {
-      const { SsdFaceDetector } = await import('./ssd-detector');
-      return await SsdFaceDetector.load(file(FACE_MODEL_FILES.ssd));
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'SSD face detector unavailable, using UltraFace');
-      return UltraFaceDetector.load(file(cfg.ultrafaceFile));
-    }
+    return SsdFaceDetector.load(file(FACE_MODEL_FILES.ssd));
   }
-  log.warn({ detector: cfg.detector }, 'face detector not supported, using UltraFace');
-  return UltraFaceDetector.load(file(cfg.ultrafaceFile));
+  throw new ModelError(`unknown face detector ${String(cfg.detector)}`);
 }
 
 const shared = new WeakMap<object, Promise<FaceModels>>();

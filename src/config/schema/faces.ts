@@ -3,15 +3,18 @@ import { z } from 'zod';
 /** `faces:` section: face detection, embeddings and the watchlist. */
 export const facesSchema = z
   .strictObject({
-    /** Face detector. @defaultValue ssd_mobilenetv1 (built from face-api weights) */
-    detector: z.enum(['ssd_mobilenetv1', 'tiny_face_detector', 'ultraface']).default('ssd_mobilenetv1'),
+    /**
+     * Face detector: ssd_mobilenetv1 (built from face-api's weights; about 200 ms per region on 2 CPU cores) or
+     * ultraface (the UltraFace file, fetched; about 10 ms). @defaultValue ssd_mobilenetv1
+     */
+    detector: z.enum(['ssd_mobilenetv1', 'ultraface']).default('ssd_mobilenetv1'),
     /** UltraFace file when detector is ultraface. @defaultValue ultraface-rfb-320.onnx */
     ultrafaceFile: z.string().default('ultraface-rfb-320.onnx'),
-    /** Search the whole frame as well as inside person boxes. @defaultValue false */
+    /** Search the whole frame instead of only the person boxes' head regions. @defaultValue false */
     wholeFrame: z.boolean().default(false),
     /** Smallest face side, pixels of the detect frame. @defaultValue 24 */
     minFaceSize: z.number().int().min(8).max(1000).default(24),
-    /** Minimum face detector score. @defaultValue 0.5 */
+    /** Minimum face detector score (0.5 suits ssd_mobilenetv1; use 0.7 with ultraface). @defaultValue 0.5 */
     minScore: z.number().min(0).max(1).default(0.5),
     /** Euclidean distance under which a face matches a watchlist identity. @defaultValue 0.6 */
     threshold: z.number().min(0).max(2).default(0.6),
