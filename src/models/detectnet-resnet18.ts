@@ -10,7 +10,9 @@ import { GraphBuilder, SeededRandom, foldBatchNorm, ops, type BatchNormParams } 
  * - four stages of two basic blocks (3×3 conv-BN-ReLU, 3×3 conv-BN, shortcut add, ReLU), 64/128/256/512 channels,
  *   first-block strides 1, 2, 2, **1**: TAO keeps the last stage at stride 1 so the feature map is at stride 16;
  *   with `all_projections` every shortcut is a 1×1 conv + BN (folded);
- * - heads: 1×1 conv to C channels + Sigmoid (`output_cov/Sigmoid`), 1×1 conv to 4·C channels (`output_bbox/BiasAdd`).
+ * - heads: 1×1 conv to C channels + Sigmoid (`output_cov/Sigmoid`), 1×1 conv to 4·C channels (`output_bbox/BiasAdd`);
+ *   so that the untrained network still yields a few image-dependent boxes, its coverage head sees the features
+ *   minus their spatial mean (an extra GlobalAveragePool + Sub, not in TAO's head).
  *
  * Input `input_1`: float32 [N, 3, H, W], **RGB, values / 255** (0..1, no mean subtraction: DeepStream's
  * `net-scale-factor=0.0039215697906911373`, `model-color-format=0` for these models), plain resize to W×H.
@@ -25,7 +27,7 @@ export interface DetectNetResnet18Options {
   height: number;
   /** Number of classes C. @defaultValue 3 (PeopleNet: person, bag, face) */
   classes?: number;
-  /** Seed of the weights. @defaultValue 18 */
+  /** Seed of the weights. @defaultValue 3 (with it only class 0, person, fires on typical frames) */
   seed?: number;
   /** 1×1 projection on every shortcut, as TAO's `all_projections: true`. @defaultValue true */
   allProjections?: boolean;
@@ -43,6 +45,26 @@ export const DETECTNET_DEFAULT_LABELS = ['person', 'bag', 'face'] as const;
 
 /** Output stride of the network. */
 export const DETECTNET_STRIDE = 16;
+
+/**
+ * Coverage head: zero-mean random weights (post-ReLU features share a positive mean, which would otherwise shift
+ * each class up or down as a whole) and a negative bias, so an untrained network marks a small, image-dependent
+ * fraction of cells as objects instead of none or all.
+ */
+const COVERAGE_WEIGHT_STD = 3;
+const COVERAGE_BIAS = -3;
+
+function zeroMeanRows(w: Float32Array, rows: number): Float32Array {
+  const per = w.length / rows;
+  for (let r = 0; r < rows; r++) {
+    const row = w.subarray(r * per, (r + 1) * per);
+    const mean = row.reduce((a, b) => a + b, 0) / per;
+    for (let i = 0; i < per; i++) {
+      row[i] -= mean;
+    }
+  }
+  return w;
+}
 
 /** The built graph plus its parameter count. */
 export interface BuiltNetwork {
@@ -63,7 +85,7 @@ export function buildDetectNetResnet18(options: DetectNetResnet18Options): Built
   }
   const classes = options.classes ?? 3;
   const allProjections = options.allProjections ?? true;
-  const rng = new SeededRandom(options.seed ?? 18);
+  const rng = new SeededRandom(options.seed ?? 3);
   const g = new GraphBuilder({
     name: `detectnet_v2_resnet18_${width}x${height}`,
     doc:
@@ -116,17 +138,28 @@ export function buildDetectNetResnet18(options: DetectNetResnet18Options): Built
     cin = cout;
   });
 
-  const covW = rng.normals(classes * 512, 0.01);
-  // Bias -4: coverage starts near 0.02, so an untrained network yields few (random) boxes instead of a flood.
-  const covB = new Float32Array(classes).fill(-4);
-  const cov = ops.conv(g, x, { weight: covW, bias: covB, dims: [classes, 512, 1, 1], name: 'output_cov' });
+  // The untrained coverage head sees the features minus their spatial mean: otherwise the mean feature vector,
+  // identical in every cell, decides alone whether a class fires everywhere or nowhere.
+  const centred = ops.binary(g, 'Sub', x, ops.globalAveragePool(g, x, 'output_cov/spatial_mean'), 'output_cov/centre');
+  const cov = ops.conv(g, centred, {
+    weight: zeroMeanRows(rng.normals(classes * 512, COVERAGE_WEIGHT_STD), classes),
+    bias: new Float32Array(classes).fill(COVERAGE_BIAS),
+    dims: [classes, 512, 1, 1],
+    name: 'output_cov',
+  });
   g.node('Sigmoid', [cov], {}, { name: 'output_cov/Sigmoid_node', outputs: [DETECTNET_IO.coverage] });
-  const bboxW = rng.normals(4 * classes * 512, 0.01);
+  // Positive offsets: DeepStream reads x1 = cx - 35·o_x1, x2 = cx + 35·o_x2, so the bias gives each cell a
+  // 35×70-pixel (person-shaped) box around its centre; the small random weights make it vary with the image.
   const bboxB = new Float32Array(4 * classes);
   for (let c = 0; c < classes; c++) {
-    bboxB.set([-1, -1, 1, 1], 4 * c);
+    bboxB.set([0.5, 1, 0.5, 1], 4 * c);
   }
-  ops.conv(g, x, { weight: bboxW, bias: bboxB, dims: [4 * classes, 512, 1, 1], name: DETECTNET_IO.bbox });
+  ops.conv(g, x, {
+    weight: rng.normals(4 * classes * 512, 0.01),
+    bias: bboxB,
+    dims: [4 * classes, 512, 1, 1],
+    name: DETECTNET_IO.bbox,
+  });
 
   const gh = height / DETECTNET_STRIDE;
   const gw = width / DETECTNET_STRIDE;
