@@ -1,6 +1,6 @@
 /**
- * The alerts module: the alert store (queries used by the API and the WebSocket hub), snapshots, rules and the
- * alert lifecycle. Barrel only.
+ * The alerts module: the alert store (queries used by the API and the WebSocket hub), snapshots, rules, the
+ * alert lifecycle, the per-camera decision engine and replay. Barrel only.
  */
 export {
   AlertStore,
@@ -13,3 +13,8 @@ export {
   type WrittenEvent,
 } from './alert-store';
 export { renderSnapshot, overlaySvg, type SnapshotOptions } from './snapshot';
+export { RULE_REGISTRY, type RuleEvaluator, type RuleInput, type Condition } from './rules';
+export { AlertLifecycle, type AlertChange, type LifecycleOptions } from './lifecycle';
+export { CameraEngine, type CameraEngineConfig, type FrameOutcome } from './camera-engine';
+export { isActive, type Schedule } from './schedule';
+export { replay, type ReplayEvent } from './replay';

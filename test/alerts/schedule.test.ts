@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { isActive, localTime } from '../../src/alerts/schedule';
+import { ruleSchema } from '../../src/config/schema';
 
 describe('schedule', () => {
   const at = (iso: string) => Date.parse(iso);
@@ -25,5 +26,20 @@ describe('schedule', () => {
     assert.equal(isActive(s, at('2024-01-15T18:00:00Z')), false);
     assert.equal(isActive({ timezone: 'UTC', windows: [{ from: '00:00', to: '00:00', days: [1] }] }, at('2024-01-15T23:59:00Z')), true);
     assert.equal(isActive(undefined, 0), true);
+  });
+});
+
+describe('rules config: schedule', () => {
+  it('rejects an unknown time zone', () => {
+    const bad = ruleSchema.safeParse({
+      id: 'r',
+      type: 'zone_enter',
+      zone: 'z',
+      schedule: { timezone: 'Mars/Olympus', windows: [{ from: '22:00', to: '06:00' }] },
+    });
+    assert.equal(bad.success, false);
+    assert.match(JSON.stringify(bad.error?.issues), /IANA time zone/);
+    const good = ruleSchema.parse({ id: 'r', type: 'zone_enter', zone: 'z', schedule: { windows: [{ from: '22:00', to: '06:00' }] } });
+    assert.equal(good.schedule?.timezone, 'UTC');
   });
 });

@@ -122,5 +122,8 @@ describe('track stage failover and rule reload (Redis)', function () {
     await feed(8, 0.7);
     const store = new AlertStore(redis, keys);
     await until('zone alert', async () => (await store.listAlerts({ rule: 'zr' })).length === 1);
+    const metrics = await b.metrics.metrics();
+    assert.match(metrics, /vigil_alerts_total\{rule="zr",type="zone_enter",event="start"\} 1/);
+    assert.match(metrics, /vigil_stage_latency_seconds_count\{stage="alert"\} 1/);
   });
 });

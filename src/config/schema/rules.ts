@@ -2,9 +2,22 @@ import { z } from 'zod';
 import { id } from './common';
 import { RULE_TYPES, SEVERITIES } from '../../core/types';
 
+/** Whether Intl knows the IANA time zone `tz`. */
+function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const scheduleSchema = z.strictObject({
   /** IANA time zone. @defaultValue UTC */
-  timezone: z.string().default('UTC'),
+  timezone: z
+    .string()
+    .refine(validTimeZone, 'must be an IANA time zone such as Europe/Paris or UTC')
+    .default('UTC'),
   /** Active windows, "HH:MM-HH:MM" (may cross midnight), optional days (0=Sunday). */
   windows: z
     .array(
