@@ -1,11 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { join, isAbsolute } from 'node:path';
 import { loadConfig } from '../config/load';
+import { Context } from '../core/context';
 import type { Logger } from '../core/logger';
+import { createDetector } from '../detect';
 import type { DetectionResult } from '../core/types';
 import { replay, type ReplayEvent } from './replay';
+import { videoDetections } from './video-detections';
 
 const USAGE = `usage: vigil replay --config FILE (--detections FILE.jsonl | --video FILE [--camera ID] [--fps N]) [--json]
   Runs the tracker and the config's rules over recorded detections (written by 'vigil start --record FILE') or
@@ -88,18 +90,20 @@ export async function run(args: string[], log: Logger): Promise<number> {
       process.stderr.write(`--camera: the config has no camera "${camera ?? ''}"\n`);
       return 2;
     }
-    const { videoDetections } = await import('./video-detections');
-    const file = config.models.detector.file;
-    const modelPath = isAbsolute(file) ? file : join(config.models.dir, file);
+    // The same detector, with the same settings, as the detect stage.
+    const ctx = new Context(config, log, new Set(), { defaultMetrics: false });
+    const detector = await createDetector(ctx);
     results = [];
-    for await (const r of videoDetections(values.video!, {
-      camera,
-      modelPath,
-      family: config.models.detector.family,
-      fps: values.fps !== undefined ? Number(values.fps) : config.cameras.find((c) => c.id === camera)!.detect.fps,
-      log,
-    })) {
-      results.push(r);
+    try {
+      for await (const r of videoDetections(values.video!, detector, {
+        camera,
+        model: config.models.detector.file,
+        fps: values.fps !== undefined ? Number(values.fps) : config.cameras.find((c) => c.id === camera)!.detect.fps,
+      })) {
+        results.push(r);
+      }
+    } finally {
+      await detector.close();
     }
   }
   const events = replay(config, results);

@@ -1,24 +1,21 @@
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Logger } from '../core/logger';
-import type { DetectionResult } from '../core/types';
-import { Detector } from '../detect/detector';
+import type { Detection, DetectionResult } from '../core/types';
+
+/** What {@link videoDetections} needs of a detector (the detect stage's `Detector`). */
+export interface FrameDetector {
+  detect(frame: { pixels: Uint8Array; width: number; height: number }): Promise<{ detections: Detection[] }>;
+}
 
 /** Options of {@link videoDetections}. */
 export interface VideoDetectionsOptions {
   camera: string;
-  modelPath: string;
-  /** Detector family. @defaultValue yolox */
-  family?: string;
+  /** Model name written in the results. @defaultValue 'detector' */
+  model?: string;
   /** Frames per second to detect (ffmpeg `fps` filter); omitted = every frame. */
   fps?: number;
   /** Capture time of the first frame (ms). @defaultValue now */
   startMs?: number;
-  /** Minimum score kept (ByteTrack's second stage wants low scores). @defaultValue 0.1 */
-  scoreThreshold?: number;
-  /** Labels kept; omitted = all. */
-  classes?: readonly string[];
-  log?: Logger;
 }
 
 /** Width, height and frame rate of a video (ffprobe). */
@@ -36,23 +33,18 @@ export async function probeVideo(file: string): Promise<{ width: number; height:
 
 /**
  * Decodes a video file with ffmpeg (rgb24) and runs the detector on every frame, yielding DetectionResults whose
- * capture times follow the video's own clock. For `vigil replay --video` and for recording test fixtures.
+ * capture times follow the video's own clock. For `vigil replay --video` and for recording test fixtures. The
+ * caller owns (and closes) the detector.
  */
-export async function* videoDetections(file: string, o: VideoDetectionsOptions): AsyncGenerator<DetectionResult> {
+export async function* videoDetections(
+  file: string,
+  detector: FrameDetector,
+  o: VideoDetectionsOptions,
+): AsyncGenerator<DetectionResult> {
   const info = await probeVideo(file);
   const fps = o.fps ?? info.fps;
   const { width, height } = info;
   const size = width * height * 3;
-  const detector = await Detector.create({
-    init: {
-      modelPath: o.modelPath,
-      family: o.family ?? 'yolox',
-      device: 'cpu',
-      post: { scoreThreshold: o.scoreThreshold ?? 0.1, classThresholds: {}, nmsIou: 0.45, classes: o.classes },
-    },
-    workers: 1,
-    log: o.log,
-  });
   const args = ['-v', 'error', '-nostdin', '-i', file];
   if (o.fps !== undefined) {
     args.push('-vf', `fps=${o.fps}`);
@@ -83,7 +75,7 @@ export async function* videoDetections(file: string, o: VideoDetectionsOptions):
           height,
           format: 'rgb24',
           times: { capturedAt, queuedAt: capturedAt },
-          model: o.family ?? 'yolox',
+          model: o.model ?? 'detector',
           detections: out.detections,
         };
         seq++;
@@ -93,6 +85,5 @@ export async function* videoDetections(file: string, o: VideoDetectionsOptions):
     if (ff.exitCode === null) {
       ff.kill('SIGKILL');
     }
-    await detector.close();
   }
 }

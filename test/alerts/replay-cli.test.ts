@@ -43,3 +43,34 @@ describe('vigil replay', () => {
     assert.equal((await capture(['--bogus'])).code, 2);
   });
 });
+
+describe('vigil replay --video', function () {
+  this.timeout(60_000);
+  const clip = join(require('node:os').tmpdir(), `vigil-test-${process.pid}-clip.mp4`);
+  before(async () => {
+    const { execFileSync } = await import('node:child_process');
+    const media = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', join(media, 'vtest.mp4'), '-t', '4', '-c', 'copy', clip]);
+  });
+  after(async () => {
+    (await import('node:fs')).rmSync(clip, { force: true });
+  });
+  it('decodes the video, runs the detector and raises the zone alerts of the first seconds', async () => {
+    const models = process.env.VIGIL_MODELS_DIR ?? '/work/shared/models';
+    const { writeFileSync, readFileSync, rmSync } = await import('node:fs');
+    const cfgFile = `${clip}.yaml`;
+    writeFileSync(
+      cfgFile,
+      readFileSync(join(FIX, 'vtest-rules.yaml'), 'utf8').replace('redis: {', `models: { dir: ${models} }\nredis: {`),
+    );
+    try {
+      const r = await capture(['--config', cfgFile, '--video', clip, '--camera', 'walkway', '--fps', '10', '--json']);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.err, /replay: 40 frames/);
+      const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; alert: Alert });
+      assert.ok(events.some((e) => e.event === 'start' && e.alert.rule === 'sign-enter'), r.out);
+    } finally {
+      rmSync(cfgFile, { force: true });
+    }
+  });
+});
