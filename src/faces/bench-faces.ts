@@ -28,7 +28,7 @@ import { SsdFaceDetector } from './ssd-detector';
 import type { FaceDetector } from './detector';
 
 /** Who is where in the test photos: by file, and for group photos by the face centre's x (fraction). */
-const TRUTH: Record<string, (cx: number) => string> = {
+export const TRUTH: Record<string, (cx: number) => string> = {
   'obama.jpg': () => 'obama',
   'obama1.jpg': () => 'obama',
   'obama2.jpg': () => 'obama',
@@ -47,14 +47,15 @@ const TRUTH: Record<string, (cx: number) => string> = {
   'kit_with_rose.jpg': (cx) => (cx < 0.4 ? 'leslie' : 'other:kit'),
 };
 /** The enrolled photo of each watchlist identity. */
-const ENROL: Record<string, string> = {
+export const ENROL: Record<string, string> = {
   obama: 'obama.jpg',
   biden: 'biden2.jpg',
   lacamoire: 'alex-lacamoire.png',
   leslie: 'rose-leslie1.jpg',
 };
 
-interface Face {
+/** One face of a test photo with its true identity. */
+export interface Face {
   file: string;
   person: string;
   embedding: Float32Array;
@@ -97,17 +98,8 @@ export async function decodeFrames(file: string, fps: number, count: number): Pr
   return frames;
 }
 
-interface RunResult {
-  md: string[];
-  speed: string[];
-  summary: string;
-}
-
-const f1 = (x: number): string => x.toFixed(1);
-
-/** Accuracy on the photos and speed with one face detector. */
-async function runWith(label: string, models: FaceModels, media: string, threshold: number, minScore: number): Promise<RunResult> {
-  // 1. every face of every photo
+/** Detects and embeds every face of the test photos, each labelled with its true identity. */
+export async function collectPhotoFaces(models: FaceModels, media: string, minScore: number): Promise<Face[]> {
   const faces: Face[] = [];
   for (const file of Object.keys(TRUTH)) {
     const img = await decodeImage(readFileSync(path.join(media, 'faces', file)), { maxBytes: 50 * 1024 * 1024 });
@@ -119,7 +111,22 @@ async function runWith(label: string, models: FaceModels, media: string, thresho
     }
   }
 
-  // 2. enrol one photo each, check every other face
+  return faces;
+}
+
+/** Result of {@link evaluateWatchlist}. */
+export interface WatchlistEvaluation {
+  index: FaceIndex;
+  /** Markdown table rows, one per checked face. */
+  rows: string[];
+  right: number;
+  wrong: number;
+  missed: number;
+  checked: number;
+}
+
+/** Enrols one photo of each {@link ENROL} identity and checks every other face against them. */
+export function evaluateWatchlist(faces: readonly Face[], threshold: number): WatchlistEvaluation {
   const index = new FaceIndex();
   const refs = new Set<Face>();
   for (const [id, file] of Object.entries(ENROL)) {
@@ -157,6 +164,22 @@ async function runWith(label: string, models: FaceModels, media: string, thresho
     }
     rows.push(`| ${f.file} | ${f.person} | ${match ?? '-'} | ${nearest.identity} ${nearest.distance.toFixed(3)} | ${verdict} |`);
   }
+  return { index, rows, right, wrong, missed, checked };
+}
+
+interface RunResult {
+  md: string[];
+  speed: string[];
+  summary: string;
+}
+
+const f1 = (x: number): string => x.toFixed(1);
+
+/** Accuracy on the photos and speed with one face detector. */
+async function runWith(label: string, models: FaceModels, media: string, threshold: number, minScore: number): Promise<RunResult> {
+  const faces = await collectPhotoFaces(models, media, minScore);
+
+  const { index, rows, right, wrong, missed, checked } = evaluateWatchlist(faces, threshold);
   // one face per photo, except two_people 2, obama_and_biden 3, kit_with_rose 2
   const expectedFaces = Object.keys(TRUTH).length + 4;
   const perFile = (file: string): number => faces.filter((f) => f.file === file).length;

@@ -1,6 +1,11 @@
 /** Test helpers of the face tests: media paths, image loading, fake per-face nets. */
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { nullLogger } from '../../src/core/logger';
+import { Embedder, Landmarker } from '../../src/faces/embedder';
+import { buildFaceModels, FACE_MODEL_FILES } from '../../src/faces/models';
 import { decodeImage } from '../../src/faces/decode';
 import type { RgbImage } from '../../src/faces/image';
 import type { FaceModels } from '../../src/faces/pipeline';
@@ -84,7 +89,7 @@ export function pngClaiming(png: Buffer, width: number, height: number): Buffer 
 }
 
 /** Running child processes started by the face tests (killed in `after`). */
-export const children = new Set<import('node:child_process').ChildProcess>();
+export const children = new Set<ChildProcess>();
 
 /** Kills every child process the face tests started that is still running. */
 export function killChildren(): void {
@@ -98,7 +103,6 @@ export function killChildren(): void {
 
 /** Decodes frames of a video at `fps` into rgb24 with ffmpeg (`width`×`height` must be the video's size). */
 export async function videoFrames(file: string, width: number, height: number, fps: number, max: number): Promise<RgbImage[]> {
-  const { spawn } = await import('node:child_process');
   const p = spawn('ffmpeg', ['-v', 'error', '-i', file, '-vf', `fps=${fps}`, '-frames:v', String(max), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
   children.add(p);
   const chunks: Buffer[] = [];
@@ -115,4 +119,19 @@ export async function videoFrames(file: string, width: number, height: number, f
     frames.push({ width, height, data: buf.subarray(o, o + size) });
   }
   return frames;
+}
+
+/** Where the face tests keep the face-api ONNX files they build (a cache across runs, outside the repo). */
+export const BUILT_MODELS = path.join(os.tmpdir(), 'vigil-test-face-models');
+
+/** Landmark net and recogniser built from face-api's weights (built on first use, like `vigil start`). */
+export async function builtFaceNets(): Promise<Pick<FaceModels, 'landmarker' | 'embedder'>> {
+  const missing = Object.values(FACE_MODEL_FILES).filter((f) => !existsSync(path.join(BUILT_MODELS, f)));
+  if (missing.length > 0) {
+    await buildFaceModels(BUILT_MODELS, nullLogger(), missing);
+  }
+  return {
+    landmarker: await Landmarker.load(path.join(BUILT_MODELS, FACE_MODEL_FILES.landmarks)),
+    embedder: await Embedder.load(path.join(BUILT_MODELS, FACE_MODEL_FILES.recognition)),
+  };
 }
