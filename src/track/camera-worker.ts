@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import type { CameraConfig, VigilConfig } from '../config/schema';
 import type { Keys } from '../core/keys';
 import type { Logger } from '../core/logger';
-import type { Alert, DetectionResult, DetectionsMessage } from '../core/types';
+import type { Alert, CameraStateMessage, DetectionResult, DetectionsMessage } from '../core/types';
 import { AlertStore } from '../alerts/alert-store';
 import { CameraEngine } from '../alerts/camera-engine';
 import { engineConfigOf as engineConfig } from '../alerts/engine-config';
@@ -57,8 +57,18 @@ export class CameraWorker {
     this.reorder = new ReorderBuffer({ window: config.track.reorderWindow, maxWaitMs: 500 });
   }
 
-  /** Loads the previous owner's state: resume after its last entry, end its open alerts. */
+  /** Loads the previous owner's state: resume after its last entry, end its open alerts; reads the camera state. */
   async resume(): Promise<void> {
+    const status = await this.redis.hgetall(this.keys.cameraStatus(this.camera.id));
+    if (status.state && status.at) {
+      this.engine.onCameraState({
+        type: 'camera',
+        camera: this.camera.id,
+        state: status.state as CameraStateMessage['state'],
+        reason: status.reason ?? '',
+        at: status.at,
+      });
+    }
     const raw = await this.redis.get(this.keys.trackState(this.camera.id));
     if (!raw) {
       return;

@@ -117,7 +117,12 @@ describe('track stage failover and rule reload (Redis)', function () {
     assert.ok(msgs[19].objects[0].trackId > msgs[9].objects[0].trackId, 'track ids continue after the previous owner');
 
     // Rules reloaded at run time: a zone rule added to B's config fires without a restart.
-    b.reload(config([{ id: 'zr', type: 'zone_enter', camera: 'cam', zone: 'z' }]));
+    b.reload(
+      config([
+        { id: 'zr', type: 'zone_enter', camera: 'cam', zone: 'z' },
+        { id: 'down', type: 'camera_down', camera: 'cam', seconds: 1 },
+      ]),
+    );
     await sleep(300);
     await feed(8, 0.7);
     const store = new AlertStore(redis, keys);
@@ -125,5 +130,10 @@ describe('track stage failover and rule reload (Redis)', function () {
     const metrics = await b.metrics.metrics();
     assert.match(metrics, /vigil_alerts_total\{rule="zr",type="zone_enter",event="start"\} 1/);
     assert.match(metrics, /vigil_stage_latency_seconds_count\{stage="alert"\} 1/);
+
+    // camera_down: the camera state channel says the camera failed; no frames come; the alert starts.
+    const msg = { type: 'camera', camera: 'cam', state: 'failed', reason: 'gave up', at: new Date().toISOString() };
+    await redis.publish(keys.channels.camera, JSON.stringify(msg));
+    await until('camera_down alert', async () => (await store.listAlerts({ rule: 'down' })).length === 1);
   });
 });
