@@ -137,3 +137,33 @@ describe('FacePipeline', () => {
     assert.equal(containingPerson([0.5, 0.5, 0.6, 0.6], [ps[1]!]), undefined);
   });
 });
+
+describe('FacePipeline with many people', () => {
+  it('runs the detector once on the whole frame and keeps only faces inside person regions', async () => {
+    const faces = [
+      { x1: 10, y1: 10, x2: 40, y2: 40, score: 0.9 },
+      { x1: 90, y1: 10, x2: 120, y2: 40, score: 0.9 },
+      { x1: 170, y1: 10, x2: 200, y2: 40, score: 0.9 },
+      { x1: 250, y1: 10, x2: 280, y2: 40, score: 0.9 },
+      { x1: 140, y1: 180, x2: 170, y2: 210, score: 0.9 }, // a face on a poster, in no person box
+    ];
+    const calls: Rect[] = [];
+    const models: FaceModels = {
+      detector: {
+        name: 'fake',
+        async detect(_img, region) {
+          calls.push(region);
+          return faces.filter((f) => f.x1 >= region.x && f.x2 <= region.x + region.width && f.y1 >= region.y && f.y2 <= region.y + region.height);
+        },
+      },
+      landmarker: { run: async (crops) => new Float32Array(crops.length * 136).fill(0.5) },
+      embedder: { embed: async (crops) => crops.map(() => new Float32Array(128)) },
+    };
+    const persons: Detection[] = [0, 80, 160, 240].map((x) => ({ label: 'person', score: 0.9, box: [x / 320, 0, (x + 50) / 320, 0.6] }));
+    const p = new FacePipeline(models, new FaceIndex(), { wholeFrame: false, minFaceSize: 20, minScore: 0.5, threshold: 0.5, maxRegions: 3 });
+    const img = { width: 320, height: 240, data: new Uint8Array(320 * 240 * 3) };
+    const obs = await p.process('cam', img, persons, 0);
+    assert.equal(calls.length, 1, 'one whole-frame run');
+    assert.deepEqual(obs.map((o) => o.detectionIndex), [0, 1, 2, 3]);
+  });
+});
