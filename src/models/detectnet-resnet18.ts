@@ -5,11 +5,15 @@ import { GraphBuilder, SeededRandom, foldBatchNorm, ops, type BatchNormParams } 
  * DashCamNet), with **seeded random weights: it is untrained** and detects nothing meaningful. It exists to
  * exercise the `detectnet_v2` decoding path end to end and to measure the real ResNet18 cost on this hardware.
  *
- * Architecture (TAO `resnet` template, `nlayers: 18`, `use_pooling: true`, `all_projections: true`):
- * - stem: conv 7×7/2, 64 channels, batch norm (folded), ReLU; max pool 3×3/2 ("same" padding);
+ * Architecture: TAO's `resnet` template (nvidia_tao_tf1/core/templates/resnet.py) with DetectNet_v2's model
+ * config (`num_layers: 18`, `use_batch_norm: true`, `all_projections: true`, `use_pooling: false`, the default):
+ * - stem: conv 7×7/2, 64 channels, batch norm (folded), ReLU; with `use_pooling: false` there is **no max pool**;
  * - four stages of two basic blocks (3×3 conv-BN-ReLU, 3×3 conv-BN, shortcut add, ReLU), 64/128/256/512 channels,
- *   first-block strides 1, 2, 2, **1**: TAO keeps the last stage at stride 1 so the feature map is at stride 16;
- *   with `all_projections` every shortcut is a 1×1 conv + BN (folded);
+ *   first-block strides 2, 2, 2, **1** (TAO's `first_stride = 2`, `last_stride = 1`), so the features are at
+ *   stride 16; with `all_projections` every shortcut is a 1×1 conv + BN (folded);
+ * - `usePooling: true` gives the variant with a 3×3/2 max pool after the stem and first strides 1, 2, 2, 1 (same
+ *   resolutions and parameters; TAO itself would then also stride the last stage, which DetectNet_v2 does not use);
+ * - "same" padding as Keras (the extra pixel at the end: ONNX SAME_UPPER);
  * - heads: 1×1 conv to C channels + Sigmoid (`output_cov/Sigmoid`), 1×1 conv to 4·C channels (`output_bbox/BiasAdd`);
  *   so that the untrained network still yields a few image-dependent boxes, its coverage head sees the features
  *   minus their spatial mean (an extra GlobalAveragePool + Sub, not in TAO's head).
@@ -29,6 +33,8 @@ export interface DetectNetResnet18Options {
   classes?: number;
   /** Seed of the weights. @defaultValue 3 (with it only class 0, person, fires on typical frames) */
   seed?: number;
+  /** Max pool 3×3/2 after the stem instead of a strided first stage. @defaultValue false (TAO DetectNet_v2) */
+  usePooling?: boolean;
   /** 1×1 projection on every shortcut, as TAO's `all_projections: true`. @defaultValue true */
   allProjections?: boolean;
 }
@@ -123,10 +129,13 @@ export function buildDetectNetResnet18(options: DetectNetResnet18Options): Built
   };
 
   const input = g.input(DETECTNET_IO.input, ['N', 3, height, width]);
+  const usePooling = options.usePooling ?? false;
   let x = convBn(input, 3, 64, 7, 2, 'conv1', true);
-  x = ops.maxPool(g, x, { kernel: [3, 3], strides: [2, 2], padding: 'SAME_UPPER', name: 'pool1' });
+  if (usePooling) {
+    x = ops.maxPool(g, x, { kernel: [3, 3], strides: [2, 2], padding: 'SAME_UPPER', name: 'pool1' });
+  }
   const stages: Array<[number, number]> = [
-    [64, 1],
+    [64, usePooling ? 1 : 2],
     [128, 2],
     [256, 2],
     [512, 1],

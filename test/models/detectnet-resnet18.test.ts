@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import {
   DETECTNET_IO,
@@ -32,6 +33,17 @@ describe('buildDetectNetResnet18', function () {
     const c = sha(buildDetectNetResnet18({ width: 64, height: 32, seed: 2 }).graph.encode());
     assert.equal(a, b);
     assert.notEqual(a, c);
+  });
+
+  it("follows TAO DetectNet_v2's use_pooling: false (no max pool, strided first stage); usePooling adds one", () => {
+    const ops = (usePooling: boolean) =>
+      onnx.ModelProto.decode(buildDetectNetResnet18({ width: 64, height: 32, usePooling }).graph.encode()).graph?.node?.map((n) => n.opType) ?? [];
+    const plain = ops(false);
+    const pooled = ops(true);
+    assert.equal(plain.filter((o) => o === 'MaxPool').length, 0);
+    assert.equal(pooled.filter((o) => o === 'MaxPool').length, 1);
+    // 1 stem + 8 blocks x (2 convs + 1 projection) + 2 heads
+    assert.equal(plain.filter((o) => o === 'Conv').length, 1 + 8 * 3 + 2);
   });
 
   it('rejects sizes that are not multiples of 16', () => {
