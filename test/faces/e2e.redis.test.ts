@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Context } from '../../src/core/context';
 import type { FaceObservation } from '../../src/core/types';
+import { createDetector } from '../../src/detect';
+import type { Detector } from '../../src/detect/detector';
 import { embedEnrolmentImages } from '../../src/faces/enrol';
 import { createFaceStage, type FaceStage } from '../../src/faces';
 import { sharedFaceModels } from '../../src/faces/models';
@@ -116,5 +118,65 @@ describe('face stage end to end (Hamilton clip, redis)', function () {
     assert.ok(stage);
     const blank = Buffer.alloc(640 * 360 * 3, 128);
     assert.deepEqual(await stage.process({ camera: 'private', seq: 1, width: 640, height: 360, pixels: blank }, []), []);
+  });
+});
+
+/**
+ * The path the detect workers take with the default config: YOLOX person boxes, faces searched in the boxes' head
+ * regions with the SSD-MobileNetV1 face detector built from face-api's weights.
+ */
+describe('face stage in person boxes with the default detector (Hamilton clip, YOLOX + SSD, redis)', function () {
+  this.timeout(180_000);
+  let ctx: Context;
+  let stage: FaceStage | undefined;
+  let detector: Detector | undefined;
+
+  before(() => {
+    ctx = testContext({
+      models: {
+        dir: path.join(os.tmpdir(), 'vigil-test-face-models'),
+        detector: { family: 'yolox', file: path.join(MODELS, 'yolox_nano.onnx'), device: 'cpu' },
+      },
+      detect: { workers: 1, threadsPerWorker: 1 },
+      cameras: [{ id: 'hamilton', url: path.join(MEDIA, 'faces', 'short_hamilton_clip.mp4'), faces: { enabled: true } }],
+    });
+  });
+  after(async () => {
+    killChildren();
+    await detector?.close();
+    await stage?.close();
+    await cleanup(ctx);
+  });
+
+  it('finds and matches Miranda inside his person box', async () => {
+    assert.equal(ctx.config.faces.detector, 'ssd_mobilenetv1');
+    assert.equal(ctx.config.faces.wholeFrame, false);
+    stage = await createFaceStage(ctx);
+    assert.ok(stage);
+    detector = await createDetector(ctx);
+    const models = await sharedFaceModels(ctx, () => Promise.reject(new Error('the stage loaded them')));
+    const emb = await embedEnrolmentImages(models, [readFileSync(path.join(MEDIA, 'faces', 'lin-manuel-miranda.png'))], { maxBytes: 10_000_000 });
+    const lin = (await new WatchlistStore(ctx.redis('enrol'), ctx.keys).add('Lin-Manuel Miranda', emb)).id;
+    await waitFor(() => stage!.readiness().length === 0, 5000, 'watchlist');
+    const frames = await videoFrames(path.join(MEDIA, 'faces', 'short_hamilton_clip.mp4'), 640, 360, 1, 8);
+    let linFrames = 0;
+    let inPersonBoxes = 0;
+    // give the pub/sub sync time to deliver the new identity
+    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
+      const { detections } = await detector.detect({ pixels: new Uint8Array(f.data), width: f.width, height: f.height });
+      const obs = await stage.process({ camera: 'hamilton', seq: i, width: f.width, height: f.height, pixels: Buffer.from(f.data) }, detections);
+      for (const o of obs) {
+        assert.ok(o.detectionIndex !== undefined && detections[o.detectionIndex]!.label === 'person', 'faces come from person boxes');
+        inPersonBoxes++;
+        assert.ok(!o.match || o.match.identity === lin);
+      }
+      if (obs.some((o) => o.match?.identity === lin)) {
+        linFrames++;
+      }
+    }
+    assert.ok(inPersonBoxes >= 4, `${inPersonBoxes} faces found in person boxes`);
+    assert.ok(linFrames >= 3, `Miranda matched in ${linFrames} of ${frames.length} frames`);
   });
 });
