@@ -10,6 +10,9 @@ import type { AlertChange } from '../alerts/lifecycle';
 import { renderSnapshot } from '../alerts/snapshot';
 import { ReorderBuffer } from './reorder';
 
+/** Longest wait for a missing seq before the gap is skipped (ms). */
+export const REORDER_WAIT_MS = 250;
+
 /** Hooks the stage gives a worker (metrics, recording). */
 export interface CameraWorkerHooks {
   onAlert(change: AlertChange, latencyMs: number): void;
@@ -54,7 +57,9 @@ export class CameraWorker {
     private snapshotQuality: number,
   ) {
     this.engine = new CameraEngine(engineConfig(config, camera));
-    this.reorder = new ReorderBuffer({ window: config.track.reorderWindow, maxWaitMs: 500 });
+    // Parallel workers finish a camera's frames at most about one inference apart; a gap that stays open longer
+    // is a frame dropped upstream (backpressure, stale), so waiting longer would only add latency.
+    this.reorder = new ReorderBuffer({ window: config.track.reorderWindow, maxWaitMs: REORDER_WAIT_MS });
   }
 
   /** Loads the previous owner's state: resume after its last entry, end its open alerts; reads the camera state. */
@@ -159,6 +164,11 @@ export class CameraWorker {
       capturedAt: new Date(r.times.capturedAt).toISOString(),
       objects: out.objects,
     };
+    if (out.changes.length === 0) {
+      // The common case in one round trip: publish the objects and free the frame's pixels.
+      await this.redis.pipeline().publish(this.keys.channels.detections, JSON.stringify(msg)).del(r.frameKey).exec();
+      return;
+    }
     await this.redis.publish(this.keys.channels.detections, JSON.stringify(msg));
     await this.write(out.changes, r);
     // The frame's pixels are no longer needed by anyone once its alerts (and snapshots) are written.
