@@ -11,6 +11,8 @@ import { WatchlistStore } from '../../faces/watchlist';
 
 /** Most images in one enrolment request. */
 const MAX_IMAGES = 10;
+/** Full-size images one JSON body may carry (its size limit); multipart has no such limit. */
+const JSON_IMAGES = 4;
 
 const boxSchema = z
   .tuple([z.number().min(0).max(1), z.number().min(0).max(1), z.number().min(0).max(1), z.number().min(0).max(1)])
@@ -105,7 +107,8 @@ export async function facesRoutes(app: FastifyInstance, ctx: Context): Promise<v
 
     scope.post(
       '/api/faces',
-      { config: { role: 'admin' }, bodyLimit: Math.ceil(maxBytes() * 1.4) * MAX_IMAGES + 64 * 1024 },
+      // JSON carries base64 (4/3 of the bytes): room for a few full-size images; multipart streams with per-file limits
+      { config: { role: 'admin' }, bodyLimit: Math.ceil(maxBytes() * 1.4) * JSON_IMAGES + 64 * 1024 },
       async (req, reply) => {
         let enrol: Enrolment;
         try {
