@@ -3,6 +3,12 @@ import { chromium, type Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { ADMIN, cleanup, sampleAlert, startTestApi, testContext, type TestApi } from './helpers';
 
+/** The little of the DOM these page functions use (tsconfig has no DOM lib). */
+interface Doc {
+  getElementById(id: string): { open?: boolean; naturalWidth?: number } | null;
+  querySelector(sel: string): { naturalWidth?: number } | null;
+}
+
 const CHROMIUM = process.env.VIGIL_CHROMIUM ?? '/usr/bin/chromium';
 
 describe('dashboard (headless Chromium)', () => {
@@ -32,7 +38,7 @@ describe('dashboard (headless Chromium)', () => {
     await page.goto(`http://127.0.0.1:${api.port}/`);
     await page.fill('#token', 'not-a-valid-token-at-all');
     await page.click('button[type=submit]');
-    await page.waitForFunction("document.getElementById('login-error').textContent.includes('not valid')");
+    await page.locator('#login-error', { hasText: 'not valid' }).waitFor();
     assert.equal(await page.isVisible('#app'), false);
     await page.close();
   });
@@ -50,7 +56,7 @@ describe('dashboard (headless Chromium)', () => {
     await page.click('button[type=submit]');
     await page.waitForSelector('#app:not([hidden])');
     await page.waitForSelector('.tile[data-camera="walkway"] .state-streaming');
-    await page.waitForFunction("document.getElementById('conn').textContent === 'live'");
+    await page.locator('#conn', { hasText: 'live' }).waitFor();
 
     const jpeg = await sharp({ create: { width: 64, height: 36, channels: 3, background: { r: 200, g: 30, b: 30 } } }).jpeg().toBuffer();
     const w = await api.store.write('start', sampleAlert({ rule: 'lawn-intrusion', camera: 'walkway' }), jpeg);
@@ -58,9 +64,13 @@ describe('dashboard (headless Chromium)', () => {
     await page.waitForSelector(item, { timeout: 15_000 });
     assert.match((await page.textContent(`${item} .title`)) ?? '', /lawn-intrusion · walkway/);
 
-    await page.waitForFunction(`document.querySelector('${item} .snap')?.naturalWidth === 64`);
+    // Functions, not strings: the dashboard's CSP forbids eval, which string predicates need.
+    await page.waitForFunction((sel) => (globalThis as unknown as { document: Doc }).document.querySelector(`${sel} .snap`)?.naturalWidth === 64, item);
     await page.click(`${item} .snap`);
-    await page.waitForFunction("document.getElementById('viewer').open && document.getElementById('viewer-img').naturalWidth === 64");
+    await page.waitForFunction(() => {
+      const d = (globalThis as unknown as { document: Doc }).document;
+      return d.getElementById('viewer')?.open === true && d.getElementById('viewer-img')?.naturalWidth === 64;
+    });
     await page.click('#viewer button');
 
     await page.click(`${item} .ack`);

@@ -16,7 +16,7 @@ describe('WsHub', () => {
 
   beforeEach(async function () {
     const pingIntervalMs = this.currentTest?.title.includes('pings') ? 300 : 30_000;
-    api = await startTestApi(testContext({ server: { host: '127.0.0.1', port: 0, wsMaxMessageBytes: 1024, wsMaxBufferedBytes: 512 * 1024, tokens: [{ name: 'ops', token: ADMIN, role: 'admin' }, { name: 'guard', token: VIEWER, role: 'viewer' }] } }), { pingIntervalMs });
+    api = await startTestApi(testContext({ server: { host: '127.0.0.1', port: 0, wsMaxMessageBytes: 1024, wsMaxBufferedBytes: 4 * 1024 * 1024, tokens: [{ name: 'ops', token: ADMIN, role: 'admin' }, { name: 'guard', token: VIEWER, role: 'viewer' }] } }), { pingIntervalMs });
   });
   afterEach(async () => {
     clients.splice(0).forEach((c) => c.close());
@@ -128,11 +128,14 @@ describe('WsHub', () => {
       const objects = Array.from({ length: 100 }, (_, i) => ({ trackId: i, label: 'person', score: 0.5, box: [0.1, 0.1, 0.2, 0.2] as [number, number, number, number] }));
       const ids: string[] = [];
       const cutOff = async () => (await api.ctx.metrics.getSingleMetricAsString('vigil_ws_cutoff_total')).includes('reason="slow"} 1');
-      for (let i = 0; i < 40 && !(await cutOff()); i++) {
+      for (let i = 0; i < 80 && !(await cutOff()); i++) {
         const batch = await Promise.all(Array.from({ length: 25 }, () => api.store.write('start', sampleAlert({ objects }))));
         ids.push(...batch.map((w) => w.eventId));
       }
-      await waitFor(cutOff, 10_000, `slow client cut off (after ${ids.length} alerts)`);
+      await waitFor(cutOff, 20_000, `slow client cut off (after ${ids.length} alerts)`).catch(async (err) => {
+        const m = await api.ctx.metrics.getSingleMetricAsString('vigil_ws_cutoff_total');
+        throw new Error(`${(err as Error).message}; clients ${api.hub.size}; ${m.split('\n').slice(2).join(' ')}`);
+      });
       for (const f of fast) {
         await f.until(() => f.alerts.length === ids.length, 20_000, 'every alert on the fast clients');
         assert.deepEqual(f.alerts.map((x) => x.id), ids);
