@@ -7,17 +7,17 @@ import path from 'node:path';
 import type { FacesConfig } from '../config/schema';
 import { ModelError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import { buildModels } from '../models/build';
+import { buildModels, FACE_MODEL_FILES as BUILT_FILES } from '../models/build';
 import { UltraFaceDetector, type FaceDetector } from './detector';
 import { Embedder, Landmarker } from './embedder';
 import { SsdFaceDetector } from './ssd-detector';
 import type { FaceModels } from './pipeline';
 
-/** File names written by `vigil models build` for the face-api networks. */
+/** File names written by `vigil models build` for the face-api networks (the builder's names). */
 export const FACE_MODEL_FILES = {
-  recognition: 'face_recognition.onnx',
-  landmarks: 'face_landmark_68.onnx',
-  ssd: 'ssd_mobilenetv1.onnx',
+  recognition: BUILT_FILES.recognition,
+  landmarks: BUILT_FILES.landmarks,
+  ssd: BUILT_FILES.detector,
 } as const;
 
 async function exists(file: string): Promise<boolean> {

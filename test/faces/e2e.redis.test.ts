@@ -88,6 +88,9 @@ describe('face stage end to end (Hamilton clip, redis)', function () {
       assert.ok(cx > 0.2, `the pianist is not Miranda (t=${m.t}, cx=${cx.toFixed(2)})`);
       assert.ok(m.o.match!.distance < 0.6);
     }
+    const counted = await ctx.metrics.getSingleMetric('vigil_faces_total')!.get();
+    const matchedCount = counted.values.find((v) => v.labels.result === 'match' && v.labels.camera === 'hamilton')?.value ?? 0;
+    assert.ok(matchedCount >= matches.length, `vigil_faces_total{result="match"} = ${matchedCount}`);
     // the audience shots do have faces, all unknown
     const audience = perFrame.slice(Math.ceil(8.5 * fps)).flat();
     assert.ok(audience.length >= 3, `${audience.length} audience faces`);
