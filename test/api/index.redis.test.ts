@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { start } from '../../src/api';
+import { parseConfig } from '../../src/config/load';
 import { configSchema } from '../../src/config/schema';
+import type { ConfigError } from '../../src/core/errors';
 import type { Context } from '../../src/core/context';
 import { TestClient } from '../ws/ws-client';
 import { VIEWER, cleanup, testContext } from './helpers';
@@ -35,9 +37,22 @@ describe('api stage #start', () => {
     }
   });
 
-  it('refuses to start with a webhook template that is not JSON', async () => {
-    ctx = testContext({ webhooks: [{ url: 'http://127.0.0.1:9/x', secret: 'secret-123', template: '{"a": {{alert.camera}' }] });
-    await assert.rejects(start(ctx), TypeError);
+  it('reports a webhook template that is not JSON, and duplicate webhook names, as config problems', () => {
+    ctx = testContext();
+    const problems = (yaml: string) => {
+      try {
+        parseConfig(yaml, { VIGIL_NO_DEMO: '1' });
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    assert.deepEqual(problems('webhooks:\n  - {url: "http://h/x", secret: secret-123, template: \'{"a": {{alert.camera}\'}\n'), [
+      'webhooks[0].template: does not render to valid JSON (placeholders: {{alert.x}}, {{event}}, {{delivery}})',
+    ]);
+    assert.deepEqual(problems('webhooks:\n  - {url: "http://h/x", secret: secret-123}\n  - {name: webhook-1, url: "http://h/y", secret: secret-123}\n'), [
+      'webhooks[1].name: duplicate webhook name "webhook-1"',
+    ]);
   });
 
   it('without tokens the config only allows loopback (auth off only there)', () => {

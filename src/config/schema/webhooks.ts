@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkTemplate } from '../../alerts/sinks/webhook-format';
 import { SEVERITIES } from '../../core/types';
 
 export const WEBHOOK_EVENTS = ['alert.start', 'alert.update', 'alert.end'] as const;
@@ -23,9 +24,31 @@ export const webhookSchema = z.strictObject({
   backoffMs: z.number().int().min(10).max(600_000).default(1000),
   /** Extra request headers. */
   headers: z.record(z.string(), z.string()).default({}),
+}).superRefine((w, ctx) => {
+  if (w.template === undefined) {
+    return;
+  }
+  try {
+    checkTemplate(w.name ?? 'webhook', w.template);
+  } catch {
+    ctx.addIssue({ code: 'custom', path: ['template'], message: 'does not render to valid JSON (placeholders: {{alert.x}}, {{event}}, {{delivery}})' });
+  }
 });
 export type WebhookConfig = z.infer<typeof webhookSchema>;
-export const webhooksSchema = z.array(webhookSchema).default([]);
+export const webhooksSchema = z
+  .array(webhookSchema)
+  .default([])
+  .superRefine((hooks, ctx) => {
+    const names = new Set<string>();
+    hooks.forEach((h, i) => {
+      // Same naming as the delivery code: configured name, else webhook-N.
+      const name = h.name ?? `webhook-${i + 1}`;
+      if (names.has(name)) {
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate webhook name "${name}"` });
+      }
+      names.add(name);
+    });
+  });
 
 export const mqttSchema = z
   .strictObject({

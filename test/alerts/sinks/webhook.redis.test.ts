@@ -103,8 +103,9 @@ describe('WebhookService', () => {
     assert.ok(receiver.received[0].signatureValid);
   });
 
-  it('refuses a template that does not render to JSON at construction', () => {
-    const c = hookContext(1, { template: '{"a": {{alert.camera}' });
+  it('refuses a template that does not render to JSON at construction (config built in code)', () => {
+    const c = hookContext(1);
+    (c.config.webhooks[0] as { template?: string }).template = '{"a": {{alert.camera}';
     assert.throws(() => new WebhookService(c), TypeError);
     void c.closeConnections();
   });
