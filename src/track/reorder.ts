@@ -4,6 +4,11 @@ export interface ReorderOptions {
   window?: number;
   /** A gap older than this (ms since its first pending frame arrived) is skipped. @defaultValue 500 */
   maxWaitMs?: number;
+  /**
+   * A seq this far behind the last one released is a restarted sequence (another ingest owner, a clock step), not
+   * a late frame: the buffer restarts from it. @defaultValue 1000
+   */
+  restartGap?: number;
 }
 
 /**
@@ -14,6 +19,7 @@ export interface ReorderOptions {
 export class ReorderBuffer<T extends { seq: number }> {
   private readonly window: number;
   private readonly maxWaitMs: number;
+  private readonly restartGap: number;
   private readonly pending = new Map<number, { item: T; at: number }>();
   private last = -Infinity;
   /** Items dropped because they arrived after a later seq was released. */
@@ -22,6 +28,7 @@ export class ReorderBuffer<T extends { seq: number }> {
   constructor(options: ReorderOptions = {}) {
     this.window = Math.max(0, options.window ?? 4);
     this.maxWaitMs = Math.max(0, options.maxWaitMs ?? 500);
+    this.restartGap = Math.max(1, options.restartGap ?? 1000);
   }
 
   /** The last released seq (-Infinity before the first). */
@@ -41,6 +48,12 @@ export class ReorderBuffer<T extends { seq: number }> {
 
   /** Adds an item (arrived at `now`, ms) and returns the items now ready, in order. */
   push(item: T, now: number): T[] {
+    if (item.seq <= this.last - this.restartGap) {
+      const held = this.flush();
+      this.last = item.seq - 1;
+      this.pending.set(item.seq, { item, at: now });
+      return [...held, ...this.release(now)];
+    }
     if (item.seq <= this.last || this.pending.has(item.seq)) {
       this.late++;
       return [];

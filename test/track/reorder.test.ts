@@ -49,4 +49,22 @@ describe('ReorderBuffer', () => {
     );
     assert.equal(r.lastSeq, 5);
   });
+  it('#push restarts when the sequence restarts far behind (new ingest owner), instead of dropping everything', () => {
+    const r = new ReorderBuffer<{ seq: number }>({ window: 2, maxWaitMs: 1000, restartGap: 100 });
+    r.resumeAfter(5000);
+    assert.deepEqual(
+      r.push(it_(5001), 0).map((x) => x.seq),
+      [5001],
+    );
+    assert.deepEqual(r.push(it_(4990), 0), [], 'slightly behind: late');
+    assert.equal(r.late, 1);
+    assert.deepEqual(
+      r.push(it_(10), 0).map((x) => x.seq),
+      [10],
+    );
+    assert.deepEqual(
+      r.push(it_(11), 0).map((x) => x.seq),
+      [11],
+    );
+  });
 });
