@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
+import sharp from 'sharp';
 import { AlertStore } from '../../src/alerts';
 import { buildServer, routeList, type RouteSummary } from '../../src/api/server';
 import { openApiDocument } from '../../src/api/openapi';
@@ -149,6 +150,26 @@ describe('api server', () => {
     assert.equal(res.json().ack.by, 'ops');
     res = await app.inject({ url: `/api/alerts/${ids[0]}`, headers: v });
     assert.equal(res.json().ack.action, 'dismissed');
+  });
+
+  it('serves the latest frame still in flight as JPEG with the last detections drawn', async () => {
+    const r = ctx.redis('t');
+    const v = { authorization: `Bearer ${VIEWER}` };
+    let res = await app.inject({ url: '/api/cameras/yard/frame.jpg', headers: v });
+    assert.equal(res.statusCode, 404);
+    const width = 32;
+    const height = 24;
+    await r.xadd(ctx.keys.detections('yard'), '*', 'd', JSON.stringify({ camera: 'yard', seq: 10, frameKey: ctx.keys.frame('yard', 10), width, height, format: 'rgb24', times: { capturedAt: 0, queuedAt: 0 }, model: 'm', detections: [{ label: 'person', score: 0.9, box: [0.1, 0.1, 0.5, 0.9] }] }));
+    res = await app.inject({ url: '/api/cameras/yard/frame.jpg', headers: v });
+    assert.equal(res.statusCode, 404, 'frame 10 was freed and no newer one is in flight');
+    await r.set(ctx.keys.frame('yard', 11), Buffer.alloc(width * height * 3, 80));
+    res = await app.inject({ url: '/api/cameras/yard/frame.jpg', headers: v });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-type'], 'image/jpeg');
+    const meta = await sharp(res.rawPayload).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', width, height]);
+    res = await app.inject({ url: '/api/cameras/Bad%20Id/frame.jpg', headers: v });
+    assert.equal(res.statusCode, 400);
   });
 
   it('rejects oversized and malformed bodies with clear JSON errors', async () => {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { AlertStore } from '../../../src/alerts';
 import { WebhookService } from '../../../src/alerts/delivery';
 import type { Context } from '../../../src/core/context';
-import { cleanup, sampleAlert, testContext, waitFor } from '../../api/helpers';
+import { buildServer } from '../../../src/api/server';
+import { ADMIN, VIEWER, cleanup, sampleAlert, testContext, waitFor } from '../../api/helpers';
 import { Receiver } from './receiver';
 
 const SECRET = 'hook-secret-0123456789';
@@ -78,12 +79,21 @@ describe('WebhookService', () => {
     assert.match(dl.error, /request failed/);
     assert.ok(!JSON.stringify(dl).includes(SECRET) && !JSON.stringify(dl).includes('127.0.0.1'));
     await receiver.up();
-    assert.equal((await service.replay(id))?.id, id);
+    // Through the API: viewers list, admins replay.
+    const app = await buildServer(ctx, { redis: ctx.redis('api'), store, deadLetters: service });
+    const listed = await app.inject({ url: '/api/webhooks/dead-letters', headers: { authorization: `Bearer ${VIEWER}` } });
+    assert.deepEqual(listed.json().deadLetters.map((d: { id: string }) => d.id), [id]);
+    assert.ok(!listed.body.includes(SECRET));
+    const replayed = await app.inject({ method: 'POST', url: `/api/webhooks/dead-letters/${id}/replay`, headers: { authorization: `Bearer ${ADMIN}` } });
+    assert.equal(replayed.statusCode, 202);
+    assert.deepEqual(replayed.json(), { id, replayed: true });
+    await app.close();
     await waitFor(() => receiver.received.length === 1, 10_000, 'the replayed delivery');
     assert.equal(receiver.received[0].delivery, id);
     assert.ok(receiver.received[0].signatureValid);
     assert.deepEqual(await service.list(), []);
     assert.equal(await service.replay(id), undefined);
+    assert.ok((await ctx.metrics.getSingleMetricAsString('vigil_webhook_dead_letters_total')).includes('webhook="soc"} 1'));
   });
 
   it('applies filters and body templates', async function () {
