@@ -6,6 +6,7 @@ import { writeModel, type GraphBuilder } from '../onnx';
 import { buildDetectNetResnet18, detectnetFileName } from './detectnet-resnet18';
 import { buildLandmarkNet } from './face-api/landmark-net';
 import { buildSsdNet } from './face-api/ssd-net';
+import { buildTinyFaceNet } from './face-api/tiny-net';
 import { buildRecognitionNet } from './face-api/recognition-net';
 import { loadFaceApiWeights } from './face-api/weights';
 
@@ -14,6 +15,7 @@ export const FACE_MODEL_FILES = {
   recognition: 'face_recognition.onnx',
   landmarks: 'face_landmark_68.onnx',
   detector: 'ssd_mobilenetv1.onnx',
+  tinyDetector: 'tiny_face_detector.onnx',
 } as const;
 
 /** One model file that {@link buildModels} can produce. */
@@ -53,6 +55,11 @@ export function modelRecipes(): ModelRecipe[] {
     file: FACE_MODEL_FILES.detector,
     description: 'face-api SsdMobilenetv1 face detector (boxes + scores; NMS in ssd-decode.ts), converted from trained weights',
     build: async () => buildSsdNet(await loadFaceApiWeights('ssd_mobilenetv1_model')),
+  });
+  recipes.push({
+    file: FACE_MODEL_FILES.tinyDetector,
+    description: 'face-api TinyFaceDetector 416x416 (raw YOLO grid; decode in tiny-decode.ts), converted from trained weights',
+    build: async () => buildTinyFaceNet(await loadFaceApiWeights('tiny_face_detector_model')),
   });
   return recipes;
 }

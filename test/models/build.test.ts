@@ -18,7 +18,7 @@ describe('buildModels', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('knows the five files, with stable names', () => {
+  it('knows the six files, with stable names', () => {
     assert.deepEqual(
       modelRecipes().map((r) => r.file),
       [
@@ -27,6 +27,7 @@ describe('buildModels', function () {
         'face_recognition.onnx',
         'face_landmark_68.onnx',
         'ssd_mobilenetv1.onnx',
+        'tiny_face_detector.onnx',
       ],
     );
   });

@@ -3,6 +3,8 @@ import * as ort from 'onnxruntime-node';
 import { buildLandmarkNet, LANDMARK_IO } from '../../src/models/face-api/landmark-net';
 import { decodeSsdFaces } from '../../src/models/face-api/ssd-decode';
 import { buildSsdNet, SSD_IO } from '../../src/models/face-api/ssd-net';
+import { decodeTinyFaces } from '../../src/models/face-api/tiny-decode';
+import { buildTinyFaceNet, TINY_IO } from '../../src/models/face-api/tiny-net';
 import { buildRecognitionNet, RECOGNITION_IO } from '../../src/models/face-api/recognition-net';
 import { loadFaceApiWeights } from '../../src/models/face-api/weights';
 import { loadFaceApi, loadReferenceNet, type FaceApi } from './face-api-reference';
@@ -144,6 +146,42 @@ describe('face-api networks converted to ONNX, against face-api running on tfjs 
       // Mapped back through the letterbox, the faces sit where the photo has them (right person first).
       const inImage = decodeSsdFaces(boxes, scores, { letterbox });
       assert.ok(inImage[0].box[0] > 0.6 && inImage[1].box[2] < 0.4, JSON.stringify(inImage.map((f) => f.box)));
+    });
+  });
+
+  describe('tiny_face_detector (TinyFaceDetector) and decodeTinyFaces', () => {
+    it(`gives the same raw grid on a real photo (max abs diff < ${TOLERANCE}) and the same faces`, async () => {
+      const size = TINY_IO.size;
+      const cells = size / 32;
+      const { pixels } = await letterboxed('two_people.jpg', size);
+      const s = await session(buildTinyFaceNet(await loadFaceApiWeights('tiny_face_detector_model')).encode());
+      let grid: Float32Array;
+      try {
+        const r = await s.run({ [TINY_IO.input]: new ort.Tensor('float32', pixels, [1, size, size, 3]) });
+        assert.deepEqual(r[TINY_IO.output].dims, [1, cells, cells, 25]);
+        grid = r[TINY_IO.output].data as Float32Array;
+      } finally {
+        await s.release();
+      }
+      const net = await loadReferenceNet(faceapi, 'TinyFaceDetector', 'tiny_face_detector_model');
+      const x = faceapi.tf.tensor4d(pixels, [1, size, size, 3]);
+      const out = await net.forward(x, size);
+      const ref = (await out.data()) as Float32Array;
+      out.dispose();
+      const refFaces = await net.locateFaces(x, { inputSize: size, scoreThreshold: 0.5 });
+      x.dispose();
+      net.dispose();
+      const diff = maxAbsDiff(grid, ref);
+      assert.ok(diff < TOLERANCE, `grid: max abs diff ${diff}`);
+      const faces = decodeTinyFaces(grid, cells, { scoreThreshold: 0.5 });
+      assert.ok(faces.length >= 2, `two_people.jpg: ${faces.length} faces`);
+      assert.equal(faces.length, refFaces.length);
+      faces.forEach((f, i) => {
+        const r = refFaces[i].relativeBox;
+        const refBox = [r.x, r.y, r.x + r.width, r.y + r.height].map((v: number) => Math.min(1, Math.max(0, v)));
+        assert.ok(Math.abs(f.score - refFaces[i].score) < TOLERANCE, `face ${i} score`);
+        assert.ok(maxAbsDiff(f.box, refBox) < TOLERANCE, `face ${i} box ${f.box} vs ${refBox}`);
+      });
     });
   });
 });

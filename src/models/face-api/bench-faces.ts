@@ -10,6 +10,7 @@ import { randomInput, summarise } from '../bench-resnet';
 import { buildLandmarkNet, LANDMARK_IO } from './landmark-net';
 import { buildRecognitionNet, RECOGNITION_IO } from './recognition-net';
 import { buildSsdNet, SSD_IO } from './ssd-net';
+import { buildTinyFaceNet, TINY_IO } from './tiny-net';
 import { loadFaceApiWeights } from './weights';
 
 function arg(name: string, fallback: number): number {
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
   await measure('face_landmark_68', lm, LANDMARK_IO.size, [1, 8], runs, threads);
   const ssd = buildSsdNet(await loadFaceApiWeights('ssd_mobilenetv1_model'));
   await measure('ssd_mobilenetv1', ssd, SSD_IO.size, [1], runs, threads);
+  const tiny = buildTinyFaceNet(await loadFaceApiWeights('tiny_face_detector_model'));
+  await measure('tiny_face_detector', tiny, TINY_IO.size, [1], runs, threads);
 }
 
 if (require.main === module) {

@@ -23,7 +23,11 @@ export interface WeightTensor {
 }
 
 /** The face-api networks whose weights the converter reads. */
-export type FaceApiModelName = 'face_recognition_model' | 'face_landmark_68_model' | 'ssd_mobilenetv1_model';
+export type FaceApiModelName =
+  | 'face_recognition_model'
+  | 'face_landmark_68_model'
+  | 'ssd_mobilenetv1_model'
+  | 'tiny_face_detector_model';
 
 /** The `model/` folder of the installed `@vladmandic/face-api` package. */
 export function faceApiModelDir(): string {
