@@ -48,6 +48,9 @@ describe('dashboard (headless Chromium)', () => {
     const redis = api.ctx.redis('t');
     await redis.sadd(api.ctx.keys.cameraIndex, 'walkway');
     await redis.hset(api.ctx.keys.cameraStatus('walkway'), { name: 'Walkway', state: 'streaming', reason: '', at: new Date().toISOString(), lastFrameAt: new Date().toISOString(), fpsIngest: '5', fpsDetect: '5', dropped: '0' });
+    // A frame in flight with detections: the tile shows it (boxes drawn by the server).
+    await redis.xadd(api.ctx.keys.detections('walkway'), '*', 'd', JSON.stringify({ camera: 'walkway', seq: 1, frameKey: api.ctx.keys.frame('walkway', 1), width: 48, height: 27, format: 'rgb24', times: { capturedAt: 0, queuedAt: 0 }, model: 'm', detections: [{ label: 'person', score: 0.9, box: [0.2, 0.2, 0.6, 0.9] }] }));
+    await redis.set(api.ctx.keys.frame('walkway', 2), Buffer.alloc(48 * 27 * 3, 120));
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -57,6 +60,9 @@ describe('dashboard (headless Chromium)', () => {
     await page.waitForSelector('#app:not([hidden])');
     await page.waitForSelector('.tile[data-camera="walkway"] .state-streaming');
     await page.locator('#conn', { hasText: 'live' }).waitFor();
+    await page.waitForFunction(
+      () => (globalThis as unknown as { document: Doc }).document.querySelector('.tile[data-camera="walkway"] img')?.naturalWidth === 48,
+    );
 
     const jpeg = await sharp({ create: { width: 64, height: 36, channels: 3, background: { r: 200, g: 30, b: 30 } } }).jpeg().toBuffer();
     const w = await api.store.write('start', sampleAlert({ rule: 'lawn-intrusion', camera: 'walkway' }), jpeg);
