@@ -23,6 +23,9 @@ export interface ByteTrackerOptions {
   scale?: Scale;
 }
 
+/** Tracks with fewer matches than this may also match a detection by centre distance (velocity not yet known). */
+export const FAST_MATCH_HITS = 4;
+
 export type TrackStatus = 'tentative' | 'tracked' | 'lost';
 
 /** A track as seen by rules (a snapshot; do not keep it across frames). */
@@ -225,7 +228,12 @@ export class ByteTracker {
           return Infinity;
         }
         const v = iou(t.box, d.box);
-        return v >= minIou ? 1 - v : Infinity;
+        if (v >= minIou) {
+          return 1 - v;
+        }
+        // Small, fast objects at a low frame rate do not overlap from one frame to the next until the Kalman
+        // filter has learnt their velocity: accept a near centre as the worst acceptable match.
+        return t.hits < FAST_MATCH_HITS && this.near(t.box, d.box) ? 1 - minIou : Infinity;
       }),
     );
     const r = assign(cost, 1 - minIou);
@@ -234,6 +242,19 @@ export class ByteTracker {
       tracks: r.unmatchedRows,
       dets: r.unmatchedCols,
     };
+  }
+
+  /** Similar heights (within 25 %) and centres closer than 1.5 box sizes (the larger side of the track's box). */
+  private near(a: Box, b: Box): boolean {
+    const ha = a[3] - a[1];
+    const hb = b[3] - b[1];
+    if (hb < ha * 0.8 || hb > ha * 1.25) {
+      return false;
+    }
+    const size = Math.max(a[2] - a[0], ha);
+    const dx = (a[0] + a[2] - b[0] - b[2]) / 2;
+    const dy = (a[1] + a[3] - b[1] - b[3]) / 2;
+    return Math.hypot(dx, dy) <= 1.5 * size;
   }
 
   private hit(t: Track, detections: readonly Detection[], di: number, time: number): void {

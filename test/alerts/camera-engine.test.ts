@@ -75,4 +75,36 @@ describe('CameraEngine', () => {
     const m = facesByTrack([track(7, 0.5, 0.5, { detectionIndex: 1 }), track(8, 0.2, 0.5, { detectionIndex: 0 })], [f, { ...f, detectionIndex: 5 }]);
     assert.deepEqual([...m.keys()], [7]);
   });
+  it('object_left and speed through the real tracker: a bag left behind, a runner', () => {
+    const c = cfg([
+      { id: 'left', type: 'object_left', camera: 'cam', seconds: 3, radius: 0.1 },
+      { id: 'fast', type: 'speed', camera: 'cam', speed: 0.25, labels: ['person'] },
+    ]);
+    const e = new CameraEngine(engineConfigOf(c, c.cameras[0]));
+    const events = [];
+    for (let i = 0; i < 60; i++) {
+      const t = i * 100;
+      // The owner stands by the bag for 1 s, then walks away at 0.1 frame/s; a runner crosses at 0.5 frame/s.
+      const ox = i < 10 ? 0.3 : 0.3 + 0.01 * (i - 10);
+      const rx = 0.05 + 0.05 * i;
+      const dets = [
+        { label: 'backpack', score: 0.8, box: [0.32, 0.55, 0.36, 0.62] as [number, number, number, number] },
+        { label: 'person', score: 0.9, box: [ox, 0.4, ox + 0.05, 0.62] as [number, number, number, number] },
+      ];
+      if (rx < 0.95) {
+        dets.push({ label: 'person', score: 0.9, box: [rx, 0.1, rx + 0.04, 0.25] });
+      }
+      events.push(...e.process({ ...frame(i, t, 0), detections: dets }, t).changes.map((x) => ({ ...x, t })));
+    }
+    const starts = events.filter((x) => x.event === 'start');
+    const left = starts.filter((x) => x.alert.rule === 'left');
+    assert.equal(left.length, 1);
+    assert.equal(left[0].alert.objects[0].label, 'backpack');
+    // Alone once the owner's feet/centre are 0.1 away (about 2.5 s in), then 3 s.
+    assert.ok(left[0].t >= 5000 && left[0].t <= 6000, `object_left at ${left[0].t}`);
+    const fast = starts.filter((x) => x.alert.rule === 'fast');
+    assert.equal(fast.length, 1, 'only the runner is fast');
+    assert.ok(fast[0].t <= 1500, `speed at ${fast[0].t}`);
+  });
 });
+

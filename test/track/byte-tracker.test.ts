@@ -108,4 +108,16 @@ describe('ByteTracker', () => {
     assert.equal(bag.timeInView, 2);
     assert.ok(bag.speed < 0.005);
   });
+  it('#update: a small fast object whose boxes never overlap frame to frame keeps one id', () => {
+    // Regression: IoU-only association made a new track every frame for a runner moving more than its width.
+    const t = new ByteTracker({ minHits: 2 });
+    const ids = new Set<number>();
+    for (let i = 0; i < 15; i++) {
+      const x = 0.05 + 0.05 * i;
+      const v = t.update([{ label: 'person', score: 0.9, box: [x, 0.1, x + 0.04, 0.25] }], i * 200);
+      v.filter((x) => x.id > 0 && x.matched).forEach((x) => ids.add(x.id));
+    }
+    assert.deepEqual([...ids], [1]);
+  });
 });
+
