@@ -115,6 +115,16 @@ describe('track stage failover and rule reload (Redis)', function () {
       'no frame processed twice or skipped',
     );
     assert.ok(msgs[19].objects[0].trackId > msgs[9].objects[0].trackId, 'track ids continue after the previous owner');
+    // A result that arrives after later frames were processed is dropped and counted, not processed.
+    const lateSeq = 3;
+    await redis.xadd(
+      keys.detections('cam'),
+      '*',
+      'd',
+      JSON.stringify({ camera: 'cam', seq: lateSeq, frameKey: keys.frame('cam', lateSeq), width: 640, height: 480, format: 'rgb24', times: { capturedAt: Date.now(), queuedAt: Date.now() }, model: 'test', detections: [] }),
+    );
+    await until('late frame counted', async () => /vigil_tracker_late_frames_total\{camera="cam"\} 1/.test(await b.metrics.metrics()));
+    assert.equal(msgs.length, 20);
 
     // Rules reloaded at run time: a zone rule added to B's config fires without a restart.
     b.reload(
