@@ -5,6 +5,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { parseEntry, type AlertEventEntry, type AlertStore } from '../alerts';
 import { authenticate, bearerToken, type Principal } from '../api/auth';
+import type { VigilConfig } from '../config/schema';
 import type { Context } from '../core/context';
 import type { Logger } from '../core/logger';
 import { VERSION } from '../core/version';
@@ -40,6 +41,8 @@ export interface WsHubOptions {
 interface Client {
   ws: WebSocket;
   principal: Principal;
+  /** Kept in memory only, to re-check the client when the tokens are reloaded. */
+  token: string | undefined;
   sub: Subscription;
   /** Last alert event id this connection has processed (sent or filtered out). */
   cursor: string;
@@ -129,7 +132,21 @@ export class WsHub {
     this.heartbeat = setInterval(() => this.beat(), this.options.pingIntervalMs);
     this.heartbeat.unref();
     this.loop = this.follow();
+    this.ctx.on('config', this.onConfig);
   }
+
+  /** After a reload (SIGHUP), clients whose token was removed are closed (1008). */
+  private readonly onConfig = (next: VigilConfig): void => {
+    for (const c of this.clients) {
+      const p = authenticate(next.server.tokens, c.token);
+      if (!p) {
+        this.drop(c);
+        c.ws.close(1008, 'token revoked');
+      } else {
+        c.principal = p;
+      }
+    }
+  };
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
@@ -150,13 +167,14 @@ export class WsHub {
     if (!principal) {
       return refuse(socket, 401, 'Unauthorized');
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, principal));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, principal, token));
   }
 
-  private connected(ws: WebSocket, principal: Principal): void {
+  private connected(ws: WebSocket, principal: Principal, token: string | undefined): void {
     const c: Client = {
       ws,
       principal,
+      token,
       sub: DEFAULT_SUBSCRIPTION,
       cursor: this.lastId,
       processedFrom: this.lastId,
@@ -431,6 +449,7 @@ export class WsHub {
     this.closing ??= (async () => {
       this.server.off('upgrade', this.onUpgrade);
       clearInterval(this.heartbeat);
+      this.ctx.off('config', this.onConfig);
       for (const c of [...this.clients]) {
         this.drop(c);
         c.ws.close(1001, 'server shutting down');

@@ -106,6 +106,17 @@ describe('WsHub', () => {
     assert.equal(c.closeCode, 1009);
   });
 
+  it('closes clients whose token was removed by a config reload (1008), keeps the others', async () => {
+    const viewer = await open();
+    const admin = await open(`?token=${ADMIN}`);
+    const next = { ...api.ctx.config, server: { ...api.ctx.config.server, tokens: api.ctx.config.server.tokens.filter((t) => t.role === 'admin') } };
+    api.ctx.reload(next);
+    await viewer.until(() => viewer.closeCode !== undefined, 5000, 'viewer closed').catch(() => undefined);
+    assert.equal(viewer.closeCode, 1008);
+    assert.equal(admin.closeCode, undefined);
+    assert.equal(await upgradeStatus(`${api.url}?token=${VIEWER}`), 401);
+  });
+
   it('terminates a peer that does not answer pings', async () => {
     const dead = await open(`?token=${VIEWER}`, { autoPong: false });
     const live = await open();
