@@ -24,13 +24,14 @@ export class MqttSink {
   private consumer?: AlertEventConsumer;
   private sub?: Redis;
   private states?: Redis;
+  private readonly pendingClears = new Set<NodeJS.Timeout>();
   private readonly log: Logger;
   private closed = false;
 
   constructor(
     private readonly ctx: Context,
     private readonly config: MqttConfig,
-    private readonly options: { consumer?: string; publishTimeoutMs?: number } = {},
+    private readonly options: { consumer?: string; publishTimeoutMs?: number; removalGraceMs?: number } = {},
   ) {
     this.log = ctx.log.child({ stage: 'mqtt' });
   }
@@ -70,7 +71,11 @@ export class MqttSink {
     await this.consumer.start();
 
     this.sub = this.ctx.redis('mqtt-sub');
-    this.sub.on('message', (_channel: string, message: string) => {
+    this.sub.on('message', (channel: string, message: string) => {
+      if (channel === this.ctx.keys.channels.config) {
+        this.onCameraChanged(message);
+        return;
+      }
       try {
         const m = JSON.parse(message) as CameraStateMessage;
         void this.publish(mqttTopics(c.topicPrefix, m.camera).state, stateBody(m), true).catch(() => undefined);
@@ -78,7 +83,27 @@ export class MqttSink {
         this.log.debug('ignored a malformed camera state message');
       }
     });
-    await this.sub.subscribe(this.ctx.keys.channels.camera);
+    await this.sub.subscribe(this.ctx.keys.channels.camera, this.ctx.keys.channels.config);
+  }
+
+  /**
+   * A camera was changed or removed through the API. Once ingest has applied a removal (the id leaves the camera
+   * index), the retained state is cleared so that Home Assistant and NVRs forget the camera.
+   */
+  private onCameraChanged(id: string): void {
+    if (!/^[a-z0-9_-]{1,64}$/.test(id)) {
+      return;
+    }
+    const t = setTimeout(() => {
+      this.pendingClears.delete(t);
+      void (async () => {
+        const conn = (this.states ??= this.ctx.redis('mqtt-states'));
+        if ((await conn.sismember(this.ctx.keys.cameraIndex, id)) === 0) {
+          await this.publish(mqttTopics(this.config.topicPrefix, id).state, '', true);
+        }
+      })().catch((err) => this.log.debug({ err: (err as Error).message }, 'mqtt: could not clear a camera state'));
+    }, this.options.removalGraceMs ?? 3000);
+    this.pendingClears.add(t);
   }
 
   /** Publishes the current state of every known camera (retained), e.g. after a reconnect. */
@@ -137,6 +162,7 @@ export class MqttSink {
       return;
     }
     this.closed = true;
+    this.pendingClears.forEach((t) => clearTimeout(t));
     await this.consumer?.close();
     await this.sub?.quit().catch(() => this.sub?.disconnect());
     this.states?.disconnect();

@@ -62,6 +62,25 @@ describe('MqttSink', () => {
     assert.equal(JSON.parse(late.got[0].payload).state, 'stalled');
   });
 
+  it('clears the retained state of a camera removed through the API', async function () {
+    this.timeout(20_000);
+    const { client, got } = await listen(`${prefix}/yard/state`);
+    clients.push(client);
+    sink = new MqttSink(ctx, mqttSchema.parse({ enabled: true, url: BROKER, topicPrefix: prefix }), { removalGraceMs: 100 });
+    await sink.start();
+    const pub = ctx.redis('p');
+    await pub.sadd(ctx.keys.cameraIndex, 'yard');
+    await pub.publish(ctx.keys.channels.camera, JSON.stringify({ type: 'camera', camera: 'yard', state: 'streaming', reason: '', at: new Date().toISOString() }));
+    await waitFor(() => got.length === 1, 5000, 'state');
+    await pub.publish(ctx.keys.channels.config, 'yard');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(got.length, 1, 'still in the camera index: kept');
+    await pub.srem(ctx.keys.cameraIndex, 'yard');
+    await pub.publish(ctx.keys.channels.config, 'yard');
+    await waitFor(() => got.length === 2, 5000, 'cleared');
+    assert.equal(got[1].payload, '');
+  });
+
   it('does not crash or block the daemon when the broker is down', async function () {
     this.timeout(10_000);
     sink = new MqttSink(ctx, mqttSchema.parse({ enabled: true, url: 'mqtt://127.0.0.1:1', topicPrefix: prefix, password: 'broker-pass' }), { publishTimeoutMs: 300 });
