@@ -18,3 +18,4 @@ export { AlertLifecycle, type AlertChange, type LifecycleOptions } from './lifec
 export { CameraEngine, type CameraEngineConfig, type FrameOutcome } from './camera-engine';
 export { isActive, type Schedule } from './schedule';
 export { replay, type ReplayEvent } from './replay';
+export { engineConfigOf } from './engine-config';

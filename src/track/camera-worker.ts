@@ -3,11 +3,7 @@ import type { CameraConfig, VigilConfig } from '../config/schema';
 import type { Keys } from '../core/keys';
 import type { Logger } from '../core/logger';
 import type { Alert, CameraStateMessage, DetectionResult, DetectionsMessage } from '../core/types';
-import { AlertStore } from '../alerts/alert-store';
-import { CameraEngine } from '../alerts/camera-engine';
-import { engineConfigOf as engineConfig } from '../alerts/engine-config';
-import type { AlertChange } from '../alerts/lifecycle';
-import { renderSnapshot } from '../alerts/snapshot';
+import { AlertStore, CameraEngine, engineConfigOf as engineConfig, renderSnapshot, type AlertChange } from '../alerts';
 import { ReorderBuffer } from './reorder';
 
 /** Longest wait for a missing seq before the gap is skipped (ms). */

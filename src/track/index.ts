@@ -8,7 +8,7 @@ import { acquireLease, releaseLease, renewLease } from '../core/lease';
 import { effectiveCameras, readCameraOverrides } from '../core/camera-overrides';
 import type { CameraConfig, VigilConfig } from '../config/schema';
 import type { CameraStateMessage, DetectionResult } from '../core/types';
-import { AlertStore } from '../alerts/alert-store';
+import { AlertStore } from '../alerts';
 import { CameraWorker } from './camera-worker';
 
 function counter(reg: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
