@@ -71,6 +71,32 @@ export class FaceCache {
     return { ...rest, box: [b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy] };
   }
 
+  /**
+   * The last unknown face embedded for this person box, when the box barely moved and the new view is not better
+   * (`quality` at most the cached one's + `qualityMargin`): the caller reuses its embedding instead of embedding
+   * the new view. The observation keeps its embedding (it still counts as an unknown face).
+   */
+  lookupUnknown(camera: string, person: Box, now: number, quality: number, qualityMargin = 0.05): FaceObservation | undefined {
+    const list = this.cams.get(camera);
+    if (!list) {
+      return undefined;
+    }
+    let best: Entry | undefined;
+    let bestIou = this.minIou;
+    for (const e of list) {
+      const o = iou(e.person, person);
+      if (o >= bestIou && now - e.at <= this.maxAgeMs && e.reused < this.maxReuse && !e.obs.match && e.obs.embedding) {
+        best = e;
+        bestIou = o;
+      }
+    }
+    if (!best || quality > (best.obs.quality ?? 0) + qualityMargin) {
+      return undefined;
+    }
+    best.reused++;
+    return best.obs;
+  }
+
   /** Replaces the camera's entries with this frame's freshly computed faces (those found in person boxes). */
   update(camera: string, fresh: ReadonlyArray<{ person: Box; obs: FaceObservation }>, now: number): void {
     const kept = (this.cams.get(camera) ?? []).filter((e) => now - e.at <= this.maxAgeMs);

@@ -43,7 +43,7 @@ export interface FacePipelineOptions {
    * faces inside those regions are kept (one run costs about as much as one region). @defaultValue 3
    */
   maxRegions?: number;
-  /** Faces below this quality are not embedded (0 = embed all). @defaultValue 0 */
+  /** Faces below this quality are dropped before embedding (0 = keep all). @defaultValue 0 */
   minQuality?: number;
 }
 
@@ -93,6 +93,32 @@ export async function detectFaces(
   return (regions.length > 1 ? nmsFaces(found, 0.4) : found) as Array<FaceBox & { region: number }>;
 }
 
+/** A detected face with its landmarks, aligned crop and quality, not yet embedded. */
+export interface PreparedFace {
+  box: FaceBox & { region?: number };
+  landmarks: Landmarks;
+  crop: RgbImage;
+  quality: FaceQuality;
+}
+
+/** Landmarks (one batched run), aligned crops and quality of detected faces. */
+export async function prepareFaces(
+  models: Pick<FaceModels, 'landmarker'>,
+  img: RgbImage,
+  boxes: ReadonlyArray<FaceBox & { region?: number }>,
+): Promise<PreparedFace[]> {
+  if (boxes.length === 0) {
+    return [];
+  }
+  const lmOut = await models.landmarker.run(boxes.map((b) => landmarkCrop(img, b)));
+  return boxes.map((b, i) => {
+    const landmarks = landmarksFromOutput(lmOut, i * 136, landmarkSquare(b));
+    const crop = alignedCrop(img, alignmentFromLandmarks(landmarks));
+    const quality = faceQuality(Math.min(b.x2 - b.x1, b.y2 - b.y1), landmarks, crop);
+    return { box: b, landmarks, crop, quality };
+  });
+}
+
 /**
  * Landmarks, aligned crops, quality and (for faces at or above `minQuality`) embeddings of detected faces.
  */
@@ -103,20 +129,10 @@ export async function describeFaces(
   minQuality = 0,
   timings?: Partial<FaceTimings>,
 ): Promise<FaceAnalysis[]> {
-  if (boxes.length === 0) {
-    return [];
-  }
   const t = performance.now();
-  const lmOut = await models.landmarker.run(boxes.map((b) => landmarkCrop(img, b)));
-  const cands = boxes.map((b, i) => {
-    const landmarks = landmarksFromOutput(lmOut, i * 136, landmarkSquare(b));
-    const crop = alignedCrop(img, alignmentFromLandmarks(landmarks));
-    const quality = faceQuality(Math.min(b.x2 - b.x1, b.y2 - b.y1), landmarks, crop);
-    return { box: b, landmarks, crop, quality };
-  });
-  const keep = cands.filter((c) => c.quality.score >= minQuality);
+  const keep = (await prepareFaces(models, img, boxes)).filter((c) => c.quality.score >= minQuality);
   const t2 = performance.now();
-  const embeddings = await models.embedder.embed(keep.map((c) => c.crop));
+  const embeddings = keep.length > 0 ? await models.embedder.embed(keep.map((c) => c.crop)) : [];
   if (timings) {
     timings.landmarkMs = t2 - t;
     timings.embedMs = performance.now() - t2;
@@ -189,37 +205,57 @@ export class FacePipeline {
         regionDet.push(p.i);
       }
     }
-    let faces: FaceAnalysis[];
-    if (regions.length > (this.opts.maxRegions ?? 3)) {
+    const full = [{ x: 0, y: 0, width: img.width, height: img.height }];
+    let boxes: Array<FaceBox & { region: number }> = [];
+    if (regions.length > (this.opts.maxRegions ?? 3) && !this.opts.wholeFrame) {
       // many people: one whole-frame pass, each face given to the search region holding its centre
-      const whole = await detectFaces(this.models.detector, img, [{ x: 0, y: 0, width: img.width, height: img.height }], this.opts);
-      const inRegions = whole.flatMap((f) => {
+      const whole = await detectFaces(this.models.detector, img, full, this.opts);
+      boxes = whole.flatMap((f) => {
         const r = regionOf(f, regions);
         return r === undefined ? [] : [{ ...f, region: r }];
       });
-      timings.faces = inRegions.length;
-      timings.detectMs = performance.now() - t0;
-      faces = await describeFaces(this.models, img, inRegions, this.opts.minQuality ?? 0, timings);
-    } else {
-      faces = regions.length === 0 ? [] : await analyseFaces(this.models, img, regions, this.opts, timings);
+    } else if (regions.length > 0) {
+      boxes = await detectFaces(this.models.detector, img, regions, this.opts);
     }
+    const t1 = performance.now();
+    timings.detectMs = t1 - t0;
+    timings.faces = boxes.length;
+    const prepared = (await prepareFaces(this.models, img, boxes)).filter((c) => c.quality.score >= (this.opts.minQuality ?? 0));
+    const t2 = performance.now();
+    timings.landmarkMs = t2 - t1;
+
+    // an unknown person who keeps a face no better than the one already embedded is not embedded again
+    const items = prepared.map((c) => {
+      const b = c.box;
+      const box: Box = [b.x1 / img.width, b.y1 / img.height, b.x2 / img.width, b.y2 / img.height];
+      const detIndex = this.opts.wholeFrame ? containingPerson(box, persons) : regionDet[b.region ?? -1];
+      const prev =
+        detIndex === undefined ? undefined : this.cache.lookupUnknown(camera, detections[detIndex]!.box, now, c.quality.score);
+      return { c, box, detIndex, prev };
+    });
+    const toEmbed = items.filter((it) => !it.prev);
+    const embeddings = toEmbed.length > 0 ? await this.models.embedder.embed(toEmbed.map((it) => it.c.crop)) : [];
+    timings.embedMs = performance.now() - t2;
+    timings.embedded = toEmbed.length;
     const fresh: Array<{ person: Box; obs: FaceObservation }> = [];
-    for (const f of faces) {
-      const box: Box = [f.box.x1 / img.width, f.box.y1 / img.height, f.box.x2 / img.width, f.box.y2 / img.height];
-      const detIndex = this.opts.wholeFrame ? containingPerson(box, persons) : regionDet[f.region ?? -1];
-      const match = this.match(f.embedding);
+    let k = 0;
+    for (const it of items) {
+      // 4 decimals: distances change by < 1e-3, the JSON result is half the size
+      const embedding = it.prev?.embedding ?? Array.from(embeddings[k++]!, (v) => Math.round(v * 1e4) / 1e4);
+      const match = this.match(embedding);
       const obs: FaceObservation = {
-        box,
-        score: f.box.score,
-        // 4 decimals: distances change by < 1e-3, the JSON result is half the size
-        embedding: Array.from(f.embedding, (v) => Math.round(v * 1e4) / 1e4),
-        quality: f.quality.score,
+        box: it.box,
+        score: it.c.box.score,
+        embedding,
+        quality: it.prev?.quality ?? it.c.quality.score,
         ...(match ? { match } : {}),
-        ...(detIndex !== undefined ? { detectionIndex: detIndex } : {}),
+        ...(it.detIndex !== undefined ? { detectionIndex: it.detIndex } : {}),
       };
       out.push(obs);
-      if (detIndex !== undefined) {
-        fresh.push({ person: detections[detIndex]!.box, obs });
+      if (it.prev) {
+        timings.reused++;
+      } else if (it.detIndex !== undefined) {
+        fresh.push({ person: detections[it.detIndex]!.box, obs });
       }
     }
     this.cache.update(camera, fresh, now);

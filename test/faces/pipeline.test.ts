@@ -60,7 +60,11 @@ function frame(faces: Array<FaceBox & { red: number }>): RgbImage {
   for (const f of faces) {
     for (let y = Math.floor(f.y1) - 20; y < f.y2 + 20; y++) {
       for (let x = Math.floor(f.x1) - 20; x < f.x2 + 20; x++) {
-        if (x >= 0 && y >= 0 && x < w && y < h) data[(y * w + x) * 3] = f.red;
+        if (x >= 0 && y >= 0 && x < w && y < h) {
+          data[(y * w + x) * 3] = f.red;
+          // texture, so crops have a sharpness
+          data[(y * w + x) * 3 + 1] = ((x >> 1) + (y >> 1)) % 2 === 0 ? 120 : 0;
+        }
       }
     }
   }
@@ -106,9 +110,26 @@ describe('FacePipeline', () => {
     await p.process('cam', img, persons, 0);
     assert.equal(models.calls.embedded, 2);
     const second = await p.process('cam', img, persons, 100);
-    assert.equal(models.calls.embedded, 3, 'only the unknown face is embedded again');
-    assert.equal(p.lastTimings.reused, 1);
+    assert.equal(models.calls.detect.length, 3, 'the matched face is not even searched again');
+    assert.equal(models.calls.embedded, 2, 'the unknown face, seen no better, reuses its embedding');
+    assert.equal(p.lastTimings.reused, 2);
     assert.equal(second.find((o) => o.detectionIndex === 0)!.match?.name, 'Ann');
+    const unknown = second.find((o) => o.detectionIndex === 2)!;
+    assert.equal(unknown.match, undefined);
+    assert.equal(unknown.embedding?.length, 128, 'still an embedded unknown face for the face_unknown votes');
+  });
+
+  it('embeds an unknown person again when a better view of the face comes', async () => {
+    const small = { ...faceB, x1: 206, y1: 36, x2: 230, y2: 60 };
+    const big = { ...faceB, x1: 196, y1: 26, x2: 240, y2: 70 };
+    const first = fakeModels([small]);
+    const p = new FacePipeline(first, index, { wholeFrame: false, minFaceSize: 20, minScore: 0.5, threshold: 0.3 });
+    const q1 = (await p.process('cam', frame([small]), persons, 0))[0]!.quality!;
+    const second = fakeModels([big]);
+    (p as unknown as { models: FaceModels }).models = second;
+    const q2 = (await p.process('cam', frame([big]), persons, 100))[0]!.quality!;
+    assert.ok(q2 > q1 + 0.05, `better view: ${q1.toFixed(3)} -> ${q2.toFixed(3)}`);
+    assert.equal(second.calls.embedded, 1, 'embedded again');
   });
 
   it('searches the whole frame by option and still attributes faces to person boxes', async () => {
