@@ -250,7 +250,13 @@ export class WsHub {
     const skipTo = c.cursor;
     let after = since;
     for (;;) {
-      const rows = await this.store.readEvents(after, this.readCount);
+      // A long backlog goes out page by page at the pace the client reads, so a client resuming after being cut
+      // off for slowness is not cut off again by its own replay.
+      if (!(await this.drained(c))) {
+        this.cut(c, 'slow');
+        return;
+      }
+      const rows = await this.store.readEvents(after, REPLAY_PAGE);
       for (const e of rows) {
         after = e.id;
         if (compareStreamIds(e.id, skipFrom) > 0 && compareStreamIds(e.id, skipTo) <= 0) {
@@ -260,7 +266,7 @@ export class WsHub {
           this.send(c, alertText(e), false);
         }
       }
-      if (c.closed || rows.length < this.readCount) {
+      if (c.closed || rows.length < REPLAY_PAGE) {
         break;
       }
     }
@@ -272,6 +278,18 @@ export class WsHub {
     }
     c.subscribing = false;
     this.release(c);
+  }
+
+  /** Waits until the client's unsent data is under a quarter of the limit; false if it stays above for too long. */
+  private async drained(c: Client): Promise<boolean> {
+    const deadline = Date.now() + REPLAY_STALL_MS;
+    while (!c.closed && c.ws.bufferedAmount > this.options.maxBufferedBytes / 4) {
+      if (Date.now() > deadline) {
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return !c.closed;
   }
 
   /** Ends a hold: sends the live events that arrived meanwhile (those not already processed) and goes live. */
@@ -475,6 +493,10 @@ function alertText(e: AlertEventEntry): Buffer {
 
 /** Events sent per corked write to each client. */
 const BROADCAST_CHUNK = 64;
+/** Events per replay page (each page waits for the client to have read most of the previous ones). */
+const REPLAY_PAGE = 100;
+/** A replaying client that reads nothing for this long is cut off. */
+const REPLAY_STALL_MS = 30_000;
 
 function rawToString(data: RawData): string {
   if (Buffer.isBuffer(data)) {

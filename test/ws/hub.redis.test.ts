@@ -81,6 +81,22 @@ describe('WsHub', () => {
     assert.deepEqual(all, ids);
   });
 
+  it('replays a backlog far larger than the send buffer at the pace the client reads, without cutting it off', async function () {
+    this.timeout(60_000);
+    const objects = Array.from({ length: 100 }, (_, i) => ({ trackId: i, label: 'person', score: 0.5, box: [0.1, 0.1, 0.2, 0.2] as [number, number, number, number] }));
+    const ids: string[] = [];
+    // ~1,500 alerts of ~8 KB = ~12 MB, three times the 4 MiB send buffer.
+    for (let i = 0; i < 30; i++) {
+      const batch = await Promise.all(Array.from({ length: 50 }, () => api.store.write('start', sampleAlert({ objects }))));
+      ids.push(...batch.map((w) => w.eventId));
+    }
+    const c = await open();
+    c.send({ type: 'subscribe', since: '0' });
+    await c.until(() => c.alerts.length === ids.length, 45_000, 'the whole backlog');
+    assert.deepEqual(c.alerts.map((x) => x.id), ids);
+    assert.equal(c.closeCode, undefined);
+  });
+
   it('does not send an alert twice when since overlaps what was already sent live', async () => {
     const c = await open();
     const w = [await api.store.write('start', sampleAlert()), await api.store.write('start', sampleAlert())];
