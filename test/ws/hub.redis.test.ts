@@ -176,6 +176,45 @@ describe('WsHub', () => {
     }
   });
 
+  it('drops detections for a slow client instead of cutting it off', async function () {
+    this.timeout(60_000);
+    const slow = spawn('python3', [path.join(__dirname, 'slow-client.py'), String(api.port), VIEWER, '{"type":"subscribe","topics":["detections"]}'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        slow.stdout.once('data', () => resolve());
+        slow.once('exit', (code) => reject(new Error(`slow client exited ${code}`)));
+      });
+      await waitFor(() => api.hub.size === 1, 5000, 'the slow client');
+      await new Promise((r) => setTimeout(r, 300));
+      const pub = api.ctx.redis('p');
+      const objects = Array.from({ length: 100 }, (_, i) => ({ trackId: i, label: 'person', score: 0.5, box: [0.1, 0.1, 0.2, 0.2] }));
+      const msg = JSON.stringify({ type: 'detections', camera: 'walkway', seq: 1, capturedAt: new Date().toISOString(), objects });
+      const dropped = async () =>
+        Number(/^vigil_ws_detections_dropped_total (\d+)$/m.exec(await api.ctx.metrics.getSingleMetricAsString('vigil_ws_detections_dropped_total'))?.[1] ?? 0) > 0;
+      for (let i = 0; i < 60 && !(await dropped()); i++) {
+        const p = pub.pipeline();
+        for (let k = 0; k < 50; k++) {
+          p.publish(api.ctx.keys.channels.detections, msg);
+        }
+        await p.exec();
+      }
+      await waitFor(dropped, 10_000, 'detections dropped');
+      // Keep publishing well past the cut-off size: detections never get the client cut off.
+      for (let i = 0; i < 20; i++) {
+        const p = pub.pipeline();
+        for (let k = 0; k < 50; k++) {
+          p.publish(api.ctx.keys.channels.detections, msg);
+        }
+        await p.exec();
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(api.hub.size, 1);
+      assert.ok(!(await api.ctx.metrics.getSingleMetricAsString('vigil_ws_cutoff_total')).includes('reason="slow"'));
+    } finally {
+      slow.kill('SIGKILL');
+    }
+  });
+
   it('survives 10,000 malformed messages with clear errors and flat memory', async function () {
     this.timeout(60_000);
     const c = await open();
