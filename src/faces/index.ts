@@ -103,7 +103,10 @@ export async function createFaceStage(ctx: Context): Promise<FaceStage | undefin
 
   return {
     async process(frame, detections) {
-      if (closed || !cameras.has(frame.camera)) {
+      // privacy guard: a camera configured without faces is never processed, whoever calls (cameras added at run
+      // time through the API are not in the file; the detect worker vouches for them)
+      const configured = ctx.config.cameras.find((c) => c.id === frame.camera);
+      if (closed || (configured !== undefined && !configured.faces.enabled)) {
         return [];
       }
       const img = { width: frame.width, height: frame.height, data: frame.pixels };

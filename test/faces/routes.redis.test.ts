@@ -9,7 +9,7 @@ import type { Context } from '../../src/core/context';
 import { UltraFaceDetector } from '../../src/faces/detector';
 import { provideFaceModels } from '../../src/faces/models';
 import { cleanup, testContext } from '../api/helpers';
-import { FACE_API_DEMO, fakeFaceNets, MEDIA, MODELS, pngClaiming } from './helpers';
+import { BUILT_MODELS, builtFaceNets, FACE_API_DEMO, fakeFaceNets, MEDIA, MODELS, pngClaiming } from './helpers';
 
 const photo = (name: string): Buffer => readFileSync(path.join(MEDIA, 'faces', name));
 const b64 = (b: Buffer): string => b.toString('base64');
@@ -99,6 +99,27 @@ describe('facesRoutes (POST/GET/DELETE /api/faces)', function () {
       assert.equal(routes.find((r) => r.method === 'DELETE')?.role, 'admin');
       assert.equal(routes.find((r) => r.method === 'GET' && r.url === '/api/faces')?.role, undefined);
     });
+  });
+
+  it('answers 503 not_ready when the face models cannot be loaded', async () => {
+    // face-api nets present (built by the other face tests), the UltraFace file missing
+    await builtFaceNets();
+    const broken = testContext({ models: { dir: BUILT_MODELS }, faces: { detector: 'ultraface', ultrafaceFile: '/nonexistent/ultraface.onnx' } });
+    const app2 = Fastify();
+    app2.setErrorHandler((err, _req, reply) => {
+      const a = toHttpError(err);
+      void reply.code(a.status).send(a.body);
+    });
+    await facesRoutes(app2, broken);
+    try {
+      const res = await app2.inject({ method: 'POST', url: '/api/faces', payload: { name: 'Rose', image: b64(photo('rose-leslie1.jpg')) } });
+      assert.equal(res.statusCode, 503, res.body);
+      assert.equal(res.json().error.code, 'not_ready');
+      assert.doesNotMatch(res.body, /nonexistent/, 'paths stay in the log');
+    } finally {
+      await app2.close();
+      await cleanup(broken);
+    }
   });
 
   describe('bad input: 400 with the reason, nothing stored', () => {

@@ -7,6 +7,7 @@ import { ImageError, VigilError } from '../../core/errors';
 import type { Box } from '../../core/types';
 import { embedEnrolmentImages } from '../../faces/enrol';
 import { loadFaceModels, sharedFaceModels } from '../../faces/models';
+import type { FaceModels } from '../../faces/pipeline';
 import { WatchlistStore } from '../../faces/watchlist';
 
 /** Most images in one enrolment request. */
@@ -98,8 +99,15 @@ function sendImageError(reply: FastifyReply, err: ImageError): FastifyReply {
 export async function facesRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
   let redis: Redis | undefined;
   const store = (): WatchlistStore => new WatchlistStore((redis ??= ctx.redis('faces-api')), ctx.keys);
-  const models = () =>
-    sharedFaceModels(ctx, () => loadFaceModels(ctx.config.models.dir, ctx.config.faces, ctx.log.child({ stage: 'faces' })));
+  const log = ctx.log.child({ stage: 'faces' });
+  const models = async (): Promise<FaceModels> => {
+    try {
+      return await sharedFaceModels(ctx, () => loadFaceModels(ctx.config.models.dir, ctx.config.faces, log));
+    } catch (err) {
+      log.error({ err }, 'face models unavailable');
+      throw new VigilError('not_ready', 'the face models are not available on this server (see its log)');
+    }
+  };
 
   await app.register(async (scope) => {
     const maxBytes = (): number => ctx.config.faces.maxImageBytes;
