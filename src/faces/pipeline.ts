@@ -40,7 +40,8 @@ export interface FacePipelineOptions {
   personLabels?: readonly string[];
   /**
    * With more person regions to search than this, the detector runs once on the whole frame instead and only the
-   * faces inside those regions are kept (one run costs about as much as one region). @defaultValue 3
+   * faces inside those regions are kept (one run costs about as much as one region).
+   * @defaultValue the detector's `maxRegions`, else 3
    */
   maxRegions?: number;
   /** Faces below this quality are dropped before embedding (0 = keep all). @defaultValue 0 */
@@ -207,7 +208,7 @@ export class FacePipeline {
     }
     const full = [{ x: 0, y: 0, width: img.width, height: img.height }];
     let boxes: Array<FaceBox & { region: number }> = [];
-    if (regions.length > (this.opts.maxRegions ?? 3) && !this.opts.wholeFrame) {
+    if (regions.length > (this.opts.maxRegions ?? this.models.detector.maxRegions ?? 3) && !this.opts.wholeFrame) {
       // many people: one whole-frame pass, each face given to the search region holding its centre
       const whole = await detectFaces(this.models.detector, img, full, this.opts);
       boxes = whole.flatMap((f) => {
