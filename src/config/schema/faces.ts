@@ -4,8 +4,8 @@ import { z } from 'zod';
 export const facesSchema = z
   .strictObject({
     /**
-     * Face detector: ssd_mobilenetv1 (built from face-api's weights; about 200 ms per region on 2 CPU cores) or
-     * ultraface (the UltraFace file, fetched; about 10 ms). @defaultValue ssd_mobilenetv1
+     * Face detector: ssd_mobilenetv1 (built from face-api's weights) or ultraface (the UltraFace file, fetched;
+     * about 6 times faster on CPU, see BENCHMARKS.md). @defaultValue ssd_mobilenetv1
      */
     detector: z.enum(['ssd_mobilenetv1', 'ultraface']).default('ssd_mobilenetv1'),
     /** UltraFace file when detector is ultraface. @defaultValue ultraface-rfb-320.onnx */
