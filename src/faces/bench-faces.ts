@@ -355,6 +355,11 @@ async function main(): Promise<void> {
       "face-api's trained weights (src/models/face-api); crops aligned on the eyes (eyes level, face-api's dlib box), 150×150.",
     '',
     ...results.flatMap((r) => r.md),
+    'Caveat: 20 faces of 7 people is a small sample, and the gap between the furthest same-person pair and the ' +
+      'closest different-person pair is thin (about 0.13). 0.6 is the dlib descriptor\'s usual threshold (LFW 99.38 %); ' +
+      'look-alikes, profiles and low light will produce false accepts and rejects that these photos do not show, which ' +
+      'is why the tracker votes over `faces.votes` frames before a `face_match` fires.',
+    '',
     '### Speed',
     '',
     '| step | median ms | p90 ms |',
