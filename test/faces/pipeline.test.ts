@@ -18,7 +18,6 @@ function fakeModels(faces: FaceBox[]): FaceModels & { calls: { detect: Rect[]; e
       );
     },
   };
-  const lastBoxes: number[] = [];
   return {
     calls,
     detector,
@@ -45,7 +44,6 @@ function fakeModels(faces: FaceBox[]): FaceModels & { calls: { detect: Rect[]; e
           for (let i = 0; i < c.data.length; i += 3) r += c.data[i]!;
           const e = new Float32Array(128);
           e[0] = r / (c.data.length / 3) / 100;
-          lastBoxes.push(e[0]);
           return e;
         });
       },
