@@ -55,6 +55,19 @@ describe('WatchlistStore / WatchlistSync (redis)', () => {
     await waitFor(() => a.index.size === 0 && b.index.size === 0, 5000, 'removal');
   });
 
+  it('reloads everything after its subscriber reconnects (changes made meanwhile are not lost)', async () => {
+    const sub = ctx.redis('sub-reconnect');
+    const s = new WatchlistSync(new WatchlistStore(ctx.redis('w2'), ctx.keys), sub, ctx.keys, ctx.log);
+    syncs.push(s);
+    await s.start();
+    // a change whose message this process never sees (written without a publish)
+    const missed = { id: 'missed', name: 'Missed', embeddings: [vec(7)], createdAt: new Date().toISOString() };
+    await ctx.redis('raw').hset(ctx.keys.faces, missed.id, JSON.stringify(missed));
+    assert.equal(s.index.size, 0);
+    sub.disconnect(true);
+    await waitFor(() => s.index.size === 1, 10_000, 'reload after reconnect');
+  });
+
   it('loads what was stored before it started, and skips corrupt entries', async () => {
     const store = new WatchlistStore(ctx.redis('store'), ctx.keys);
     await store.add('Ann', [vec(1)]);
