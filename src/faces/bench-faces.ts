@@ -29,6 +29,7 @@ import { euclidean, FaceIndex } from './matcher';
 import { buildFaceModels, FACE_MODEL_FILES } from './models';
 import { analyseFaces, FacePipeline, type FaceModels } from './pipeline';
 import { SsdFaceDetector } from './ssd-detector';
+import { TinyFaceDetector } from './tiny-detector';
 import type { FaceDetector } from './detector';
 
 /** Who is where in the test photos: by file, and for group photos by the face centre's x (fraction). */
@@ -340,6 +341,7 @@ async function main(): Promise<void> {
   const detectors: Array<[string, FaceDetector, number]> = [
     ['SSD-MobileNetV1 (face-api, default)', await SsdFaceDetector.load(path.join(modelsDir, FACE_MODEL_FILES.ssd)), minScore],
     ['UltraFace RFB-320', await UltraFaceDetector.load(ultraface), Number(arg('ultraface-min-score', '0.7'))],
+    ['TinyFaceDetector (face-api)', await TinyFaceDetector.load(path.join(modelsDir, FACE_MODEL_FILES.tiny)), minScore],
   ];
   const clip = await clipWithPersons(media, path.dirname(ultraface));
   const results: RunResult[] = [];

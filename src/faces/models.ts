@@ -11,6 +11,7 @@ import { buildModels, FACE_MODEL_FILES as BUILT_FILES } from '../models/build';
 import { UltraFaceDetector, type FaceDetector } from './detector';
 import { Embedder, Landmarker } from './embedder';
 import { SsdFaceDetector } from './ssd-detector';
+import { TinyFaceDetector } from './tiny-detector';
 import type { FaceModels } from './pipeline';
 
 /** File names written by `vigil models build` for the face-api networks (the builder's names). */
@@ -18,6 +19,7 @@ export const FACE_MODEL_FILES = {
   recognition: BUILT_FILES.recognition,
   landmarks: BUILT_FILES.landmarks,
   ssd: BUILT_FILES.detector,
+  tiny: BUILT_FILES.tinyDetector,
 } as const;
 
 async function exists(file: string): Promise<boolean> {
@@ -43,6 +45,8 @@ export async function loadFaceModels(modelsDir: string, cfg: FacesConfig, log: L
   const needed: string[] = [FACE_MODEL_FILES.recognition, FACE_MODEL_FILES.landmarks];
   if (cfg.detector === 'ssd_mobilenetv1') {
     needed.push(FACE_MODEL_FILES.ssd);
+  } else if (cfg.detector === 'tiny_face_detector') {
+    needed.push(FACE_MODEL_FILES.tiny);
   }
   const missing: string[] = [];
   for (const n of needed) {
@@ -68,6 +72,9 @@ async function loadDetector(file: (n: string) => string, cfg: FacesConfig): Prom
   }
   if (cfg.detector === 'ssd_mobilenetv1') {
     return SsdFaceDetector.load(file(FACE_MODEL_FILES.ssd));
+  }
+  if (cfg.detector === 'tiny_face_detector') {
+    return TinyFaceDetector.load(file(FACE_MODEL_FILES.tiny));
   }
   throw new ModelError(`unknown face detector ${String(cfg.detector)}`);
 }

@@ -4,10 +4,10 @@ import { z } from 'zod';
 export const facesSchema = z
   .strictObject({
     /**
-     * Face detector: ssd_mobilenetv1 (built from face-api's weights) or ultraface (the UltraFace file, fetched;
-     * about 6 times faster on CPU, see BENCHMARKS.md). @defaultValue ssd_mobilenetv1
+     * Face detector: ssd_mobilenetv1 or tiny_face_detector (both built from face-api's weights) or ultraface (the
+     * UltraFace file, fetched); speed and accuracy of each in BENCHMARKS.md. @defaultValue ssd_mobilenetv1
      */
-    detector: z.enum(['ssd_mobilenetv1', 'ultraface']).default('ssd_mobilenetv1'),
+    detector: z.enum(['ssd_mobilenetv1', 'tiny_face_detector', 'ultraface']).default('ssd_mobilenetv1'),
     /** UltraFace file when detector is ultraface. @defaultValue ultraface-rfb-320.onnx */
     ultrafaceFile: z.string().default('ultraface-rfb-320.onnx'),
     /** Search the whole frame instead of only the person boxes' head regions. @defaultValue false */
