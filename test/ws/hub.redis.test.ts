@@ -158,6 +158,11 @@ describe('WsHub', () => {
       for (let i = 0; i < 80 && !(await cutOff()); i++) {
         const batch = await Promise.all(Array.from({ length: 25 }, () => api.store.write('start', sampleAlert({ objects }))));
         ids.push(...batch.map((w) => w.eventId));
+        // Pace the burst by the fast clients (they share this process's event loop with the server): only the
+        // slow client, which never reads, may fall behind.
+        for (const f of fast) {
+          await f.until(() => f.alerts.length === ids.length, 20_000, 'the fast clients to keep up');
+        }
       }
       await waitFor(cutOff, 20_000, `slow client cut off (after ${ids.length} alerts)`).catch(async (err) => {
         const m = await api.ctx.metrics.getSingleMetricAsString('vigil_ws_cutoff_total');
