@@ -24,6 +24,8 @@ export async function bareLoop(detector: Detector, file: string, width: number, 
   let inferMs = 0;
   let measuring = false;
   let buf: Buffer = Buffer.alloc(0);
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
   const t0 = Date.now();
   let tStart = 0;
   return await new Promise<BareLoopResult>((resolve, reject) => {
@@ -50,7 +52,16 @@ export async function bareLoop(detector: Detector, file: string, width: number, 
     };
     ff.on('error', (e) => done(e));
     ff.stdout.on('data', (chunk: Buffer) => {
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      // Gather chunks and join them once per frame (joining on every 64 KiB chunk copied each frame ~7 times).
+      if (chunk.length > 0) {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+      }
+      if (buf.length < frameBytes && pendingBytes > 0 && buf.length + pendingBytes >= frameBytes) {
+        buf = Buffer.concat([buf, ...pending], buf.length + pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+      }
       while (buf.length >= frameBytes && inFlight < maxInFlight) {
         const px = buf.subarray(0, frameBytes);
         buf = buf.subarray(frameBytes);
