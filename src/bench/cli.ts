@@ -22,7 +22,7 @@ import { formatMarkdown, updateBenchmarks, type BenchResult } from './stats';
 
 const USAGE =
   'usage: vigil bench [--cameras K] [--seconds S] [--source rtsp|file] [--model yolox|fastestdet|detectnet_v2-960|detectnet_v2-640] ' +
-  '[--media DIR] [--config FILE] [--json] [--no-write]\n       vigil bench soak ...';
+  '[--media DIR] [--config FILE] [--json] [--no-write]\n       vigil bench soak ...\n       vigil bench latency [--seconds S] [--fps F] [--json] [--no-write]';
 
 /** The models the bench knows: family, file, frame width fed to it. */
 const BENCH_MODELS: Record<string, { family: 'yolox' | 'fastestdet' | 'detectnet_v2'; file: string; built?: boolean }> = {
@@ -34,6 +34,11 @@ const BENCH_MODELS: Record<string, { family: 'yolox' | 'fastestdet' | 'detectnet
 
 /** Command entry point. */
 export async function run(args: string[], log: Logger): Promise<number> {
+  if (args[0] === 'latency') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { runAlertLatency } = require('./alert-latency') as typeof import('./alert-latency');
+    return await runAlertLatency(args.slice(1), log);
+  }
   if (args[0] === 'soak') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { runSoak } = require('./soak') as typeof import('./soak');
