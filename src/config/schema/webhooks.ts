@@ -20,7 +20,7 @@ export const webhookSchema = z.strictObject({
   timeoutMs: z.number().int().min(100).max(60_000).default(5000),
   /** Attempts before the dead-letter list. @defaultValue 8 */
   attempts: z.number().int().min(1).max(50).default(8),
-  /** First retry delay; doubles each attempt with full jitter. @defaultValue 1000 */
+  /** First retry delay; doubles each attempt, each wait jittered between half and all of it (8 attempts ride out 63-127 s). @defaultValue 1000 */
   backoffMs: z.number().int().min(10).max(600_000).default(1000),
   /** Extra request headers. */
   headers: z.record(z.string(), z.string()).default({}),
