@@ -11,7 +11,7 @@ export interface FaceMatchState {
 
 /**
  * face_match: a condition per track once `faceVotes` of its frames matched the same watchlist identity (one of
- * `identities`, by id or name, when given); held while the track lives.
+ * `identities`, by id or name, when given) within the rule's `maxDistance` when set; held while the track lives.
  */
 export const faceMatch: RuleEvaluator<FaceMatchState> = {
   type: 'face_match',
@@ -24,7 +24,12 @@ export const faceMatch: RuleEvaluator<FaceMatchState> = {
       if (!passes(rule, t, this.defaultLabels)) {
         continue;
       }
-      const faces = input.faces.get(t.id);
+      let faces = input.faces.get(t.id);
+      if (faces && rule.maxDistance !== undefined) {
+        const max = rule.maxDistance;
+        // Matches looser than this rule's threshold neither vote for the identity nor count as unknown here.
+        faces = faces.filter((f) => f.match === undefined || f.match.distance <= max);
+      }
       if (faces && faces.length > 0) {
         state.votes.set(t.id, vote(state.votes.get(t.id), faces));
       }

@@ -57,6 +57,11 @@ export const ruleSchema = z
     speed: z.number().min(0).max(100).optional(),
     /** face_match: only these watchlist identities (ids or names); omitted = any. */
     identities: z.array(z.string()).optional(),
+    /**
+     * face_match: this rule's own match threshold (euclidean distance), stricter than `faces.threshold`, so a rule
+     * over a set of `identities` acts as a watchlist with its own threshold. @defaultValue faces.threshold
+     */
+    maxDistance: z.number().min(0).max(2).optional(),
     /** Seconds after an alert of this rule (per object/zone) before the next may start. @defaultValue 0 */
     cooldown: z.number().min(0).max(86_400).default(0),
     severity: z.enum(SEVERITIES).default('medium'),

@@ -69,6 +69,18 @@ describe('face_match / face_unknown', () => {
     );
     assert.equal(other.flat().length, 0);
   });
+  it('face_match with maxDistance ignores looser matches (a watchlist with its own threshold)', () => {
+    const faces = [[face(obama)], [face(obama)], [face({ ...obama, distance: 0.3 })], [face({ ...obama, distance: 0.3 })]];
+    const strict = runRule(
+      rule({ type: 'face_match', maxDistance: 0.35 }),
+      faces.map((f, i) => input(i * 100, [track(1, 0.5, 0.7)], { faces: new Map([[1, f]]) })),
+    );
+    assert.deepEqual(
+      strict.map((c) => c.length),
+      [0, 0, 0, 1],
+    );
+    assert.equal(strict[3][0].face?.distance, 0.3);
+  });
   it('face_unknown fires after `votes` unmatched embedded faces, never for a matched track', () => {
     const r = rule({ type: 'face_unknown' });
     const out = runRule(
