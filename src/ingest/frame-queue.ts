@@ -8,8 +8,12 @@ import type { DropReason, IngestMetrics } from './metrics';
 /**
  * The frame queue (protocol of the team brief): pixels in Redis under `keys.frame(camera, seq)` with a TTL, and a
  * BullMQ job on `keys.queues.frames` (prefix `keys.bullPrefix`, name = camera, id `camera:seq`, data = FrameJob).
- * At most `maxInFlight` frames of a camera are waiting or in flight: when a frame comes and the camera is at its
- * limit, the oldest job still waiting is removed (the newest frame wins), its pixels deleted and the drop counted.
+ * At most `maxInFlight` frames of a camera are waiting or in flight. When a frame comes and the camera is at its
+ * limit, it waits in a one-frame mailbox in memory (a newer frame replaces it, the replaced one counted as a
+ * `backpressure` drop) and is written as soon as a slot frees, checked on the next frame and on a short timer, so
+ * Redis only ever holds frames that will be detected. When the camera stays blocked for `evictAfterMs` (nobody
+ * consumes, or jobs wait behind other cameras'), the oldest job still waiting is removed instead (the newest frame
+ * wins), its pixels deleted and the drop counted.
  */
 
 /** Per-camera settings of the queue. */
@@ -21,6 +25,10 @@ export interface CameraQueueOptions {
   frameTtlSeconds: number;
   /** First sequence number. @defaultValue Date.now(), so numbers keep increasing across restarts */
   firstSeq?: number;
+  /** How long a camera stays blocked at its limit before its oldest waiting job is replaced (ms). @defaultValue 200 */
+  evictAfterMs?: number;
+  /** Interval of the free-slot check while a frame waits in the mailbox (ms). @defaultValue 8 */
+  recheckMs?: number;
 }
 
 /** The frame queue shared by every camera of this process. */
@@ -69,12 +77,16 @@ interface PendingFrame {
 
 /**
  * Writes one camera's frames. `push` never blocks and never throws: one Redis round trip sequence runs at a time per
- * camera, and while it runs at most one newer frame waits (a frame it replaces is dropped as `busy`).
+ * camera, and meanwhile, or while the camera is at its `maxInFlight` limit, at most one newer frame waits in memory
+ * (a frame it replaces is dropped as `busy`, or as `backpressure` when the camera is at its limit).
  */
 export class CameraFrameWriter {
   private readonly inflight: InFlight[] = [];
   private pending: PendingFrame | undefined;
   private running: Promise<void> | undefined;
+  private recheck: NodeJS.Timeout | undefined;
+  /** Since when the camera is at its limit with a frame in the mailbox (0: not blocked). */
+  private blockedSince = 0;
   private nextSeq: number;
   private closed = false;
   /** Frames stored and queued. */
@@ -105,19 +117,32 @@ export class CameraFrameWriter {
       return;
     }
     if (this.pending) {
-      this.drop('busy');
+      this.drop(this.inflight.length >= this.options.maxInFlight ? 'backpressure' : 'busy');
     }
     this.pending = { pixels, capturedAt, width, height };
-    this.running ??= this.drain().finally(() => {
-      this.running = undefined;
-    });
+    this.kick();
   }
 
   /** Waits for the frame being written, then stops taking frames. */
   async close(): Promise<void> {
     this.closed = true;
     this.pending = undefined;
+    this.clearRecheck();
     await this.running;
+  }
+
+  private kick(): void {
+    this.clearRecheck();
+    this.running ??= this.drain().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  private clearRecheck(): void {
+    if (this.recheck) {
+      clearTimeout(this.recheck);
+      this.recheck = undefined;
+    }
   }
 
   /** Deletes the pixels and jobs this writer still has waiting (used when the camera is removed). */
@@ -134,32 +159,75 @@ export class CameraFrameWriter {
   private async drain(): Promise<void> {
     while (this.pending && !this.closed) {
       const frame = this.pending;
+      let room: boolean;
+      try {
+        room = await this.makeRoom();
+      } catch (err) {
+        if (this.pending === frame) {
+          this.pending = undefined;
+        }
+        this.fail(err);
+        continue;
+      }
+      if (!room) {
+        // The frame stays in the mailbox until a slot frees (next frame or the timer checks again).
+        if (!this.closed) {
+          this.recheck = setTimeout(() => {
+            this.recheck = undefined;
+            this.kick();
+          }, this.options.recheckMs ?? 8);
+          this.recheck.unref?.();
+        }
+        return;
+      }
+      // A newer frame may have replaced this one meanwhile (the replaced one is counted already): write the newest.
+      const newest = this.pending;
+      if (!newest) {
+        continue;
+      }
       this.pending = undefined;
       try {
-        await this.write(frame);
+        await this.write(newest);
       } catch (err) {
-        this.lastError = err instanceof Error ? err.message : String(err);
-        this.drop('redis_error');
+        this.fail(err);
       }
     }
   }
 
-  private async write(frame: PendingFrame): Promise<void> {
-    const { camera, maxInFlight, frameTtlSeconds } = this.options;
-    await this.prune();
-    while (this.inflight.length >= maxInFlight) {
-      if (!(await this.evictOldestWaiting())) {
-        // A job may have finished since the prune; otherwise everything in flight is being processed and the new
-        // frame cannot take a place.
-        await this.prune();
-        if (this.inflight.length < maxInFlight) {
-          break;
-        }
-        this.drop('backpressure');
-        this.setDepth();
-        return;
-      }
+  private fail(err: unknown): void {
+    this.lastError = err instanceof Error ? err.message : String(err);
+    this.drop('redis_error');
+  }
+
+  /**
+   * True when the camera has a free slot: the local count says so, or a prune finds finished jobs, or the camera has
+   * been blocked for `evictAfterMs` and its oldest waiting job was removed to make room (newest frame wins).
+   */
+  private async makeRoom(): Promise<boolean> {
+    const { maxInFlight } = this.options;
+    if (this.inflight.length < maxInFlight) {
+      this.blockedSince = 0;
+      return true;
     }
+    await this.prune();
+    if (this.inflight.length < maxInFlight) {
+      this.blockedSince = 0;
+      return true;
+    }
+    const now = Date.now();
+    if (this.blockedSince === 0) {
+      this.blockedSince = now;
+    }
+    if (now - this.blockedSince >= (this.options.evictAfterMs ?? 200) && (await this.evictOldestWaiting())) {
+      this.blockedSince = 0;
+      return true;
+    }
+    this.setDepth();
+    return false;
+  }
+
+  private async write(frame: PendingFrame): Promise<void> {
+    const { camera, frameTtlSeconds } = this.options;
     const seq = this.nextSeq++;
     const key = await this.q.store.put(camera, seq, frame.pixels, frameTtlSeconds);
     const job: FrameJob = {
