@@ -48,6 +48,18 @@ interface Slot {
   id: number;
 }
 
+/** The ArrayBuffers of the frames that asked to be moved and own their whole memory (unique, never a pooled slab). */
+function transferList(frames: WorkerFrame[]): ArrayBuffer[] {
+  const list: ArrayBuffer[] = [];
+  for (const f of frames) {
+    const b = f.pixels.buffer;
+    if (f.transfer && b instanceof ArrayBuffer && f.pixels.byteOffset === 0 && f.pixels.byteLength === b.byteLength && !list.includes(b)) {
+      list.push(b);
+    }
+  }
+  return list;
+}
+
 function spawnWorker(): Worker {
   const workerData = { vigilInference: true };
   if (__filename.endsWith('.ts')) {
@@ -126,7 +138,11 @@ export class Detector {
     return this.slots.length;
   }
 
-  /** Detects objects in one rgb24 frame. The pixels are copied to the worker, the caller keeps its buffer. */
+  /**
+   * Detects objects in one rgb24 frame. The pixels are copied to the worker and the caller keeps its buffer, unless
+   * `frame.transfer` is set and the buffer owns its whole memory: then the memory moves to the worker (no copy) and
+   * the caller's buffer is left empty.
+   */
   async detect(frame: WorkerFrame): Promise<DetectOutput> {
     if (this.closed) {
       throw new Error('detector closed');
@@ -171,7 +187,7 @@ export class Detector {
       const job = this.queue.shift() as Job;
       slot.job = job;
       slot.id = this.nextId++;
-      slot.worker.postMessage({ type: 'run', id: slot.id, frames: job.frames } satisfies WorkerRequest);
+      slot.worker.postMessage({ type: 'run', id: slot.id, frames: job.frames } satisfies WorkerRequest, transferList(job.frames));
     }
   }
 

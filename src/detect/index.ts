@@ -85,9 +85,11 @@ export async function start(ctx: Context): Promise<StageHandle> {
       m.droppedTotal.inc({ camera: f.camera, reason: 'expired' });
       return;
     }
+    const faces = faceStage !== undefined && ctx.config.cameras.find((c) => c.id === f.camera)?.faces.enabled === true;
     let out;
     try {
-      out = await det.detect({ pixels, width: f.width, height: f.height });
+      // Without the face stage nobody reads the pixels here afterwards: move them into the worker, no copy.
+      out = await det.detect({ pixels, width: f.width, height: f.height, transfer: !faces });
     } catch (err) {
       await redis.del(f.key);
       throw err;
@@ -104,7 +106,7 @@ export async function start(ctx: Context): Promise<StageHandle> {
       model: modelName(),
       detections: out.detections,
     };
-    if (faceStage && ctx.config.cameras.find((c) => c.id === f.camera)?.faces.enabled) {
+    if (faceStage && faces) {
       try {
         result.faces = await faceStage.process({ camera: f.camera, seq: f.seq, width: f.width, height: f.height, pixels }, out.detections);
       } catch (err) {

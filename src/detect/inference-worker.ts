@@ -47,6 +47,11 @@ export interface WorkerFrame {
   pixels: Uint8Array;
   width: number;
   height: number;
+  /**
+   * Move the pixels' memory into the worker instead of copying it (the caller's buffer is unusable afterwards).
+   * Only done when the buffer owns its whole ArrayBuffer; otherwise the pixels are copied as usual.
+   */
+  transfer?: boolean;
 }
 
 export type WorkerRequest = { type: 'init'; init: WorkerInit } | { type: 'run'; id: number; frames: WorkerFrame[] };

@@ -77,6 +77,22 @@ describe('detectors on real footage', function () {
         assert.deepEqual(onLawn, []);
       });
 
+      it('gives the same detections when the pixels are moved into the worker (transfer), leaving the caller an empty buffer', async () => {
+        const copied = await det.detect({ pixels: vtest, width: 768, height: 576 });
+        assert.equal(vtest.byteLength, 768 * 576 * 3, 'a copy leaves the caller its buffer');
+        const own = new Uint8Array(vtest); // owns its whole ArrayBuffer, so it can be transferred
+        const moved = await det.detect({ pixels: own, width: 768, height: 576, transfer: true });
+        assert.equal(own.byteLength, 0, 'the memory moved to the worker');
+        assert.deepEqual(moved.detections, copied.detections);
+        // A view into a larger buffer is never transferred (it would take the rest of the memory with it).
+        const big = new Uint8Array(768 * 576 * 3 + 16);
+        big.set(vtest, 16);
+        const view = big.subarray(16);
+        const viaView = await det.detect({ pixels: view, width: 768, height: 576, transfer: true });
+        assert.equal(big.byteLength, 768 * 576 * 3 + 16, 'a view is copied, not moved');
+        assert.deepEqual(viaView.detections, copied.detections);
+      });
+
       it('finds the 2 players of basketball1.png, one on each side', async () => {
         const { detections } = await det.detect({ pixels: basketball.data, width: basketball.width, height: basketball.height });
         const players = detections.filter((d) => d.label === 'person' && d.score >= 0.6);
