@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { Registry } from 'prom-client';
+import { Keys } from '../../src/core/keys';
+import { FrameQueue } from '../../src/ingest/frame-queue';
+import { ingestMetrics, type IngestMetrics } from '../../src/ingest/metrics';
+import { REDIS_URL, deletePrefix, waitFor } from './helpers';
+
+describe('FrameQueue mailbox at the maxInFlight limit', function () {
+  this.timeout(20_000);
+  let admin: Redis;
+  let conn: Redis;
+  let bullConn: Redis;
+  let keys: Keys;
+  let metrics: IngestMetrics;
+  let q: FrameQueue;
+
+  beforeEach(() => {
+    admin = new Redis(REDIS_URL);
+    conn = new Redis(REDIS_URL);
+    bullConn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    keys = new Keys(`vigil-test-${randomBytes(4).toString('hex')}`);
+    metrics = ingestMetrics(new Registry());
+    q = new FrameQueue(conn, bullConn, keys, metrics);
+  });
+
+  afterEach(async () => {
+    await q.close();
+    await deletePrefix(admin, keys.prefix);
+    admin.disconnect();
+    conn.disconnect();
+    bullConn.disconnect();
+  });
+
+  const frame = (v: number) => Buffer.alloc(12, v);
+  const frameKeys = async (cam: string) =>
+    (await admin.keys(`${keys.prefix}:frame:${cam}:*`)).sort((a, b) => Number(a.split(':').pop()) - Number(b.split(':').pop()));
+  const drops = async (reason: string) =>
+    (await metrics.droppedTotal.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+
+  it('keeps frames that cannot be queued in memory, newest wins, and writes it when a slot frees', async () => {
+    const w = q.forCamera({ camera: 'mb', maxInFlight: 1, frameTtlSeconds: 30, firstSeq: 1, evictAfterMs: 60_000, recheckMs: 5 });
+    w.push(frame(1), 1000, 2, 2);
+    await waitFor(() => w.queued === 1, 3000, 'first frame queued');
+    w.push(frame(2), 1001, 2, 2);
+    w.push(frame(3), 1002, 2, 2);
+    await new Promise((r) => setTimeout(r, 150));
+    const held = await frameKeys('mb');
+    assert.equal(held.length, 1, `only the frame in flight is in Redis: ${held}`);
+    assert.equal(w.queued, 1);
+    assert.equal(await drops('backpressure'), 1, 'frame 2, replaced by 3 in the mailbox, is counted');
+    // The job finishes (completed jobs are removed): the waiting frame goes out without a new frame arriving.
+    await q.queue.remove('mb.1');
+    await admin.del(held[0]);
+    await waitFor(() => w.queued === 2, 3000, 'mailbox frame queued');
+    const now = await frameKeys('mb');
+    assert.equal(now.length, 1);
+    assert.deepEqual(await admin.getBuffer(now[0]), frame(3), 'the newest frame is the one written');
+    const job = await q.queue.getJob('mb.2');
+    assert.equal(job?.data.capturedAt, 1002);
+    assert.equal(w.dropped, 1);
+    await w.close();
+  });
+
+  it('replaces the oldest waiting job when the camera stays blocked for evictAfterMs', async () => {
+    const w = q.forCamera({ camera: 'ev', maxInFlight: 1, frameTtlSeconds: 30, firstSeq: 1, evictAfterMs: 100, recheckMs: 5 });
+    w.push(frame(1), 1000, 2, 2);
+    await waitFor(() => w.queued === 1, 3000, 'first frame queued');
+    w.push(frame(2), 1001, 2, 2);
+    await waitFor(() => w.queued === 2, 3000, 'second frame queued after the eviction');
+    assert.equal(await q.queue.getJob('ev.1'), undefined, 'the waiting job was removed');
+    const now = await frameKeys('ev');
+    assert.equal(now.length, 1, `the evicted frame's pixels are deleted: ${now}`);
+    assert.deepEqual(await admin.getBuffer(now[0]), frame(2));
+    assert.equal(await drops('backpressure'), 1);
+    await w.close();
+  });
+});
