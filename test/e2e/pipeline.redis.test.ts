@@ -84,8 +84,9 @@ rules:
   }
 
   it('greets, streams the camera and never shows its credentials', async () => {
-    const hello = seen.find((m) => m.type === 'hello');
-    assert.ok(hello, 'hello first');
+    // The greeting is sent after the server's first Redis reads, so it can land after 'open' resolved the hook.
+    const hello = await waitFor(() => seen.find((m) => m.type === 'hello'), 10_000, 'hello');
+    assert.equal(seen[0], hello, 'hello first');
     assert.deepEqual(hello.cameras, ['walkway']);
     await waitFor(
       () => seen.find((m) => m.type === 'camera' && (m as unknown as CameraStateMessage).state === 'streaming'),
