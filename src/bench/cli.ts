@@ -22,7 +22,7 @@ import { formatMarkdown, updateBenchmarks, type BenchResult } from './stats';
 
 const USAGE =
   'usage: vigil bench [--cameras K] [--seconds S] [--source rtsp|file] [--model yolox|fastestdet|detectnet_v2-960|detectnet_v2-640] ' +
-  '[--media DIR] [--config FILE] [--json] [--no-write]\n       vigil bench soak ...\n       vigil bench latency [--seconds S] [--fps F] [--json] [--no-write]';
+  '[--width PX] [--media DIR] [--config FILE] [--json] [--no-write]\n       vigil bench soak ...\n       vigil bench latency [--seconds S] [--fps F] [--json] [--no-write]';
 
 /** The models the bench knows: family, file, frame width fed to it. */
 const BENCH_MODELS: Record<string, { family: 'yolox' | 'fastestdet' | 'detectnet_v2'; file: string; built?: boolean }> = {
@@ -50,6 +50,7 @@ export async function run(args: string[], log: Logger): Promise<number> {
       args,
       options: {
         cameras: { type: 'string', default: '2' },
+        width: { type: 'string', default: '640' },
         seconds: { type: 'string', default: '20' },
         source: { type: 'string', default: 'file' },
         model: { type: 'string', default: 'yolox' },
@@ -68,7 +69,7 @@ export async function run(args: string[], log: Logger): Promise<number> {
   const cameras = Number(values.cameras);
   const seconds = Number(values.seconds);
   const spec = BENCH_MODELS[values.model];
-  if (!(cameras >= 1 && cameras <= 64) || !(seconds >= 2) || !spec || !['rtsp', 'file'].includes(values.source)) {
+  if (!(cameras >= 1 && cameras <= 64) || !(seconds >= 2) || !(Number(values.width) >= 64 && Number(values.width) <= 3840) || !spec || !['rtsp', 'file'].includes(values.source)) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
@@ -87,8 +88,9 @@ export async function run(args: string[], log: Logger): Promise<number> {
   const config: VigilConfig = { ...base, models: { ...base.models, dir: modelsDir, detector: { ...base.models.detector, family: spec.family, file: spec.file } } };
   const cores = availableParallelism();
   const plan = planThreads(cores, config.detect.workers, config.detect.threadsPerWorker);
-  const width = 640;
-  const height = 480;
+  // Frames keep vtest.mp4's 4:3 aspect; `--width` is the camera's detect.width (640 by default; 416 = YOLOX's input).
+  const width = Number(values.width);
+  const height = Math.round((width * 3) / 4 / 2) * 2;
   const notes: string[] = [];
 
   // 1. The ceiling.
