@@ -9,6 +9,7 @@ import { Context } from '../core/context';
 import { nullLogger, type Logger } from '../core/logger';
 import { startDaemon } from '../main';
 import { summarize, type Percentiles } from './stats';
+import { purgePrefix } from '../core/purge';
 
 /**
  * `vigil bench latency`: capture → alert published, on the real pipeline. Runs ingest, detect and track in this
@@ -90,10 +91,7 @@ rules:
       machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
     };
   } finally {
-    const keys = await redis.keys(`${prefix}:*`);
-    for (let i = 0; i < keys.length; i += 500) {
-      await redis.del(...keys.slice(i, i + 500));
-    }
+    await purgePrefix(redis, prefix);
     await redis.quit();
   }
 }

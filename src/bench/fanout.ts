@@ -15,6 +15,7 @@ import { configSchema } from '../config/schema';
 import { Context } from '../core/context';
 import { nullLogger } from '../core/logger';
 import type { Alert } from '../core/types';
+import { purgePrefix } from '../core/purge';
 
 /** Options of {@link runFanout}. */
 export interface FanoutOptions {
@@ -128,14 +129,7 @@ export async function runFanout(opts: FanoutOptions): Promise<FanoutResult> {
     await stage.close();
     await ctx.closeConnections();
     const r = new Redis(redisUrl);
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) {
-        await r.del(...keys);
-      }
-    } while (cursor !== '0');
+    await purgePrefix(r, prefix);
     r.disconnect();
   }
 }

@@ -12,6 +12,7 @@ import type { Logger } from '../core/logger';
 import type { DetectionResult } from '../core/types';
 import { startDaemon } from '../main';
 import { summarize, type PipelineRun } from './stats';
+import { purgePrefix } from '../core/purge';
 
 /** Options of one pipeline run. */
 export interface PipelineOptions {
@@ -140,14 +141,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineRun> {
     await consumer;
     await daemon.stop();
     const cleanup = ctx.redis('bench-cleanup');
-    let cursor = '0';
-    do {
-      const [next, keys] = await cleanup.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) {
-        await cleanup.del(...keys);
-      }
-    } while (cursor !== '0');
+    await purgePrefix(cleanup, prefix);
     await ctx.closeConnections();
   }
 }

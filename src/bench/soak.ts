@@ -11,6 +11,7 @@ import type { Logger } from '../core/logger';
 import type { FrameJob } from '../core/types';
 import { startIngest } from '../ingest';
 import { RtspTestServer } from '../testing/rtsp-server';
+import { purgePrefix } from '../core/purge';
 
 /**
  * `vigil bench soak`: N cameras for S seconds from a local GStreamer RTSP server serving vtest.mp4, ingest and the
@@ -143,14 +144,7 @@ export async function runSoak(args: string[], log: Logger): Promise<number> {
   await worker.close();
   workerConn.disconnect();
   await server.stop();
-  let cursor = '0';
-  do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) {
-      await admin.del(...keys);
-    }
-  } while (cursor !== '0');
+  await purgePrefix(admin, prefix);
   admin.disconnect();
   await ctx.closeConnections();
 

@@ -23,6 +23,7 @@ import { configSchema } from '../config/schema';
 import { Context } from '../core/context';
 import { nullLogger } from '../core/logger';
 import type { Alert } from '../core/types';
+import { purgePrefix } from '../core/purge';
 
 /** Options of {@link runWebhookBench}. */
 export interface WebhookBenchOptions {
@@ -271,14 +272,7 @@ export async function runWebhookBench(opts: WebhookBenchOptions): Promise<Webhoo
     server.closeAllConnections();
     server.close();
     const r = new Redis(redisUrl);
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) {
-        await r.del(...keys);
-      }
-    } while (cursor !== '0');
+    await purgePrefix(r, prefix);
     r.disconnect();
   }
 }

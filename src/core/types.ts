@@ -134,8 +134,19 @@ export type Severity = (typeof SEVERITIES)[number];
 
 export type AlertEventKind = 'start' | 'update' | 'end';
 
+/** What a rule says about its condition; carried by the rules' conditions and by the alerts they raise. */
+export interface AlertDetails {
+  count?: number;
+  direction?: 'a_to_b' | 'b_to_a';
+  /** Per-direction totals for line_cross rules. */
+  counts?: { a_to_b: number; b_to_a: number };
+  zone?: string;
+  line?: string;
+  face?: { identity: string; name: string; distance: number };
+}
+
 /** An alert as stored and sent (CONTRACT.md). */
-export interface Alert {
+export interface Alert extends AlertDetails {
   /** Redis stream id of the alert's start event. */
   id: string;
   rule: string;
@@ -147,13 +158,6 @@ export interface Alert {
   updatedAt: string;
   endedAt?: string;
   objects: AlertObject[];
-  count?: number;
-  direction?: 'a_to_b' | 'b_to_a';
-  /** Per-direction totals for line_cross rules. */
-  counts?: { a_to_b: number; b_to_a: number };
-  zone?: string;
-  line?: string;
-  face?: { identity: string; name: string; distance: number };
   snapshot: string;
   latencyMs: number;
   /** Set by the API when an operator acknowledged or dismissed the alert (not stored in the stream). */

@@ -1,5 +1,5 @@
 import type { RuleConfig } from '../../config/schema';
-import type { AlertObject, Box, CameraState, FaceObservation, Point, RuleType } from '../../core/types';
+import type { AlertDetails, AlertObject, Box, CameraState, FaceObservation, Point, RuleType } from '../../core/types';
 import type { TrackView } from '../../track/byte-tracker';
 import type { Scale } from '../../track/geometry';
 
@@ -30,16 +30,10 @@ export interface RuleInput {
 }
 
 /** A condition a rule holds true at this instant; the lifecycle turns conditions into alerts. */
-export interface Condition {
+export interface Condition extends AlertDetails {
   /** De-duplication key within the rule (a track id, a zone, the camera). */
   key: string;
   objects: AlertObject[];
-  count?: number;
-  direction?: 'a_to_b' | 'b_to_a';
-  counts?: { a_to_b: number; b_to_a: number };
-  zone?: string;
-  line?: string;
-  face?: { identity: string; name: string; distance: number };
 }
 
 /** Result of one evaluation. */
