@@ -4,8 +4,9 @@
  * Box of class c at cell (gx, gy), as DeepStream's `nvdsinfer` DetectNet parser computes it (bbox norm 35,
  * centre offset 0.5, stride = ceil(input / grid)):
  *   x1 = gx·sx + 0.5 − o_x1·35, y1 = gy·sy + 0.5 − o_y1·35, x2 = gx·sx + 0.5 + o_x2·35, y2 = gy·sy + 0.5 + o_y2·35
- * in network input pixels, clipped to the input; cells with coverage ≥ the threshold become candidates, which are
- * then clustered (we use NMS, DeepStream's `cluster-mode=2`).
+ * in network input pixels, clipped to the input; cells with coverage ≥ the threshold become candidates, which the
+ * shared post-processing then clusters: class-wise NMS by default (DeepStream's `cluster-mode=2`), or DeepStream's
+ * DBSCAN (`cluster-mode=1`, or 3 = DBSCAN then NMS) with `models.detector.cluster` (src/detect/dbscan.ts).
  */
 import { PEOPLENET_LABELS } from '../labels';
 import type { Candidate } from '../nms';

@@ -102,4 +102,37 @@ describe('detectnet_v2 family', () => {
     assert.equal(dets[0].score, 0.9);
     [300 / 960, 100 / 544, 380 / 960, 400 / 544].forEach((v, i) => assert.ok(Math.abs(dets[0].box[i] - v) < 1e-4));
   });
+
+  it("clusters the cells of one object with DeepStream's DBSCAN: one box, confidence-weighted, scored with the best cell", () => {
+    const W = 960;
+    const H = 544;
+    const C = 3;
+    const plan = detectnetV2.resolve(io(W, H, C), 'peoplenet.onnx');
+    const gw = 60;
+    const gh = 34;
+    const cov = new Float32Array(C * gw * gh);
+    const bbox = new Float32Array(4 * C * gw * gh);
+    const cells = [[21, 15, 0.9], [21, 16, 0.8], [22, 15, 0.85], [22, 16, 0.7]];
+    for (const [gx, gy, s] of cells) {
+      encode(cov, bbox, C, gw, gh, 0, gx, gy, [300 + gx - 21, 100, 380, 400 + gy - 15], s);
+    }
+    // A lone cell elsewhere: NMS keeps it, DBSCAN (minBoxes 3) drops it.
+    encode(cov, bbox, C, gw, gh, 0, 50, 5, [790, 70, 830, 110], 0.95);
+    const outs = { 'output_cov/Sigmoid': { data: cov, dims: [1, C, gh, gw] }, 'output_bbox/BiasAdd': { data: bbox, dims: [1, 4 * C, gh, gw] } };
+    const t = frameTransform(W, H, plan.preprocess);
+    const nmsOpts = { labels: plan.defaultLabels, scoreThreshold: 0.3, classThresholds: {}, nmsIou: 0.5 };
+    const nmsFilter = compileFilter(nmsOpts, C);
+    assert.equal(postprocess(plan.decode(outs, 0, nmsFilter.minScore), nmsFilter, nmsOpts, t).length, 2);
+    const opts = { ...nmsOpts, cluster: { mode: 'dbscan' as const, eps: 0.7, minBoxes: 3, minScore: 0 } };
+    const filter = compileFilter(opts, C);
+    const dets = postprocess(plan.decode(outs, 0, filter.minScore), filter, opts, t);
+    assert.equal(dets.length, 1);
+    assert.equal(dets[0].score, 0.9);
+    // Weighted by coverage: x1 = (0.9·300 + 0.8·300 + 0.85·301 + 0.7·301) / 3.25, x2 = 380, y2 = 400 + 1.5 / 3.25.
+    const total = 0.9 + 0.8 + 0.85 + 0.7;
+    const expected = [(300 + 1.55 / total) / W, 100 / H, 380 / W, (400 + 1.5 / total) / H];
+    expected.forEach((v, i) => assert.ok(Math.abs(dets[0].box[i] - v) < 1e-5, `box[${i}] ${dets[0].box[i]} vs ${v}`));
+    // The unweighted mean would put y2 at 400.5 / 544, 7e-5 away: the tolerance above tells them apart.
+    assert.ok(Math.abs(dets[0].box[3] - 400.5 / H) > 5e-5);
+  });
 });
