@@ -20,6 +20,10 @@ export interface PipelineOptions {
   base: VigilConfig;
   urls: string[];
   fps: number;
+  /** Files at full speed (ffmpeg paused while the queue is full, nothing dropped) instead of real time. @defaultValue true */
+  realtime?: boolean;
+  /** Frames in flight per camera. @defaultValue the camera default */
+  maxInFlight?: number;
   width: number;
   seconds: number;
   warmupS: number;
@@ -53,7 +57,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineRun> {
     redis: { url: o.base.redis.url, prefix },
     models: o.base.models,
     detect: o.base.detect,
-    cameras: o.urls.map((url, i) => ({ id: `cam${i + 1}`, url, loop: true, detect: { fps: o.fps, width: o.width }, frameTtlSeconds: 5 })),
+    cameras: o.urls.map((url, i) => ({ id: `cam${i + 1}`, url, loop: true, realtime: o.realtime ?? true, detect: { fps: o.fps, width: o.width }, frameTtlSeconds: 5, ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}) })),
     log: { level: 'silent' },
   });
   const ctx = new Context(config, o.log, new Set(['ingest', 'detect']), { defaultMetrics: false });

@@ -3,6 +3,7 @@ import Redis, { type RedisOptions } from 'ioredis';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { VigilConfig } from '../config/schema';
 import { Keys } from './keys';
+import { LocalFrames } from './local-frames';
 import type { Logger } from './logger';
 import type { Role } from './types';
 
@@ -29,6 +30,8 @@ export class Context extends EventEmitter<ContextEvents> {
   private readonly connections = new Set<Redis>();
   /** Stages register readiness probes here (GET /readyz reads them). */
   readonly stages = new Map<string, StageHandle>();
+  /** Frames in flight between this process's ingest and detect stages (see LocalFrames). */
+  readonly localFrames = new LocalFrames();
 
   constructor(
     public config: VigilConfig,

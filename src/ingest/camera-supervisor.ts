@@ -131,6 +131,7 @@ export class CameraSupervisor {
       url: cam.url,
       transport: cam.transport,
       loop: cam.loop,
+      realtime: cam.realtime,
       fps: cam.detect.fps,
       width: cam.detect.width,
       height: cam.detect.height,
@@ -165,7 +166,21 @@ export class CameraSupervisor {
     this.policy.streaming(capturedAt);
     this.deps.metrics.framesTotal.inc({ camera: this.camera.id });
     this.apply({ type: 'frame' });
-    this.deps.writer.push(pixels, capturedAt, size.width, size.height);
+    const writer = this.deps.writer;
+    writer.push(pixels, capturedAt, size.width, size.height);
+    // Pull mode (a file read at full speed): stop reading ffmpeg until the writer has room (see sourceReady).
+    if (writer.full && this.proc && !this.proc.paused) {
+      this.proc.pause();
+      this.watchdog.hold();
+    }
+  }
+
+  /** The writer has room again (pull mode): read ffmpeg's output again. */
+  sourceReady(): void {
+    if (this.proc?.paused) {
+      this.watchdog.release();
+      this.proc.resume();
+    }
   }
 
   private onStall(firstFrame: boolean, silentMs: number): void {

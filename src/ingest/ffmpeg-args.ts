@@ -13,8 +13,13 @@ export interface FfmpegArgsInput {
   url: string;
   /** RTSP transport. @defaultValue 'tcp' */
   transport?: 'tcp' | 'udp';
-  /** Loop file inputs forever at real-time speed. @defaultValue true */
+  /** Loop file inputs forever. @defaultValue true */
   loop?: boolean;
+  /**
+   * Read file inputs at their real-time speed (`-re`). False reads them as fast as the consumer takes frames (the
+   * ingest pauses reading ffmpeg's output when the frame queue is full). Ignored for live sources. @defaultValue true
+   */
+  realtime?: boolean;
   /** Output frames per second. */
   fps: number;
   /** Output width in pixels. */
@@ -109,13 +114,15 @@ export function buildFfmpegArgs(input: FfmpegArgsInput): FfmpegArgs {
     source = filePath(url);
     // A slideshow: one image per second, looped. Photos differ in size: without `-reinit_filter 0` every new size
     // rebuilds the filter graph, which resets the fps filter and loses most frames (measured with FFmpeg 5.1).
-    inputOptions.push('-re', '-reinit_filter', '0', '-f', 'image2', '-framerate', '1');
+    inputOptions.push(...(input.realtime === false ? [] : ['-re']), '-reinit_filter', '0', '-f', 'image2', '-framerate', '1');
     if (input.loop !== false) {
       inputOptions.push('-loop', '1');
     }
   } else {
     source = filePath(url);
-    inputOptions.push('-re');
+    if (input.realtime !== false) {
+      inputOptions.push('-re');
+    }
     if (input.loop !== false) {
       inputOptions.push('-stream_loop', '-1');
     }

@@ -42,6 +42,7 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
   private exitPromise: Promise<void> | undefined;
   private held: Buffer[] = [];
   private heldBytes = 0;
+  private readonly sink = new StdoutSink((c) => this.chunk(c));
 
   constructor(
     readonly args: FfmpegArgs,
@@ -79,7 +80,7 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
         .input(this.args.input)
         .inputOptions([...GLOBAL_OPTIONS, ...this.args.inputOptions])
         .outputOptions(this.args.outputOptions)
-        .output(new StdoutSink((c) => this.chunk(c)), { end: true });
+        .output(this.sink, { end: true });
       cmd.on('start', () => {
         this.proc = (cmd as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
         this.proc?.once('exit', (code, signal) => this.finish(code, signal, exitResolve));
@@ -121,6 +122,24 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Stops reading ffmpeg's output after the current chunk: ffmpeg blocks on the full pipe and decodes nothing more
+   * until `resume()` (backpressure for files read at full speed; never used for live sources).
+   */
+  pause(): void {
+    this.sink.paused = true;
+  }
+
+  /** Reads ffmpeg's output again after `pause()`. */
+  resume(): void {
+    this.sink.resume();
+  }
+
+  /** Whether reading is paused. */
+  get paused(): boolean {
+    return this.sink.paused;
   }
 
   private chunk(data: Buffer): void {
@@ -176,15 +195,32 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
   }
 }
 
-/** The stdout target: hands every chunk to the process wrapper without copying. */
+/**
+ * The stdout target: hands every chunk to the process wrapper without copying. While paused it holds back the
+ * write callback, so the stream stops reading the pipe (at most `highWaterMark` more bytes are buffered).
+ */
 class StdoutSink extends Writable {
+  paused = false;
+  private held: ((err?: Error | null) => void) | undefined;
+
   constructor(private readonly onChunk: (chunk: Buffer) => void) {
     super({ highWaterMark: 1 << 20 });
   }
 
+  resume(): void {
+    this.paused = false;
+    const cb = this.held;
+    this.held = undefined;
+    cb?.();
+  }
+
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this.onChunk(chunk);
-    cb();
+    if (this.paused) {
+      this.held = cb;
+    } else {
+      cb();
+    }
   }
 }
 

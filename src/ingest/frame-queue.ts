@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import type { Keys } from '../core/keys';
+import type { LocalFrames } from '../core/local-frames';
 import type { FrameJob } from '../core/types';
 import { FrameStore } from './frame-store';
 import type { DropReason, IngestMetrics } from './metrics';
@@ -14,6 +15,11 @@ import type { DropReason, IngestMetrics } from './metrics';
  * Redis only ever holds frames that will be detected. When the camera stays blocked for `evictAfterMs` (nobody
  * consumes, or jobs wait behind other cameras'), the oldest job still waiting is removed instead (the newest frame
  * wins), its pixels deleted and the drop counted.
+ *
+ * A camera in `pull` mode (a file read at full speed, `realtime: false`) never drops: frames wait in order and the
+ * writer reports `full`, so the source pauses until `onReady` (backpressure instead of drops, the way the bench's
+ * bare loop reads its file). With `local` (ingest and detect in one process) every frame written is also registered
+ * there, so this process's detect stage can take the pixels without reading them back and free the slot at once.
  */
 
 /** Per-camera settings of the queue. */
@@ -29,6 +35,17 @@ export interface CameraQueueOptions {
   evictAfterMs?: number;
   /** Interval of the free-slot check while a frame waits in the mailbox (ms). @defaultValue 8 */
   recheckMs?: number;
+  /** Backpressure instead of drops: frames queue up in order and `full` asks the source to pause. @defaultValue false */
+  pull?: boolean;
+  /** Called when the frames waiting in memory have all been handed to Redis (the source may resume). */
+  onReady?: () => void;
+}
+
+/** In-process hand-off settings of a {@link FrameQueue}. */
+export interface LocalHandOff {
+  frames: LocalFrames;
+  /** Register the pixels too (a detect stage runs in this process), not only the done callback. */
+  sharePixels: boolean;
 }
 
 /** The frame queue shared by every camera of this process. */
@@ -45,6 +62,7 @@ export class FrameQueue {
     queueRedis: Redis,
     readonly keys: Keys,
     readonly metrics: IngestMetrics,
+    readonly local?: LocalHandOff,
   ) {
     this.store = new FrameStore(redis, keys);
     this.queue = new Queue<FrameJob>(keys.queues.frames, { connection: queueRedis, prefix: keys.bullPrefix });
@@ -78,17 +96,20 @@ interface PendingFrame {
 /**
  * Writes one camera's frames. `push` never blocks and never throws: one Redis round trip sequence runs at a time per
  * camera, and meanwhile, or while the camera is at its `maxInFlight` limit, at most one newer frame waits in memory
- * (a frame it replaces is dropped as `busy`, or as `backpressure` when the camera is at its limit).
+ * (a frame it replaces is dropped as `busy`, or as `backpressure` when the camera is at its limit). In pull mode
+ * frames wait in order instead and `full` tells the source to pause.
  */
 export class CameraFrameWriter {
   private readonly inflight: InFlight[] = [];
-  private pending: PendingFrame | undefined;
+  private pending: PendingFrame[] = [];
   private running: Promise<void> | undefined;
   private recheck: NodeJS.Timeout | undefined;
   /** Since when the camera is at its limit with a frame in the mailbox (0: not blocked). */
   private blockedSince = 0;
   private nextSeq: number;
   private closed = false;
+  /** A frame is being written to Redis. */
+  private writing = 0;
   /** Frames stored and queued. */
   queued = 0;
   /** Frames dropped, by any reason. */
@@ -111,22 +132,35 @@ export class CameraFrameWriter {
     return this.inflight.length;
   }
 
+  /**
+   * Pull mode: whether the source should pause (frames wait in memory and every slot is taken or being filled).
+   * Always false in live mode, where newer frames replace waiting ones instead.
+   */
+  get full(): boolean {
+    return (
+      this.options.pull === true &&
+      this.pending.length > 0 &&
+      this.inflight.length + this.writing + this.pending.length >= this.options.maxInFlight
+    );
+  }
+
   /** Hands a frame over. The buffer must not be modified afterwards. */
   push(pixels: Buffer, capturedAt: number, width: number, height: number): void {
     if (this.closed) {
       return;
     }
-    if (this.pending) {
+    if (this.pending.length > 0 && this.options.pull !== true) {
+      this.pending.length = 0;
       this.drop(this.inflight.length >= this.options.maxInFlight ? 'backpressure' : 'busy');
     }
-    this.pending = { pixels, capturedAt, width, height };
+    this.pending.push({ pixels, capturedAt, width, height });
     this.kick();
   }
 
   /** Waits for the frame being written, then stops taking frames. */
   async close(): Promise<void> {
     this.closed = true;
-    this.pending = undefined;
+    this.pending.length = 0;
     this.clearRecheck();
     await this.running;
   }
@@ -150,27 +184,40 @@ export class CameraFrameWriter {
     await this.close();
     const left = this.inflight.splice(0);
     for (const f of left) {
+      this.q.local?.frames.forget(f.key);
       await this.q.queue.remove(f.id).catch(() => 0);
     }
     await this.q.store.delete(...left.map((f) => f.key)).catch(() => undefined);
     this.q.metrics.queueDepth.set({ camera: this.options.camera }, 0);
   }
 
+  /** This process's detect stage is done with a frame: its slot is free now (no need to wait for a prune). */
+  private release(key: string): void {
+    const i = this.inflight.findIndex((f) => f.key === key);
+    if (i >= 0) {
+      this.inflight.splice(i, 1);
+      this.setDepth();
+    }
+    if (this.pending.length > 0 && !this.closed) {
+      this.kick();
+    }
+  }
+
   private async drain(): Promise<void> {
-    while (this.pending && !this.closed) {
-      const frame = this.pending;
+    while (this.pending.length > 0 && !this.closed) {
+      const frame = this.pending[0];
       let room: boolean;
       try {
         room = await this.makeRoom();
       } catch (err) {
-        if (this.pending === frame) {
-          this.pending = undefined;
+        if (this.pending[0] === frame) {
+          this.pending.shift();
         }
         this.fail(err);
         continue;
       }
       if (!room) {
-        // The frame stays in the mailbox until a slot frees (next frame or the timer checks again).
+        // The frame stays in the mailbox until a slot frees (next frame, a done signal or the timer checks again).
         if (!this.closed) {
           this.recheck = setTimeout(() => {
             this.recheck = undefined;
@@ -180,16 +227,21 @@ export class CameraFrameWriter {
         }
         return;
       }
-      // A newer frame may have replaced this one meanwhile (the replaced one is counted already): write the newest.
-      const newest = this.pending;
-      if (!newest) {
+      // In live mode a newer frame may have replaced this one meanwhile (the replaced one is counted already).
+      const next = this.pending.shift();
+      if (!next) {
         continue;
       }
-      this.pending = undefined;
+      this.writing++;
+      if (this.pending.length === 0) {
+        this.options.onReady?.();
+      }
       try {
-        await this.write(newest);
+        await this.write(next);
       } catch (err) {
         this.fail(err);
+      } finally {
+        this.writing--;
       }
     }
   }
@@ -241,9 +293,13 @@ export class CameraFrameWriter {
       format: 'rgb24',
     };
     const id = `${camera}.${seq}`; // BullMQ refuses custom ids with one ":"
+    // Registered before the job exists, so this process's detect stage always finds it.
+    const local = this.q.local;
+    local?.frames.add(key, local.sharePixels ? frame.pixels : undefined, () => this.release(key));
     try {
       await this.q.queue.add(camera, job, { jobId: id, removeOnComplete: true, removeOnFail: 100 });
     } catch (err) {
+      local?.frames.forget(key);
       await this.q.store.delete(key).catch(() => undefined);
       throw err;
     }
@@ -269,6 +325,8 @@ export class CameraFrameWriter {
       const [ts, finished] = (val as Array<string | null> | null) ?? [null, null];
       if (err || (ts !== null && finished === null)) {
         keep.push(f);
+      } else {
+        this.q.local?.frames.forget(f.key);
       }
     });
     this.inflight.splice(0, this.inflight.length, ...keep);
@@ -276,11 +334,15 @@ export class CameraFrameWriter {
 
   /** Removes the oldest job still waiting; false when every job in flight is locked by a worker. */
   private async evictOldestWaiting(): Promise<boolean> {
+    if (this.options.pull === true) {
+      return false;
+    }
     for (let i = 0; i < this.inflight.length; i++) {
       const f = this.inflight[i];
       const removed = await this.q.queue.remove(f.id);
       if (removed === 1) {
         this.inflight.splice(i, 1);
+        this.q.local?.frames.forget(f.key);
         await this.q.store.delete(f.key);
         this.drop('backpressure');
         return true;

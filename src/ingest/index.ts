@@ -5,6 +5,7 @@ import { effectiveCameras, readCameraOverrides } from '../core/camera-overrides'
 import { onceClose, type Context, type StageHandle } from '../core/context';
 import { acquireLease, releaseLease, renewLease } from '../core/lease';
 import { CameraSupervisor } from './camera-supervisor';
+import { inputKind } from './ffmpeg-args';
 import { FrameQueue } from './frame-queue';
 import { ingestMetrics, removeCameraSeries } from './metrics';
 import type { RestartPolicyOptions } from './restart-policy';
@@ -54,15 +55,25 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
   const queueRedis = ctx.redis('ingest-queue', { maxRetriesPerRequest: null });
   const sub = ctx.redis('ingest-sub');
   const metrics = ingestMetrics(ctx.metrics);
-  const frames = new FrameQueue(redis, queueRedis, keys, metrics);
+  // Ingest and detect in one process: detect takes the pixels from memory and frees slots at once (see LocalFrames).
+  const frames = new FrameQueue(redis, queueRedis, keys, metrics, { frames: ctx.localFrames, sharePixels: ctx.roles.has('detect') });
   const running = new Map<string, Running>();
   /** Cameras in effect that this process does not hold (another process does, or the lease is being taken). */
   let wanted = new Map<string, CameraConfig>();
   let closed = false;
 
   const startCamera = (cam: CameraConfig): void => {
-    const writer = frames.forCamera({ camera: cam.id, maxInFlight: cam.maxInFlight, frameTtlSeconds: cam.frameTtlSeconds });
-    const sup = new CameraSupervisor(cam, {
+    // A file read at full speed pauses ffmpeg when the queue is full instead of dropping frames.
+    const pull = cam.realtime === false && ['file', 'images'].includes(inputKind(cam.url));
+    let sup: CameraSupervisor | undefined;
+    const writer = frames.forCamera({
+      camera: cam.id,
+      maxInFlight: cam.maxInFlight,
+      frameTtlSeconds: cam.frameTtlSeconds,
+      pull,
+      onReady: pull ? () => sup?.sourceReady() : undefined,
+    });
+    sup = new CameraSupervisor(cam, {
       redis,
       keys,
       metrics,

@@ -43,6 +43,7 @@ export class StallWatchdog {
   private timer: NodeJS.Timeout | undefined;
   private armedAt = 0;
   private lastFrameAt: number | undefined;
+  private holding = false;
 
   constructor(private readonly options: StallWatchdogOptions) {
     if (!(options.stallMs > 0)) {
@@ -59,6 +60,7 @@ export class StallWatchdog {
     this.disarm();
     this.armedAt = this.now();
     this.lastFrameAt = undefined;
+    this.holding = false;
     this.timer = setInterval(() => this.check(), this.checkMs);
     this.timer.unref();
   }
@@ -66,6 +68,21 @@ export class StallWatchdog {
   /** A frame arrived. */
   frame(): void {
     this.lastFrameAt = this.now();
+  }
+
+  /** The source is paused on purpose (backpressure): silence is not a stall until `release()`. */
+  hold(): void {
+    this.holding = true;
+  }
+
+  /** The source reads again: the silence limit counts from now. */
+  release(): void {
+    if (this.holding) {
+      this.holding = false;
+      if (this.lastFrameAt !== undefined) {
+        this.lastFrameAt = this.now();
+      }
+    }
   }
 
   /** Stops watching (the run ended). */
@@ -82,6 +99,9 @@ export class StallWatchdog {
   }
 
   private check(): void {
+    if (this.holding) {
+      return;
+    }
     const hit = stallCheck(this.now(), this.armedAt, this.lastFrameAt, this.stallMs, this.firstFrameMs);
     if (hit) {
       this.disarm();

@@ -64,6 +64,14 @@ describe('parseConfig', () => {
       'cameras[1].id: duplicate camera id "a"',
     ]);
   });
+  it('refuses realtime: false on a live stream, accepts it on a file', () => {
+    assert.deepEqual(problems('cameras:\n  - {id: a, url: "rtsp://x/y", realtime: false}\n'), [
+      'cameras[0].realtime: realtime: false is only for file inputs (a live stream cannot be paused)',
+    ]);
+    const c = parseConfig('cameras:\n  - {id: a, url: /media/x.mp4, realtime: false}\n', { VIGIL_NO_DEMO: '1' });
+    assert.equal(c.cameras[0].realtime, false);
+    assert.equal(parseConfig('cameras:\n  - {id: a, url: /media/x.mp4}\n', { VIGIL_NO_DEMO: '1' }).cameras[0].realtime, true);
+  });
   it('refuses a non-loopback listener without tokens', () => {
     assert.match(problems('server: {host: 0.0.0.0}\n')[0], /^server\.host: with no server\.tokens/);
   });

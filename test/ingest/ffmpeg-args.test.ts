@@ -26,6 +26,14 @@ describe('buildFfmpegArgs', () => {
     assert.equal(after(a, '-stream_loop'), '-1');
     assert.equal(after(a, '-i'), '/media/vtest.mp4');
   });
+  it('reads a file at full speed with realtime: false (no -re), still looping', () => {
+    const a = toArgv(buildFfmpegArgs({ url: '/media/vtest.mp4', realtime: false, fps: 10, width: 640 }));
+    assert.ok(!a.includes('-re'));
+    assert.equal(after(a, '-stream_loop'), '-1');
+    const img = toArgv(buildFfmpegArgs({ url: '/demo/s%d.jpg', realtime: false, fps: 1, width: 640 }));
+    assert.ok(!img.includes('-re'));
+    assert.ok(toArgv(buildFfmpegArgs({ url: 'rtsp://cam/s', realtime: false, fps: 5, width: 640 })).every((x) => x !== '-re'));
+  });
   it('does not loop a file with loop: false, and strips file://', () => {
     const r = buildFfmpegArgs({ url: 'file:///media/a%20b.mp4', loop: false, fps: 5, width: 640 });
     assert.equal(r.input, '/media/a b.mp4');

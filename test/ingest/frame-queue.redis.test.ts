@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { Registry } from 'prom-client';
 import { Keys } from '../../src/core/keys';
+import { LocalFrames } from '../../src/core/local-frames';
 import { FrameQueue } from '../../src/ingest/frame-queue';
 import { ingestMetrics, type IngestMetrics } from '../../src/ingest/metrics';
 import { REDIS_URL, deletePrefix, waitFor } from './helpers';
@@ -75,5 +76,59 @@ describe('FrameQueue mailbox at the maxInFlight limit', function () {
     assert.deepEqual(await admin.getBuffer(now[0]), frame(2));
     assert.equal(await drops('backpressure'), 1);
     await w.close();
+  });
+
+  it('pull mode: never drops, writes every frame in order as slots free, and asks the source to pause', async () => {
+    let ready = 0;
+    const w = q.forCamera({ camera: 'pl', maxInFlight: 1, frameTtlSeconds: 30, firstSeq: 1, evictAfterMs: 50, recheckMs: 5, pull: true, onReady: () => ready++ });
+    assert.equal(w.full, false);
+    w.push(frame(1), 1000, 2, 2);
+    await waitFor(() => w.queued === 1, 3000, 'first frame queued');
+    w.push(frame(2), 1001, 2, 2);
+    assert.equal(w.full, true, 'a frame waits and the only slot is taken: pause');
+    w.push(frame(3), 1002, 2, 2);
+    // Far past evictAfterMs: pull mode waits instead of evicting.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(w.queued, 1);
+    assert.ok(await q.queue.getJob('pl.1'), 'the waiting job is not evicted');
+    const readyBefore = ready;
+    for (const seq of [1, 2]) {
+      await q.queue.remove(`pl.${seq}`);
+      await waitFor(() => w.queued === seq + 1, 3000, `frame ${seq + 2} queued`);
+    }
+    assert.equal(w.full, false);
+    assert.ok(ready > readyBefore, 'onReady ran when the waiting frames were all handed to Redis');
+    const job = await q.queue.getJob('pl.3');
+    assert.equal(job?.data.capturedAt, 1002, 'frames keep their order');
+    assert.deepEqual(await admin.getBuffer(job!.data.key), frame(3));
+    assert.equal(w.dropped, 0);
+    assert.equal(await drops('backpressure'), 0);
+    await w.close();
+  });
+
+  it('hands pixels to a detect stage of the same process and frees the slot when it reports the frame done', async () => {
+    const local = new LocalFrames();
+    const lq = new FrameQueue(conn, bullConn, keys, metrics, { frames: local, sharePixels: true });
+    try {
+      // No prune would find the slot free (the job stays in BullMQ; rechecks and eviction are far away): only done().
+      const w = lq.forCamera({ camera: 'lo', maxInFlight: 1, frameTtlSeconds: 30, firstSeq: 1, evictAfterMs: 60_000, recheckMs: 60_000 });
+      const px = frame(7);
+      w.push(px, 1000, 2, 2);
+      await waitFor(() => w.queued === 1, 3000, 'first frame queued');
+      const key = keys.frame('lo', 1);
+      assert.equal(local.takePixels(key), px, 'the very buffer, no Redis read');
+      assert.equal(local.takePixels(key), undefined, 'taken once');
+      w.push(frame(8), 1001, 2, 2);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(w.queued, 1, 'blocked while frame 1 is in flight');
+      local.done(key);
+      await waitFor(() => w.queued === 2, 1000, 'frame 2 queued right after done');
+      assert.equal(w.depth, 1);
+      assert.equal(local.size, 1, 'only frame 2 is registered');
+      await w.discard();
+      assert.equal(local.size, 0, 'discard forgets the frames');
+    } finally {
+      await lq.close();
+    }
   });
 });

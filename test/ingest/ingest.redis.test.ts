@@ -131,6 +131,35 @@ describe('ingest stage (real Redis, FFmpeg and GStreamer RTSP) @integration', fu
     await waitFor(async () => Number(await admin.hget(ctx.keys.cameraStatus('bp'), 'dropped')) > 0, 3000, 'dropped in status');
   });
 
+  it('reads a file at full speed with realtime: false: ffmpeg paused while the queue is full, no stall, every frame in order', async () => {
+    const { ctx, ingest, states } = await run([
+      { id: 'pull', url: VTEST, realtime: false, detect: { fps: 10, width: 160 }, maxInFlight: 2, stallSeconds: 1 },
+    ]);
+    const sup = (await waitFor(() => ingest.supervisors().get('pull'), 5000, 'supervisor'))!;
+    await waitFor(() => sup.frames >= 2, 15_000, 'the first frames');
+    // Nobody consumes for 2.5 s, 2.5 times the stall limit: ffmpeg is paused, not stalled, and nothing is dropped.
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.ok(sup.frames <= 5, `ffmpeg paused: ${sup.frames} frames read (2 in flight, 1 waiting, a chunk's worth)`);
+    assert.equal(sup.state, 'streaming');
+    assert.equal(states.find('pull', 'stalled'), undefined, 'no stall while paused');
+    const pid = sup.pid;
+
+    const seen: FrameJob[] = [];
+    const sizes: number[] = [];
+    consumer(ctx, seen, sizes);
+    const t0 = Date.now();
+    await waitFor(() => seen.length >= 200, 20_000, '200 frames');
+    const fps = seen.length / ((Date.now() - t0) / 1000);
+    // vtest.mp4 plays at 10 fps: 200 frames take 20 s at real time.
+    assert.ok(fps > 20, `full speed: ${fps.toFixed(1)} frames/s`);
+    const seqs = seen.map((j) => j.seq).sort((a, b) => a - b);
+    assert.ok(seqs.every((s, i) => i === 0 || s === seqs[i - 1] + 1), 'every frame was queued: consecutive sequence numbers');
+    assert.equal(sup.pid, pid, 'the same ffmpeg run throughout');
+    const dropped = await ctx.metrics.getSingleMetric('vigil_frames_dropped_total')!.get();
+    assert.equal(dropped.values.filter((v) => v.labels.camera === 'pull').reduce((a, v) => a + v.value, 0), 0, 'nothing dropped');
+    assert.ok(sizes.every((n) => n === 160 * 120 * 3));
+  });
+
   async function ingestQueueJobs(ctx: Context): Promise<FrameJob[]> {
     const { Queue } = await import('bullmq');
     const conn = new Redis(REDIS_URL);

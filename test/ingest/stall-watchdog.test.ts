@@ -26,6 +26,20 @@ describe('StallWatchdog', () => {
     assert.deepEqual(hits, [false]);
     assert.equal(w.armed, false);
   });
+  it('does not fire while held (backpressure) and counts the silence from the release', async () => {
+    const hits: boolean[] = [];
+    const w = new StallWatchdog({ stallMs: 100, checkMs: 10, onStall: (i) => hits.push(i.firstFrame) });
+    w.arm();
+    w.frame();
+    w.hold();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(hits, [], 'paused on purpose: no stall');
+    w.release();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(hits, [], 'the limit counts from the release');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(hits, [false], 'silence after the release is a stall');
+  });
   it('rejects a bad stallMs', () => {
     assert.throws(() => new StallWatchdog({ stallMs: 0, onStall: () => undefined }), TypeError);
   });

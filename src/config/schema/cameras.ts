@@ -28,8 +28,13 @@ export const cameraSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** RTSP transport. @defaultValue tcp */
   transport: z.enum(['tcp', 'udp']).default('tcp'),
-  /** Loop file inputs at real time speed. @defaultValue true */
+  /** Loop file inputs. @defaultValue true */
   loop: z.boolean().default(true),
+  /**
+   * File inputs only: play at real-time speed (true, like a camera), or read as fast as detection goes (false:
+   * ingest pauses the file instead of dropping frames, for analysing recorded footage). @defaultValue true
+   */
+  realtime: z.boolean().default(true),
   detect: z
     .strictObject({
       /** Frames per second sent to the detectors. @defaultValue 5 */

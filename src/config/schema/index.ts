@@ -37,6 +37,13 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['cameras', i, 'id'], message: `duplicate camera id "${cam.id}"` });
       }
       ids.add(cam.id);
+      if (!cam.realtime && /^(rtsps?|rtmp|https?|udp|srt):\/\//i.test(cam.url)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cameras', i, 'realtime'],
+          message: 'realtime: false is only for file inputs (a live stream cannot be paused)',
+        });
+      }
     });
     const ruleIds = new Set<string>();
     c.rules.forEach((r, i) => {
