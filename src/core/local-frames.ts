@@ -12,6 +12,8 @@
 
 interface Entry {
   pixels: Buffer | undefined;
+  /** A detect stage of this process has started on it (its done() will come). */
+  taken: boolean;
   onDone: () => void;
 }
 
@@ -29,7 +31,7 @@ export class LocalFrames {
    * process; `onDone` runs once when that stage reports the frame done.
    */
   add(key: string, pixels: Buffer | undefined, onDone: () => void): void {
-    this.entries.set(key, { pixels, onDone });
+    this.entries.set(key, { pixels, taken: false, onDone });
   }
 
   /**
@@ -43,7 +45,13 @@ export class LocalFrames {
     }
     const px = e.pixels;
     e.pixels = undefined;
+    e.taken = true;
     return px;
+  }
+
+  /** Whether a detect stage of this process is working on the frame (so `done` will free its slot). */
+  isTaken(key: string): boolean {
+    return this.entries.get(key)?.taken === true;
   }
 
   /** The detect stage finished with a frame (detected, dropped or failed): frees its slot at once. */

@@ -110,6 +110,8 @@ export class CameraFrameWriter {
   private closed = false;
   /** A frame is being written to Redis. */
   private writing = 0;
+  /** Jobs the last prune had to ask Redis about (0: all were being detected in this process). */
+  private asked = 0;
   /** Frames stored and queued. */
   queued = 0;
   /** Frames dropped, by any reason. */
@@ -219,10 +221,12 @@ export class CameraFrameWriter {
       if (!room) {
         // The frame stays in the mailbox until a slot frees (next frame, a done signal or the timer checks again).
         if (!this.closed) {
+          // Every frame in flight is being detected in this process: its done signal kicks; poll only as a safety net.
+          const every = this.asked === 0 && this.q.local ? 250 : (this.options.recheckMs ?? 8);
           this.recheck = setTimeout(() => {
             this.recheck = undefined;
             this.kick();
-          }, this.options.recheckMs ?? 8);
+          }, every);
           this.recheck.unref?.();
         }
         return;
@@ -261,7 +265,7 @@ export class CameraFrameWriter {
       this.blockedSince = 0;
       return true;
     }
-    await this.prune();
+    this.asked = await this.prune();
     if (this.inflight.length < maxInFlight) {
       this.blockedSince = 0;
       return true;
@@ -309,27 +313,35 @@ export class CameraFrameWriter {
     this.setDepth();
   }
 
-  /** Forgets jobs that are finished (completed jobs are removed; failed ones have `finishedOn`). */
-  private async prune(): Promise<void> {
-    if (this.inflight.length === 0) {
-      return;
+  /**
+   * Forgets jobs that are finished (completed jobs are removed; failed ones have `finishedOn`). Frames a detect stage
+   * of this process is working on are skipped: its done signal frees them. Returns how many jobs it had to ask Redis.
+   */
+  private async prune(): Promise<number> {
+    const local = this.q.local?.frames;
+    const check = local ? this.inflight.filter((f) => !local.isTaken(f.key)) : this.inflight;
+    if (check.length === 0) {
+      return 0;
     }
     const pipe = this.q.redis.pipeline();
-    for (const f of this.inflight) {
+    for (const f of check) {
       pipe.hmget(this.q.queue.toKey(f.id), 'timestamp', 'finishedOn');
     }
     const res = (await pipe.exec()) ?? [];
-    const keep: InFlight[] = [];
-    this.inflight.forEach((f, i) => {
+    const gone = new Set<InFlight>();
+    check.forEach((f, i) => {
       const [err, val] = res[i] ?? [null, null];
       const [ts, finished] = (val as Array<string | null> | null) ?? [null, null];
-      if (err || (ts !== null && finished === null)) {
-        keep.push(f);
-      } else {
-        this.q.local?.frames.forget(f.key);
+      if (!err && (ts === null || finished !== null)) {
+        gone.add(f);
+        local?.forget(f.key);
       }
     });
-    this.inflight.splice(0, this.inflight.length, ...keep);
+    if (gone.size > 0) {
+      const keep = this.inflight.filter((f) => !gone.has(f));
+      this.inflight.splice(0, this.inflight.length, ...keep);
+    }
+    return check.length;
   }
 
   /** Removes the oldest job still waiting; false when every job in flight is locked by a worker. */
