@@ -64,7 +64,9 @@ export class FrameQueue {
     readonly metrics: IngestMetrics,
     readonly local?: LocalHandOff,
   ) {
-    this.store = new FrameStore(redis, keys);
+    // The pixels and the job go over the queue's connection: one socket keeps them in order (the job is never
+    // visible before its pixels) and the SET and the job's script leave in one write.
+    this.store = new FrameStore(queueRedis, keys);
     this.queue = new Queue<FrameJob>(keys.queues.frames, { connection: queueRedis, prefix: keys.bullPrefix });
     // Errors surface on each add; without a listener an 'error' event would be thrown.
     this.queue.on('error', () => undefined);
@@ -285,7 +287,7 @@ export class CameraFrameWriter {
   private async write(frame: PendingFrame): Promise<void> {
     const { camera, frameTtlSeconds } = this.options;
     const seq = this.nextSeq++;
-    const key = await this.q.store.put(camera, seq, frame.pixels, frameTtlSeconds);
+    const key = this.q.store.key(camera, seq);
     const job: FrameJob = {
       camera,
       seq,
@@ -300,12 +302,18 @@ export class CameraFrameWriter {
     // Registered before the job exists, so this process's detect stage always finds it.
     const local = this.q.local;
     local?.frames.add(key, local.sharePixels ? frame.pixels : undefined, () => this.release(key));
-    try {
-      await this.q.queue.add(camera, job, { jobId: id, removeOnComplete: true, removeOnFail: 100 });
-    } catch (err) {
+    // SET then the job, on one connection without waiting in between: Redis runs them in that order.
+    const [put, add] = await Promise.allSettled([
+      this.q.store.put(camera, seq, frame.pixels, frameTtlSeconds),
+      this.q.queue.add(camera, job, { jobId: id, removeOnComplete: true, removeOnFail: 100 }),
+    ]);
+    if (put.status === 'rejected' || add.status === 'rejected') {
       local?.frames.forget(key);
+      if (add.status === 'fulfilled') {
+        await this.q.queue.remove(id).catch(() => 0);
+      }
       await this.q.store.delete(key).catch(() => undefined);
-      throw err;
+      throw put.status === 'rejected' ? put.reason : (add as PromiseRejectedResult).reason;
     }
     this.inflight.push({ id, key });
     this.queued++;

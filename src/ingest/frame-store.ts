@@ -26,8 +26,10 @@ export class PixelSetCommand extends Command {
     out.cork();
     out.write(`*5\r\n$3\r\nSET\r\n$${Buffer.byteLength(this.key)}\r\n${this.key}\r\n$${this.pixels.length}\r\n`);
     out.write(this.pixels);
-    process.nextTick(() => out.uncork());
-    // ioredis writes what this returns right after, still corked.
+    // Uncorked in the check phase, not on the next tick: commands issued on this connection from the promise
+    // chain that follows (the frame's BullMQ job) leave in the same writev. ioredis writes what this returns
+    // right after, still corked.
+    setImmediate(() => out.uncork());
     return `\r\n$2\r\nPX\r\n$${ms.length}\r\n${ms}\r\n`;
   }
 }
