@@ -114,6 +114,8 @@ export class CameraFrameWriter {
   private writing = 0;
   /** Jobs the last prune had to ask Redis about (0: all were being detected in this process). */
   private asked = 0;
+  /** When a prune last found a job finished by another process (0: never). */
+  private remoteDoneAt = 0;
   /** Frames stored and queued. */
   queued = 0;
   /** Frames dropped, by any reason. */
@@ -223,8 +225,11 @@ export class CameraFrameWriter {
       if (!room) {
         // The frame stays in the mailbox until a slot frees (next frame, a done signal or the timer checks again).
         if (!this.closed) {
-          // Every frame in flight is being detected in this process: its done signal kicks; poll only as a safety net.
-          const every = this.asked === 0 && this.q.local ? 250 : (this.options.recheckMs ?? 8);
+          // With a detect stage in this process its done signal kicks the writer. Job states are polled fast only
+          // for frames another process may be detecting: some in flight are not taken here and another process has
+          // finished frames of this camera within the last 10 s. Otherwise the poll is only a safety net.
+          const remote = !this.q.local?.sharePixels || (this.asked > 0 && Date.now() - this.remoteDoneAt < 10_000);
+          const every = remote ? (this.options.recheckMs ?? 8) : 250;
           this.recheck = setTimeout(() => {
             this.recheck = undefined;
             this.kick();
@@ -343,6 +348,7 @@ export class CameraFrameWriter {
       if (!err && (ts === null || finished !== null)) {
         gone.add(f);
         local?.forget(f.key);
+        this.remoteDoneAt = Date.now();
       }
     });
     if (gone.size > 0) {

@@ -30,10 +30,7 @@ export const cameraSchema = z.strictObject({
   transport: z.enum(['tcp', 'udp']).default('tcp'),
   /** Loop file inputs. @defaultValue true */
   loop: z.boolean().default(true),
-  /**
-   * File inputs only: play at real-time speed (true, like a camera), or read as fast as detection goes (false:
-   * ingest pauses the file instead of dropping frames, for analysing recorded footage). @defaultValue true
-   */
+  /** File inputs only: play at real-time speed like a camera (true), or as fast as detection goes with no frame dropped (false: the file is paused while the frame queue is full). @defaultValue true */
   realtime: z.boolean().default(true),
   detect: z
     .strictObject({
