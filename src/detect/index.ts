@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { Worker, type Job } from 'bullmq';
 import type { VigilConfig } from '../config/schema';
 import { onceClose, type Context, type StageHandle } from '../core/context';
+import { corkUntilCheckPhase } from '../core/cork';
 import type { DetectionResult, FrameJob } from '../core/types';
 import { createFaceStage, type FaceStage } from '../faces';
 import { fetchModel, findKnownModel } from '../models/registry';
@@ -125,7 +126,14 @@ export async function start(ctx: Context): Promise<StageHandle> {
     }
     const publishedAt = Date.now();
     result.times.publishedAt = publishedAt;
-    await redis.xadd(ctx.keys.detections(f.camera), 'MAXLEN', '~', '1000', '*', 'd', JSON.stringify(result));
+    // Published over the worker's own connection and not awaited: BullMQ finishing this job right after joins the
+    // same write (corkUntilCheckPhase); Redis still runs the XADD first. A failed XADD loses only this frame's
+    // detections: counted and logged, like a frame that failed.
+    corkUntilCheckPhase(bullConn);
+    bullConn.xadd(ctx.keys.detections(f.camera), 'MAXLEN', '~', '1000', '*', 'd', JSON.stringify(result)).catch((err: Error) => {
+      m.droppedTotal.inc({ camera: f.camera, reason: 'redis_error' });
+      log.warn({ camera: f.camera, seq: f.seq, err: err.message }, 'detections not published');
+    });
     m.framesTotal.inc({ camera: f.camera });
     m.stageLatency.observe({ stage: 'capture_to_queued' }, (f.queuedAt - f.capturedAt) / 1000);
     m.stageLatency.observe({ stage: 'queued_to_picked' }, (pickedAt - f.queuedAt) / 1000);
