@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { tuneHeap } from './core/heap';
 import { loadConfig } from './config/load';
 import { ConfigError } from './core/errors';
 import { Context, type StageHandle } from './core/context';
@@ -175,7 +174,6 @@ const COMMANDS: Record<string, () => Promise<(args: string[], log: Logger) => Pr
 
 /** CLI entry point; exits the process with the command's status. */
 export async function main(argv: string[]): Promise<void> {
-  tuneHeap();
   const [cmd, ...rest] = argv;
   let code = 0;
   try {

@@ -3,7 +3,9 @@
  * (same pool, same model), no Redis, no queue. Keeps `workers × batch` frames in flight.
  */
 import { spawn } from 'node:child_process';
+import { framePool } from '../core/frame-pool';
 import type { Detector } from '../detect/detector';
+import { FrameCutter } from '../ingest/frame-cutter';
 
 /** Result of the bare loop. */
 export interface BareLoopResult {
@@ -23,9 +25,11 @@ export async function bareLoop(detector: Detector, file: string, width: number, 
   let frames = 0;
   let inferMs = 0;
   let measuring = false;
-  let buf: Buffer = Buffer.alloc(0);
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  // Frames are cut into the same shared-memory frame-pool slots as the ingest's, so the ceiling gets the same
+  // zero-copy hand-off to the inference threads and only the queue (Redis, BullMQ) differs.
+  const pool = framePool(frameBytes);
+  const ready: Buffer[] = [];
+  const cutter = new FrameCutter(frameBytes, (f) => ready.push(f), () => pool.acquire());
   const t0 = Date.now();
   let tStart = 0;
   return await new Promise<BareLoopResult>((resolve, reject) => {
@@ -36,6 +40,9 @@ export async function bareLoop(detector: Detector, file: string, width: number, 
       }
       finished = true;
       ff.stdout.removeAllListeners('data');
+      for (const f of ready.splice(0)) {
+        pool.release(f);
+      }
       if (ff.pid !== undefined && ff.exitCode === null) {
         try {
           process.kill(ff.pid, 'SIGKILL');
@@ -51,24 +58,14 @@ export async function bareLoop(detector: Detector, file: string, width: number, 
       }
     };
     ff.on('error', (e) => done(e));
-    ff.stdout.on('data', (chunk: Buffer) => {
-      // Gather chunks and join them once per frame (joining on every 64 KiB chunk copied each frame ~7 times).
-      if (chunk.length > 0) {
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-      }
-      if (buf.length < frameBytes && pendingBytes > 0 && buf.length + pendingBytes >= frameBytes) {
-        buf = Buffer.concat([buf, ...pending], buf.length + pendingBytes);
-        pending = [];
-        pendingBytes = 0;
-      }
-      while (buf.length >= frameBytes && inFlight < maxInFlight) {
-        const px = buf.subarray(0, frameBytes);
-        buf = buf.subarray(frameBytes);
+    const pump = (): void => {
+      while (ready.length > 0 && inFlight < maxInFlight && !finished) {
+        const px = ready.shift() as Buffer;
         inFlight++;
         detector.detect({ pixels: px, width, height }).then(
           (r) => {
             inFlight--;
+            pool.release(px);
             if (finished) {
               return;
             }
@@ -84,15 +81,20 @@ export async function bareLoop(detector: Detector, file: string, width: number, 
               done();
               return;
             }
-            ff.stdout.resume();
-            ff.stdout.emit('data', Buffer.alloc(0));
+            pump();
           },
           (e: Error) => done(e),
         );
       }
-      if (inFlight >= maxInFlight) {
+      if (ready.length > 0 || inFlight >= maxInFlight) {
         ff.stdout.pause();
+      } else {
+        ff.stdout.resume();
       }
+    };
+    ff.stdout.on('data', (chunk: Buffer) => {
+      cutter.push(chunk);
+      pump();
     });
   });
 }

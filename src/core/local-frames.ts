@@ -7,7 +7,8 @@
  * moment the frame is done, so the camera's slot frees without waiting for the next poll of the job states (the
  * measured cost of both, on 2 cores: `vigil bench`, BENCHMARKS.md). Entries live only while their frame is in
  * flight: the writer forgets them when it forgets the job (done, pruned, evicted or discarded), so the registry
- * holds at most `maxInFlight` frames per camera. Pure (no I/O).
+ * holds at most `maxInFlight` frames per camera. The registry owns the pixels until `takePixels`; the taker gives
+ * them back to their frame pool (`releaseFrame`) when done. Pure (no I/O).
  */
 
 interface Entry {
@@ -17,7 +18,9 @@ interface Entry {
   onDone: () => void;
 }
 
-/** Frames in flight in this process, by frame key. */
+import { releaseFrame } from './frame-pool';
+
+/** Frames in flight in this process, by frame key. Pixels never taken go back to their frame pool. */
 export class LocalFrames {
   private readonly entries = new Map<string, Entry>();
 
@@ -61,11 +64,13 @@ export class LocalFrames {
       return;
     }
     this.entries.delete(key);
+    releaseFrame(e.pixels);
     e.onDone();
   }
 
   /** The writer no longer tracks this frame: drop its entry without calling back. */
   forget(key: string): void {
+    releaseFrame(this.entries.get(key)?.pixels);
     this.entries.delete(key);
   }
 }

@@ -8,7 +8,8 @@ import { ModelError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { Detection } from '../core/types';
 import { Batcher } from './batcher';
-import type { BatchTimings, ModelInfo, WorkerFrame, WorkerInit, WorkerReply, WorkerRequest } from './inference-worker';
+import { poolOf } from '../core/frame-pool';
+import type { BatchTimings, ModelInfo, WireFrame, WorkerFrame, WorkerInit, WorkerReply, WorkerRequest } from './inference-worker';
 import { planThreads } from './threads';
 
 /** Options of `Detector.create`. */
@@ -46,6 +47,28 @@ interface Slot {
   worker: Worker;
   job?: Job;
   id: number;
+  /** Frame-pool slots whose memory this worker already has (`pool:index`). */
+  sent: Set<string>;
+}
+
+/**
+ * Frames as posted to one worker: frame-pool slots travel as their pool and index (the SharedArrayBuffer only the
+ * first time this worker sees the slot), other pixels as they are.
+ */
+function toWire(frames: WorkerFrame[], sent: Set<string>): WireFrame[] {
+  return frames.map((f) => {
+    const pool = f.pixels.buffer instanceof SharedArrayBuffer ? poolOf(f.pixels) : undefined;
+    const ref = pool?.slotOf(f.pixels);
+    if (!pool || !ref) {
+      return { pixels: f.pixels, width: f.width, height: f.height };
+    }
+    const key = `${ref.pool}:${ref.index}`;
+    if (sent.has(key)) {
+      return { slot: ref, width: f.width, height: f.height };
+    }
+    sent.add(key);
+    return { slot: pool.slotOf(f.pixels, true), width: f.width, height: f.height };
+  });
 }
 
 /** The ArrayBuffers of the frames that asked to be moved and own their whole memory (unique, never a pooled slab). */
@@ -108,7 +131,7 @@ export class Detector {
       const infos = await Promise.all(
         Array.from({ length: plan.workers }, async () => {
           const worker = spawnWorker();
-          slots.push({ worker, id: 0 });
+          slots.push({ worker, id: 0, sent: new Set() });
           return await initWorker(worker, init);
         }),
       );
@@ -187,7 +210,7 @@ export class Detector {
       const job = this.queue.shift() as Job;
       slot.job = job;
       slot.id = this.nextId++;
-      slot.worker.postMessage({ type: 'run', id: slot.id, frames: job.frames } satisfies WorkerRequest, transferList(job.frames));
+      slot.worker.postMessage({ type: 'run', id: slot.id, frames: toWire(job.frames, slot.sent) } satisfies WorkerRequest, transferList(job.frames));
     }
   }
 
@@ -216,6 +239,7 @@ export class Detector {
       this.opts.log?.error({ err: err.message }, 'inference worker died; starting a new one');
       const worker = spawnWorker();
       slot.worker = worker;
+      slot.sent = new Set();
       initWorker(worker, this.opts.init as WorkerInit).then(
         () => {
           this.watch(slot);

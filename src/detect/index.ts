@@ -9,6 +9,7 @@ import { Worker, type Job } from 'bullmq';
 import type { VigilConfig } from '../config/schema';
 import { onceClose, type Context, type StageHandle } from '../core/context';
 import { corkUntilCheckPhase } from '../core/cork';
+import { releaseFrame } from '../core/frame-pool';
 import type { DetectionResult, FrameJob } from '../core/types';
 import { createFaceStage, type FaceStage } from '../faces';
 import { fetchModel, findKnownModel } from '../models/registry';
@@ -86,16 +87,26 @@ export async function start(ctx: Context): Promise<StageHandle> {
     const det = detector;
     if (pickedAt - f.capturedAt > ctx.config.detect.maxFrameAgeMs || !det) {
       m.droppedTotal.inc({ camera: f.camera, reason: det ? 'stale' : 'no_model' });
-      ctx.localFrames.takePixels(f.key);
+      releaseFrame(ctx.localFrames.takePixels(f.key));
       await redis.del(f.key);
       return;
     }
-    // Written by this process's ingest: the pixels are still in memory, no need to read 0.9 MB back from Redis.
-    const pixels = ctx.localFrames.takePixels(f.key) ?? (await redis.getBuffer(f.key));
-    if (!pixels) {
-      m.droppedTotal.inc({ camera: f.camera, reason: 'expired' });
-      return;
+    // Written by this process's ingest: the pixels are still in memory (a frame-pool slot, given back when this
+    // frame is done), no need to read 0.9 MB back from Redis.
+    const local = ctx.localFrames.takePixels(f.key);
+    try {
+      const pixels = local ?? (await redis.getBuffer(f.key));
+      if (!pixels) {
+        m.droppedTotal.inc({ camera: f.camera, reason: 'expired' });
+        return;
+      }
+      await detectPixels(f, det, pixels, pickedAt);
+    } finally {
+      releaseFrame(local);
     }
+  }
+
+  async function detectPixels(f: FrameJob, det: Detector, pixels: Buffer, pickedAt: number): Promise<void> {
     const faces = faceStage !== undefined && ctx.config.cameras.find((c) => c.id === f.camera)?.faces.enabled === true;
     let out;
     try {

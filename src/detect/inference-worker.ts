@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { ModelError } from '../core/errors';
+import type { SlotRef } from '../core/frame-pool';
 import type { Detection } from '../core/types';
 import { getFamily, type FamilyPlan, type ModelIO, type OutputTensor, type Dim } from './families';
 import { checkOnnxFile } from './model-file';
@@ -54,7 +55,18 @@ export interface WorkerFrame {
   transfer?: boolean;
 }
 
-export type WorkerRequest = { type: 'init'; init: WorkerInit } | { type: 'run'; id: number; frames: WorkerFrame[] };
+/**
+ * A frame as posted to the thread: its pixels, or (a frame-pool slot) the slot's pool and index, with the
+ * SharedArrayBuffer itself the first time this thread sees that slot (the thread keeps a view of it).
+ */
+export interface WireFrame {
+  pixels?: Uint8Array;
+  slot?: SlotRef;
+  width: number;
+  height: number;
+}
+
+export type WorkerRequest = { type: 'init'; init: WorkerInit } | { type: 'run'; id: number; frames: WireFrame[] };
 
 /** Per-batch timings in milliseconds. */
 export interface BatchTimings {
@@ -147,7 +159,7 @@ class Runner {
     this.filter = compileFilter(this.post, plan.numClasses);
   }
 
-  async run(frames: WorkerFrame[]): Promise<{ detections: Detection[][]; timings: BatchTimings }> {
+  async run(frames: ReadonlyArray<{ pixels: Uint8Array; width: number; height: number }>): Promise<{ detections: Detection[][]; timings: BatchTimings }> {
     const t0 = performance.now();
     const spec = this.plan.preprocess;
     const per = 3 * spec.width * spec.height;
@@ -219,6 +231,25 @@ function serve(): void {
   }
   let runner: Runner | undefined;
   let loading: Promise<void> | undefined;
+  /** Views of the frame-pool slots this thread has been sent, by `pool:index`. */
+  const slots = new Map<string, Uint8Array>();
+  const pixelsOf = (f: WireFrame): Uint8Array => {
+    if (f.pixels) {
+      return f.pixels;
+    }
+    if (!f.slot) {
+      throw new Error('frame without pixels');
+    }
+    const key = `${f.slot.pool}:${f.slot.index}`;
+    if (f.slot.sab) {
+      slots.set(key, new Uint8Array(f.slot.sab));
+    }
+    const view = slots.get(key);
+    if (!view) {
+      throw new Error(`frame slot ${key} was never sent to this thread`);
+    }
+    return view;
+  };
   port.on('message', (msg: WorkerRequest) => {
     if (msg.type === 'init') {
       loading = loadRunner(msg.init).then(
@@ -243,7 +274,7 @@ function serve(): void {
         return;
       }
       try {
-        const r = await runner.run(msg.frames);
+        const r = await runner.run(msg.frames.map((f) => ({ pixels: pixelsOf(f), width: f.width, height: f.height })));
         port.postMessage({ type: 'result', id: msg.id, ...r } satisfies WorkerReply);
       } catch (err) {
         port.postMessage({

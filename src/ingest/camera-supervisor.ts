@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import type { CameraConfig } from '../config/schema';
 import type { Keys } from '../core/keys';
 import type { Logger } from '../core/logger';
+import { releaseFrame } from '../core/frame-pool';
 import { redact } from '../core/redact';
 import type { CameraState, CameraStateMessage } from '../core/types';
 import { initialState, nextState, type CameraEvent, type CameraStatePoint } from './camera-state';
@@ -148,6 +149,8 @@ export class CameraSupervisor {
       // state back to streaming.
       if (proc === this.proc && proc !== this.killing) {
         this.onFrame(pixels, capturedAt, size);
+      } else {
+        releaseFrame(pixels);
       }
     });
     proc.on('exit', (info) => this.onExit(proc, info));

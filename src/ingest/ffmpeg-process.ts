@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import { Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
+import { framePool } from '../core/frame-pool';
 import { redact } from '../core/redact';
 import { FrameCutter } from './frame-cutter';
 import { GLOBAL_OPTIONS, parseOutputSize, toArgv, type FfmpegArgs } from './ffmpeg-args';
@@ -17,7 +18,10 @@ const MAX_HELD_BYTES = 64 << 20;
 
 /** Events of {@link FfmpegProcess}. */
 export interface FfmpegProcessEvents {
-  /** One complete rgb24 frame. `capturedAt` is when its last byte left ffmpeg (epoch ms). */
+  /**
+   * One complete rgb24 frame. `capturedAt` is when its last byte left ffmpeg (epoch ms). The buffer is usually a
+   * frame-pool slot: whoever holds it last gives it back with `releaseFrame`.
+   */
   frame: [frame: Buffer, capturedAt: number, size: { width: number; height: number }];
   /** The process ended (always emitted once, after `start`). */
   exit: [info: { code: number | null; signal: string | null; stderrTail: string[]; killedByUs: boolean }];
@@ -160,7 +164,9 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
     if (!size || this.cutter) {
       return;
     }
-    this.cutter = new FrameCutter(size.width * size.height * 3, (f) => this.emit('frame', f, Date.now(), size));
+    const bytes = size.width * size.height * 3;
+    const pool = framePool(bytes);
+    this.cutter = new FrameCutter(bytes, (f) => this.emit('frame', f, Date.now(), size), () => pool.acquire());
     const held = this.held;
     this.held = [];
     this.heldBytes = 0;

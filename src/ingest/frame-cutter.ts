@@ -16,10 +16,12 @@ export class FrameCutter extends Writable {
   /**
    * @param frameSize - bytes per frame (`width * height * 3` for rgb24)
    * @param onFrame - called synchronously for each complete frame
+   * @param alloc - where assembled frames are written (a frame pool's slots in the ingest)
    */
   constructor(
     readonly frameSize: number,
     private readonly onFrame: (frame: Buffer) => void,
+    private readonly alloc: (size: number) => Buffer = (n) => Buffer.allocUnsafe(n),
   ) {
     super({ highWaterMark: frameSize });
     if (!Number.isInteger(frameSize) || frameSize <= 0) {
@@ -53,7 +55,7 @@ export class FrameCutter extends Writable {
       off += size;
     }
     if (off < chunk.length) {
-      this.partial = Buffer.allocUnsafe(size);
+      this.partial = this.alloc(size);
       chunk.copy(this.partial, 0, off);
       this.filled = chunk.length - off;
     }

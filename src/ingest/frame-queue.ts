@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import type { Keys } from '../core/keys';
+import { releaseFrame } from '../core/frame-pool';
 import type { LocalFrames } from '../core/local-frames';
 import type { FrameJob } from '../core/types';
 import { FrameStore } from './frame-store';
@@ -153,10 +154,13 @@ export class CameraFrameWriter {
   /** Hands a frame over. The buffer must not be modified afterwards. */
   push(pixels: Buffer, capturedAt: number, width: number, height: number): void {
     if (this.closed) {
+      releaseFrame(pixels);
       return;
     }
     if (this.pending.length > 0 && this.options.pull !== true) {
-      this.pending.length = 0;
+      for (const old of this.pending.splice(0)) {
+        releaseFrame(old.pixels);
+      }
       this.drop(this.inflight.length >= this.options.maxInFlight ? 'backpressure' : 'busy');
     }
     this.pending.push({ pixels, capturedAt, width, height });
@@ -166,7 +170,9 @@ export class CameraFrameWriter {
   /** Waits for the frame being written, then stops taking frames. */
   async close(): Promise<void> {
     this.closed = true;
-    this.pending.length = 0;
+    for (const f of this.pending.splice(0)) {
+      releaseFrame(f.pixels);
+    }
     this.clearRecheck();
     await this.running;
   }
@@ -218,6 +224,7 @@ export class CameraFrameWriter {
       } catch (err) {
         if (this.pending[0] === frame) {
           this.pending.shift();
+          releaseFrame(frame.pixels);
         }
         this.fail(err);
         continue;
@@ -304,14 +311,20 @@ export class CameraFrameWriter {
       format: 'rgb24',
     };
     const id = `${camera}.${seq}`; // BullMQ refuses custom ids with one ":"
-    // Registered before the job exists, so this process's detect stage always finds it.
+    // Registered before the job exists, so this process's detect stage always finds it. With sharePixels the
+    // registry owns the frame buffer from here (the detect stage or forget() gives it back to its pool).
     const local = this.q.local;
-    local?.frames.add(key, local.sharePixels ? frame.pixels : undefined, () => this.release(key));
+    const shared = local?.sharePixels === true;
+    local?.frames.add(key, shared ? frame.pixels : undefined, () => this.release(key));
     // SET then the job, on one connection without waiting in between: Redis runs them in that order.
     const [put, add] = await Promise.allSettled([
       this.q.store.put(camera, seq, frame.pixels, frameTtlSeconds),
       this.q.queue.add(camera, job, { jobId: id, removeOnComplete: true, removeOnFail: 100 }),
     ]);
+    if (!shared) {
+      // Redis has the bytes (or the write failed): nobody here reads them again.
+      releaseFrame(frame.pixels);
+    }
     if (put.status === 'rejected' || add.status === 'rejected') {
       local?.frames.forget(key);
       if (add.status === 'fulfilled') {

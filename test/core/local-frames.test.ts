@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { FramePool } from '../../src/core/frame-pool';
 import { LocalFrames } from '../../src/core/local-frames';
 
 describe('LocalFrames (in-process ingest → detect hand-off)', () => {
@@ -25,5 +26,21 @@ describe('LocalFrames (in-process ingest → detect hand-off)', () => {
     lf.done('b');
     assert.deepEqual(calls, ['a', 'b']);
     assert.equal(lf.size, 0);
+  });
+
+  it('gives pixels nobody took back to their frame pool (forget, done), never pixels taken', () => {
+    const pool = new FramePool(8, 4);
+    const lf = new LocalFrames();
+    const [a, b, c] = [pool.acquire(), pool.acquire(), pool.acquire()];
+    lf.add('a', a, () => undefined);
+    lf.add('b', b, () => undefined);
+    lf.add('c', c, () => undefined);
+    lf.forget('a');
+    assert.equal(pool.available, 1, 'forgotten untaken pixels are released');
+    lf.done('b');
+    assert.equal(pool.available, 2, 'done without a take releases too');
+    assert.equal(lf.takePixels('c'), c);
+    lf.done('c');
+    assert.equal(pool.available, 2, 'taken pixels belong to the taker');
   });
 });

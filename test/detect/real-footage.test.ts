@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { ModelError } from '../../src/core/errors';
+import { FramePool } from '../../src/core/frame-pool';
 import type { Detection } from '../../src/core/types';
 import { Detector } from '../../src/detect/detector';
 
@@ -91,6 +92,24 @@ describe('detectors on real footage', function () {
         const viaView = await det.detect({ pixels: view, width: 768, height: 576, transfer: true });
         assert.equal(big.byteLength, 768 * 576 * 3 + 16, 'a view is copied, not moved');
         assert.deepEqual(viaView.detections, copied.detections);
+      });
+
+      it('reads frame-pool slots in shared memory: the same detections, the slot sent once, then reused', async () => {
+        const copied = await det.detect({ pixels: vtest, width: 768, height: 576 });
+        const pool = new FramePool(768 * 576 * 3, 2);
+        const a = pool.acquire();
+        vtest.copy(a);
+        const first = await det.detect({ pixels: a, width: 768, height: 576, transfer: true });
+        assert.equal(a.byteLength, 768 * 576 * 3, 'a slot is shared, never moved');
+        assert.deepEqual(first.detections, copied.detections);
+        // The worker keeps its view of the slot: new pixels written into it are what the next detection sees.
+        a.fill(0);
+        const black = await det.detect({ pixels: a, width: 768, height: 576 });
+        assert.deepEqual(black.detections.filter((d) => d.label === 'person'), [], 'the black frame, not the cached one');
+        vtest.copy(a);
+        const again = await det.detect({ pixels: a, width: 768, height: 576 });
+        assert.deepEqual(again.detections, copied.detections);
+        pool.release(a);
       });
 
       it('finds the 2 players of basketball1.png, one on each side', async () => {
