@@ -18,12 +18,11 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load';
 import type { VigilConfig } from '../config/schema';
 import type { Logger } from '../core/logger';
-import { Detector } from '../detect/detector';
 import { planThreads } from '../detect/threads';
 import { buildModels } from '../models/build';
-import { bareLoop } from './bare-loop';
-import { runPipeline } from './pipeline';
-import { formatMarkdown, updateBenchmarks, type BenchResult } from './stats';
+import { runIsolated } from './isolate';
+import type { PipelineOptions } from './pipeline';
+import { formatMarkdown, updateBenchmarks, type BenchResult, type PipelineRun } from './stats';
 
 const USAGE =
   'usage: vigil bench [--cameras K] [--seconds S] [--source rtsp|file] [--model yolox|fastestdet|detectnet_v2-960|detectnet_v2-640] ' +
@@ -57,6 +56,11 @@ export async function run(args: string[], log: Logger): Promise<number> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { runAlertLatency } = require('./alert-latency') as typeof import('./alert-latency');
     return await runAlertLatency(args.slice(1), log);
+  }
+  if (args[0] === '--phase-child') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { phaseChild } = require('./isolate') as typeof import('./isolate');
+    return await phaseChild(log);
   }
   if (args[0] === 'soak') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -112,22 +116,20 @@ export async function run(args: string[], log: Logger): Promise<number> {
   const height = Math.round((width * 3) / 4 / 2) * 2;
   const notes: string[] = [];
 
-  // 1. The ceiling.
-  const det = await Detector.create({
+  // 1. The ceiling. Every measurement runs in a process of its own (see isolate.ts).
+  const ceiling = await runIsolated({
+    phase: 'bare',
     init: { modelPath: join(modelsDir, spec.file), family: spec.family, device: config.models.detector.device, post: { scoreThreshold: 0.3, classThresholds: {}, nmsIou: 0.45 } },
-    workers: config.detect.workers,
-    threadsPerWorker: config.detect.threadsPerWorker,
-    batchSize: config.detect.batchSize,
-    batchWaitMs: config.detect.batchWaitMs,
+    detect: config.detect,
+    video,
+    width,
+    height,
+    seconds,
   });
-  const provider = det.info.provider;
-  const batch = det.batchSize;
-  let bare;
-  try {
-    bare = await bareLoop(det, video, width, height, seconds);
-  } finally {
-    await det.close();
+  if (!('bare' in ceiling)) {
+    throw new Error('bench: the bare loop process answered no ceiling');
   }
+  const { bare, provider, batch } = ceiling;
   log.info({ fps: bare.fps }, 'bench: bare loop done');
 
   // 2. Sources.
@@ -141,7 +143,14 @@ export async function run(args: string[], log: Logger): Promise<number> {
   } else {
     urls = Array.from({ length: cameras }, () => video);
   }
-  const runs = [];
+  const runs: PipelineRun[] = [];
+  const pipeline = async (o: Omit<PipelineOptions, 'log'>): Promise<PipelineRun> => {
+    const r = await runIsolated({ phase: 'pipeline', options: o });
+    if (!('run' in r)) {
+      throw new Error('bench: the pipeline process answered no run');
+    }
+    return r.run;
+  };
   try {
     if (values.source === 'file') {
       // Every frame of the file, as fast as the pipeline takes them: the fps filter at the file's own rate passes
@@ -149,16 +158,16 @@ export async function run(args: string[], log: Logger): Promise<number> {
       const nativeFps = probeFps(video) ?? 10;
       const inFlight = Math.max(2, Math.ceil((plan.workers * batch + 1) / cameras));
       runs.push(
-        await runPipeline({ label: 'files at full speed (every frame)', base: config, urls, fps: nativeFps, realtime: false, maxInFlight: inFlight, width, seconds, warmupS: 4, log }),
+        await pipeline({ label: 'files at full speed (every frame)', base: config, urls, fps: nativeFps, realtime: false, maxInFlight: inFlight, width, seconds, warmupS: 4 }),
       );
       runs[0].offeredFps = NaN;
     }
     // Real-time cameras asking for more than the ceiling: frames dropped for backpressure still cost decoding and
     // cutting. vtest.mp4 plays at 10 fps; the ingest fps filter repeats frames above that, which still costs full work.
     const satFps = Math.min(60, Math.max(1, Math.ceil((bare.fps * 1.5) / cameras)));
-    runs.push(await runPipeline({ label: 'real-time cameras, overloaded (1.5x ceiling)', base: config, urls, fps: satFps, width, seconds, warmupS: 4, log }));
+    runs.push(await pipeline({ label: 'real-time cameras, overloaded (1.5x ceiling)', base: config, urls, fps: satFps, width, seconds, warmupS: 4 }));
     const halfFps = Math.max(0.5, Math.round(((bare.fps * 0.5) / cameras) * 10) / 10);
-    runs.push(await runPipeline({ label: 'real-time cameras, half load', base: config, urls, fps: halfFps, width, seconds, warmupS: 4, log }));
+    runs.push(await pipeline({ label: 'real-time cameras, half load', base: config, urls, fps: halfFps, width, seconds, warmupS: 4 }));
   } finally {
     await server?.stop();
   }
@@ -166,7 +175,7 @@ export async function run(args: string[], log: Logger): Promise<number> {
   if (ratio < 0.9) {
     notes.push(`Pipeline throughput is ${(ratio * 100).toFixed(0)} % of the bare loop: below the 90 % target.`);
   }
-  notes.push(`Execution provider: ${provider}. Frames: vtest.mp4 scaled to ${width}x${height} rgb24.`);
+  notes.push(`Execution provider: ${provider}. Frames: vtest.mp4 scaled to ${width}x${height} rgb24. Each measurement runs in a fresh process.`);
   notes.push('CPU ms/frame outside workers = CPU time of the Node main thread (ingest frame cutting, Redis, BullMQ, JSON; from /proc) per detected frame; preprocessing, inference and decoding run in the worker threads, FFmpeg decoding in child processes, neither counted.');
   const loadNote = 'Measured on a machine shared with other engineers\' builds and tests: absolute numbers are noisy and lower than on an idle machine; the ratio to the bare loop, measured in the same run, is the comparable figure.';
   notes.push(loadNote);

@@ -66,16 +66,20 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineRun> {
   const results: DetectionResult[] = [];
   const lastIds = new Map<string, string>(config.cameras.map((c) => [ctx.keys.detections(c.id), '0']));
   let consuming = true;
-  // Plays the tracker: collect results, delete pixels.
+  // Plays the tracker: collect results, delete the pixels (one DEL per read of the streams).
   const consumer = (async () => {
     while (consuming) {
       for (const [key, last] of lastIds) {
         const entries = await redis.xrange(key, `(${last}`, '+', 'COUNT', 500).catch(() => [] as Array<[string, string[]]>);
+        const done: string[] = [];
         for (const [id, fields] of entries) {
           lastIds.set(key, id);
           const r = JSON.parse(fields[1]) as DetectionResult;
           results.push(r);
-          void redis.del(r.frameKey);
+          done.push(r.frameKey);
+        }
+        if (done.length > 0) {
+          void redis.del(...done).catch(() => 0);
         }
       }
       await new Promise((r) => setTimeout(r, 100));
