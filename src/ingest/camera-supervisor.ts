@@ -205,6 +205,12 @@ export class CameraSupervisor {
     if (this.stopped) {
       return;
     }
+    // A file that is not looped and played to its end is done: replaying it would analyse the footage again.
+    if (!info.killedByUs && info.code === 0 && this.camera.loop === false && (proc.args.kind === 'file' || proc.args.kind === 'images')) {
+      this.apply({ type: 'exit', fatal: true, reason: 'end of file (loop: false): not restarted' });
+      this.deps.log.info({ frames: this.frames }, 'file played to its end; not restarted (loop: false)');
+      return;
+    }
     const verdict = classifyExit(info.code, info.signal, info.stderrTail, info.killedByUs);
     if (!info.killedByUs || this.point.state === 'stalled') {
       this.apply({ type: 'exit', fatal: verdict.fatal, reason: verdict.reason });

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker, type Job } from 'bullmq';
 import Redis from 'ioredis';
 import { deleteCameraOverride, putCameraOverride } from '../../src/core/camera-overrides';
@@ -158,6 +162,24 @@ describe('ingest stage (real Redis, FFmpeg and GStreamer RTSP) @integration', fu
     const dropped = await ctx.metrics.getSingleMetric('vigil_frames_dropped_total')!.get();
     assert.equal(dropped.values.filter((v) => v.labels.camera === 'pull').reduce((a, v) => a + v.value, 0), 0, 'nothing dropped');
     assert.ok(sizes.every((n) => n === 160 * 120 * 3));
+  });
+
+  it('plays a file with loop: false once at full speed, every frame, then stops without replaying it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-short-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const clip = join(dir, 'short.mp4');
+    // The first 3 s of vtest.mp4 (10 fps): 30 frames.
+    execFileSync('ffmpeg', ['-v', 'error', '-i', VTEST, '-t', '3', '-an', '-c:v', 'libx264', '-preset', 'ultrafast', '-y', clip]);
+    const { ctx, ingest, states } = await run([{ id: 'once', url: clip, loop: false, realtime: false, detect: { fps: 10, width: 160 }, maxInFlight: 2 }]);
+    const seen: FrameJob[] = [];
+    consumer(ctx, seen, []);
+    const ended = await waitFor(() => states.find('once', 'failed'), 20_000, 'the end of the file');
+    assert.equal(ended?.reason, 'end of file (loop: false): not restarted');
+    await waitFor(() => seen.length >= 30, 5000, 'every frame consumed');
+    await new Promise((r) => setTimeout(r, 2000));
+    const sup = ingest.supervisors().get('once')!;
+    assert.equal(sup.spawns, 1, 'not replayed');
+    assert.equal(seen.length, 30, 'each frame of the clip once');
   });
 
   async function ingestQueueJobs(ctx: Context): Promise<FrameJob[]> {

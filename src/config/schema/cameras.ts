@@ -28,7 +28,7 @@ export const cameraSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** RTSP transport. @defaultValue tcp */
   transport: z.enum(['tcp', 'udp']).default('tcp'),
-  /** Loop file inputs. @defaultValue true */
+  /** Loop file inputs; false plays a file once, then the camera is failed with reason "end of file" (not restarted). @defaultValue true */
   loop: z.boolean().default(true),
   /** File inputs only: play at real-time speed like a camera (true), or as fast as detection goes with no frame dropped (false: the file is paused while the frame queue is full). @defaultValue true */
   realtime: z.boolean().default(true),
