@@ -26,6 +26,14 @@ function encode(cov: Float32Array, bbox: Float32Array, C: number, gw: number, gh
   bbox[base + 3 * grid + i] = (box[3] - cy) / DETECTNET_BBOX_NORM;
 }
 
+/** A plan for a W x H input with C classes and empty coverage and bbox grids at stride 16. */
+function grids(W: number, H: number, C: number, file: string) {
+  const plan = detectnetV2.resolve(io(W, H, C), file);
+  const gw = W / 16;
+  const gh = H / 16;
+  return { plan, gw, gh, cov: new Float32Array(C * gw * gh), bbox: new Float32Array(4 * C * gw * gh) };
+}
+
 describe('detectnet_v2 family', () => {
   it('#resolve: PeopleNet layout 960x544, RGB /255, resize, free batch, 3 labels', () => {
     const plan = detectnetV2.resolve(io(960, 544, 3), 'peoplenet.onnx');
@@ -58,11 +66,7 @@ describe('detectnet_v2 family', () => {
     const W = 64;
     const H = 32;
     const C = 2;
-    const plan = detectnetV2.resolve(io(W, H, C), 't.onnx');
-    const gw = 4;
-    const gh = 2;
-    const cov = new Float32Array(C * gw * gh);
-    const bbox = new Float32Array(4 * C * gw * gh);
+    const { plan, gw, gh, cov, bbox } = grids(W, H, C, 't.onnx');
     encode(cov, bbox, C, gw, gh, 1, 2, 1, [20.5, 6.5, 50.5, 30.5], 0.9);
     encode(cov, bbox, C, gw, gh, 0, 0, 0, [1, 1, 9, 9], 0.2);
     // Raw values as DeepStream's parser would read them: x1 = (o - (gx*16+0.5)/35) * -35.
@@ -107,11 +111,7 @@ describe('detectnet_v2 family', () => {
     const W = 960;
     const H = 544;
     const C = 3;
-    const plan = detectnetV2.resolve(io(W, H, C), 'peoplenet.onnx');
-    const gw = 60;
-    const gh = 34;
-    const cov = new Float32Array(C * gw * gh);
-    const bbox = new Float32Array(4 * C * gw * gh);
+    const { plan, gw, gh, cov, bbox } = grids(W, H, C, 'peoplenet.onnx');
     const cells = [[21, 15, 0.9], [21, 16, 0.8], [22, 15, 0.85], [22, 16, 0.7]];
     for (const [gx, gy, s] of cells) {
       encode(cov, bbox, C, gw, gh, 0, gx, gy, [300 + gx - 21, 100, 380, 400 + gy - 15], s);
