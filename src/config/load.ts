@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { Alias, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors';
 import { cameraSchema, configSchema, type VigilConfig } from './schema';
@@ -25,6 +25,10 @@ export function substituteEnv(
   problems: string[],
   at: PropertyKey[] = [],
 ): unknown {
+  if (at.length > MAX_DEPTH) {
+    problems.push(`${formatPath(at)}: nested more than ${MAX_DEPTH} levels deep`);
+    return undefined;
+  }
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
       const v = env[name];
@@ -38,9 +42,18 @@ export function substituteEnv(
   if (Array.isArray(value)) {
     return value.map((v, i) => substituteEnv(v, env, problems, [...at, i]));
   }
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
+    problems.push(`${formatPath(at)}: must be a plain value, mapping or list (got ${(value as object).constructor?.name ?? 'an object'})`);
+    return undefined;
+  }
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
+    // A prototype-less object: no key can reach Object.prototype, whatever it is called.
+    const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const [k, v] of Object.entries(value)) {
+      if (FORBIDDEN_KEYS.has(k)) {
+        problems.push(`${formatPath([...at, k])}: the key "${k}" is not allowed`);
+        continue;
+      }
       out[k] = substituteEnv(v, env, problems, [...at, k]);
     }
     return out;
@@ -91,14 +104,105 @@ function applyOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, pr
   }
 }
 
+/** A config file larger than this is refused before reading. */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+/** Keys that would reach an object's prototype instead of a field. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** YAML tags a config may use (the JSON-compatible core schema); !!set, !!omap, !!binary and custom tags are not. */
+const PLAIN_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
+/** Deepest nesting a config may have. */
+const MAX_DEPTH = 32;
+
+/**
+ * Pure: problems of the YAML tree itself, before it becomes values: tags other than the plain ones (they silently
+ * turn a section into a Set or Map), keys that would set a prototype, aliases that contain themselves.
+ */
+export function yamlProblems(doc: Document): string[] {
+  const problems: string[] = [];
+  const ancestors: unknown[] = [];
+  const walk = (node: unknown, at: PropertyKey[]): void => {
+    if (problems.length >= 20) {
+      return;
+    }
+    if (at.length > MAX_DEPTH) {
+      problems.push(`${formatPath(at)}: nested more than ${MAX_DEPTH} levels deep`);
+      return;
+    }
+    if (isAlias(node)) {
+      const target = (node as Alias).resolve(doc);
+      if (target !== undefined && ancestors.includes(target)) {
+        problems.push(`${formatPath(at)}: YAML alias *${(node as Alias).source} refers to a node that contains it (a cycle)`);
+      }
+      return;
+    }
+    const tag = (node as YamlNode | null)?.tag;
+    if (tag !== undefined && !PLAIN_TAGS.has(tag)) {
+      problems.push(`${formatPath(at)}: YAML tag ${tag.replace('tag:yaml.org,2002:', '!!')} is not supported (use a plain mapping, list or value)`);
+      return;
+    }
+    ancestors.push(node);
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isPair(pair) && isScalar(pair.key) ? pair.key.value : isPair(pair) ? pair.key : undefined;
+        const name = typeof key === 'string' || typeof key === 'number' ? String(key) : '(key)';
+        if (FORBIDDEN_KEYS.has(name)) {
+          problems.push(`${formatPath([...at, name])}: the key "${name}" is not allowed`);
+          continue;
+        }
+        if (key !== null && typeof key === 'object') {
+          problems.push(`${formatPath(at)}: keys must be plain text, not mappings or lists`);
+          continue;
+        }
+        walk(isPair(pair) ? pair.value : undefined, [...at, name]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...at, i]));
+    }
+    ancestors.pop();
+  };
+  walk(doc.contents, []);
+  return problems;
+}
+
+/** The path of the first alias in the document (where an alias bomb is reported). */
+function firstAliasPath(doc: Document): string {
+  let found: string | undefined;
+  const walk = (node: unknown, at: PropertyKey[]): void => {
+    if (found !== undefined || at.length > MAX_DEPTH) {
+      return;
+    }
+    if (isAlias(node)) {
+      found = formatPath(at);
+    } else if (isMap(node)) {
+      node.items.forEach((p) => walk(p.value, [...at, isScalar(p.key) ? String(p.key.value) : '(key)']));
+    } else if (isSeq(node)) {
+      node.items.forEach((v, i) => walk(v, [...at, i]));
+    }
+  };
+  walk(doc.contents, []);
+  return found ?? '(yaml)';
+}
+
 /** Parses and validates configuration text. Throws ConfigError listing every problem. */
 export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, baseDir = process.cwd()): VigilConfig {
   const problems: string[] = [];
+  if (text.includes('\u0000')) {
+    throw new ConfigError(['(file): contains NUL bytes (not a YAML text file)']);
+  }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map((e) => `(yaml): ${e.message.split('\n')[0]}`));
   }
-  let raw = doc.toJS() ?? {};
+  const treeProblems = [...doc.warnings.map((w) => `(yaml): ${w.message.split('\n')[0]}`), ...yamlProblems(doc)];
+  if (treeProblems.length > 0) {
+    throw new ConfigError(treeProblems);
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    throw new ConfigError([`${firstAliasPath(doc)}: YAML aliases expand too far (${(err as Error).message.slice(0, 80)})`]);
+  }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(['(root): must be a mapping of sections']);
   }
@@ -151,9 +255,15 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
   const chosen = file ?? env.VIGIL_CONFIG ?? path.join(__dirname, '..', '..', 'config', 'default.yaml');
   let text: string;
   try {
+    if (statSync(chosen).size > MAX_CONFIG_BYTES) {
+      throw new ConfigError([`${chosen}: larger than ${MAX_CONFIG_BYTES} bytes (not a config file)`]);
+    }
     text = readFileSync(chosen, 'utf8');
   } catch (err) {
-    throw new ConfigError([`(file): cannot read ${chosen}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+    if (err instanceof ConfigError) {
+      throw err;
+    }
+    throw new ConfigError([`${chosen}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
   }
   return { config: parseConfig(text, env, process.cwd()), file: chosen };
 }

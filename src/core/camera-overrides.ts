@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
-import { cameraSchema, type CameraConfig } from '../config/schema';
+import { cameraSchema, type CameraConfig, type SourcesConfig } from '../config/schema';
+import { checkCameraSource } from '../config/source-policy';
 import type { Keys } from './keys';
 
 /**
@@ -23,11 +24,16 @@ export async function deleteCameraOverride(redis: Redis, keys: Keys, id: string)
   await redis.publish(keys.channels.config, id);
 }
 
-/** Reads every override. Entries that no longer validate are skipped and reported through `onInvalid`. */
+/**
+ * Reads every override. Entries that no longer validate are skipped and reported through `onInvalid`; with a
+ * `policy` (the running `sources` config) so are entries the camera source policy refuses for API cameras (stored
+ * before the policy existed, or before it was narrowed), so FFmpeg is never started for them.
+ */
 export async function readCameraOverrides(
   redis: Redis,
   keys: Keys,
   onInvalid: (id: string, err: unknown) => void = () => undefined,
+  policy?: SourcesConfig,
 ): Promise<Map<string, CameraConfig | typeof DELETED>> {
   const raw = await redis.hgetall(keys.cameraOverrides);
   const out = new Map<string, CameraConfig | typeof DELETED>();
@@ -37,7 +43,12 @@ export async function readCameraOverrides(
       continue;
     }
     try {
-      out.set(id, cameraSchema.parse(JSON.parse(value)));
+      const cam = cameraSchema.parse(JSON.parse(value));
+      const src = policy ? checkCameraSource(cam.url, policy, 'api') : undefined;
+      if (src && !src.ok) {
+        throw new Error(`url: ${src.message}`);
+      }
+      out.set(id, cam);
     } catch (err) {
       onInvalid(id, err);
     }

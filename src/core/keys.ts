@@ -117,6 +117,16 @@ export class Keys {
     return `${this.prefix}:alert-acks`;
   }
 
+  /** Capped stream of audit entries: every change made through the API and every configuration reload. */
+  get audit(): string {
+    return `${this.prefix}:audit`;
+  }
+
+  /** Counter bumped by every alert acknowledgement (cache key of GET /api/alerts answers). */
+  get alertAcksVersion(): string {
+    return `${this.prefix}:alert-acks-version`;
+  }
+
   /** Consumer group cursor / bookkeeping for alert sinks. */
   sinkCursor(sink: string): string {
     return `${this.prefix}:sink-cursor:${sink}`;

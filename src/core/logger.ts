@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import { redact } from './redact';
+import { redact, redactDeep } from './redact';
 
 export type { Logger };
 
@@ -9,6 +9,8 @@ export interface LoggerOptions {
   level?: string;
   /** `pretty` for a terminal, `json` for production; `auto` picks pretty on a TTY. @defaultValue 'auto' */
   format?: 'auto' | 'json' | 'pretty';
+  /** Where JSON lines go (tests capture them). @defaultValue stdout */
+  destination?: NodeJS.WritableStream;
 }
 
 /**
@@ -17,8 +19,8 @@ export interface LoggerOptions {
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const format = options.format ?? 'auto';
-  const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
-  return pino({
+  const pretty = options.destination === undefined && (format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true));
+  const opts: pino.LoggerOptions = {
     level: options.level ?? 'info',
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -34,14 +36,23 @@ export function createLogger(options: LoggerOptions = {}): Logger {
               a.stack = redact(a.stack);
             }
           } else if (a && typeof a === 'object') {
-            args[i] = JSON.parse(redact(JSON.stringify(a)));
+            // Structurally, string by string: a secret is found whatever JSON escaping it would get.
+            args[i] = redactDeep(a);
           }
         }
         method.apply(this, args as Parameters<typeof method>);
       },
     },
     transport: pretty ? { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } : undefined,
-  });
+  };
+  return options.destination ? pino(opts, options.destination as pino.DestinationStream) : pino(opts);
+}
+
+/** A JSON logger at `level` whose lines are kept in `lines` (tests: what reaches the log, redacted). */
+export function captureLogger(level = 'debug'): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const destination = { write: (s: string) => void lines.push(s) } as unknown as NodeJS.WritableStream;
+  return { log: createLogger({ level, format: 'json', destination }), lines };
 }
 
 /** A silent logger for tests. */

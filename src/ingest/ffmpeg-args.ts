@@ -69,6 +69,34 @@ export function filePath(url: string): string {
   return url;
 }
 
+/**
+ * Pure: the FFmpeg protocols a source may open (`-protocol_whitelist`), from its scheme: what the scheme itself needs
+ * (RTSP opens tcp/udp/rtp, RTSPS and HTTPS tls) and nothing else, so a playlist or a redirect cannot reach a local
+ * file (`file`, `concat`, `subfile`) or another protocol. Paths and file: URLs get `file` only; anything without a
+ * known scheme (`concat:`, `subfile:`, ...) is read as a file name, which the whitelist then refuses to open.
+ */
+export function protocolWhitelist(url: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  switch (scheme) {
+    case 'rtsp':
+      return 'rtsp,rtp,srtp,tcp,udp';
+    case 'rtsps':
+      return 'rtsp,rtsps,rtp,srtp,tcp,udp,tls';
+    case 'http':
+    case 'https':
+      return 'http,https,tcp,tls';
+    case 'rtmp':
+    case 'rtmps':
+      return 'rtmp,rtmps,tcp,tls';
+    case 'udp':
+      return 'udp';
+    case 'srt':
+      return 'srt';
+    default:
+      return 'file';
+  }
+}
+
 /** Rounds to the nearest even number, at least 2 (yuv → rgb scalers want even sizes). */
 export function even(n: number): number {
   return Math.max(2, 2 * Math.round(n / 2));
@@ -98,7 +126,7 @@ export function buildFfmpegArgs(input: FfmpegArgsInput): FfmpegArgs {
   }
   const kind = inputKind(url);
   const timeoutUs = Math.round(input.timeoutUs ?? 5_000_000);
-  const inputOptions: string[] = [];
+  const inputOptions: string[] = ['-protocol_whitelist', protocolWhitelist(url)];
   let source = url;
   if (kind === 'rtsp') {
     inputOptions.push('-rtsp_transport', input.transport ?? 'tcp', '-timeout', String(timeoutUs));

@@ -31,7 +31,8 @@ describe('parseConfig', () => {
     assert.match(problems('cameras:\n  - {id: "Front Door", url: "rtsp://x/y"}\n')[0], /^cameras\[0\]\.id: must match/);
   });
   it('reports a bad camera URL', () => {
-    assert.match(problems('cameras:\n  - {id: a, url: "ftp://x/y"}\n')[0], /^cameras\[0\]\.url: must be an rtsp/);
+    assert.match(problems('cameras:\n  - {id: a, url: "ftp://x/y"}\n')[0], /^cameras\[0\]\.url: scheme "ftp:" is not allowed/);
+    assert.match(problems('cameras:\n  - {id: a, url: "media/x.mp4"}\n')[0], /^cameras\[0\]\.url: must be an rtsp:\/\/.* or a file path starting with \//);
   });
   it('reports a missing environment variable', () => {
     assert.deepEqual(problems('server:\n  tokens: [{name: soc, token: "${VIGIL_TOKEN}", role: admin}]\n').slice(0, 1), [
@@ -52,7 +53,9 @@ describe('parseConfig', () => {
     );
   });
   it('reports a missing required rule field', () => {
-    assert.deepEqual(problems('rules:\n  - {id: r, type: loiter, zone: z}\n'), ['rules[0].seconds: is required for loiter rules']);
+    assert.deepEqual(problems('cameras:\n  - {id: a, url: "rtsp://x/y", zones: [{id: z, polygon: [[0,0],[1,0],[1,1]]}]}\nrules:\n  - {id: r, type: loiter, zone: z}\n'), [
+      'rules[0].seconds: is required for loiter rules',
+    ]);
   });
   it('reports a zone with too few points and out-of-frame coordinates', () => {
     const p = problems('cameras:\n  - id: a\n    url: rtsp://x/y\n    zones: [{id: z, polygon: [[0,0],[1.5,0]]}]\n');

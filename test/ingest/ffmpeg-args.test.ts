@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { buildFfmpegArgs, inputKind, parseOutputSize, scaledHeight, toArgv } from '../../src/ingest/ffmpeg-args';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { buildFfmpegArgs, inputKind, parseOutputSize, protocolWhitelist, scaledHeight, toArgv } from '../../src/ingest/ffmpeg-args';
 
 function after(argv: string[], flag: string): string | undefined {
   const i = argv.indexOf(flag);
@@ -62,6 +64,35 @@ describe('buildFfmpegArgs', () => {
     assert.equal(after(a, '-f'), 'rawvideo');
     assert.equal(after(a, '-pix_fmt'), 'rgb24');
     assert.equal(a[a.length - 1], 'pipe:1');
+  });
+  it('starts FFmpeg with a protocol whitelist for the source\'s scheme only', () => {
+    const wl = (url: string) => after(toArgv(buildFfmpegArgs({ url, fps: 5, width: 640 })), '-protocol_whitelist');
+    assert.equal(wl('rtsp://cam/s'), 'rtsp,rtp,srtp,tcp,udp');
+    assert.equal(wl('rtsps://cam/s'), 'rtsp,rtsps,rtp,srtp,tcp,udp,tls');
+    assert.equal(wl('https://cam/x.m3u8'), 'http,https,tcp,tls');
+    assert.equal(wl('udp://@239.0.0.1:1234'), 'udp');
+    assert.equal(wl('/media/a.mp4'), 'file');
+    assert.equal(wl('file:///media/a.mp4'), 'file');
+    assert.equal(wl('concat:/etc/passwd|/etc/hosts'), 'file');
+    assert.equal(protocolWhitelist('subfile:,start,0,end,0,:/etc/passwd'), 'file');
+    const a = toArgv(buildFfmpegArgs({ url: 'rtsp://cam/s', fps: 5, width: 640 }));
+    assert.ok(a.indexOf('-protocol_whitelist') < a.indexOf('-i'), 'an input option');
+  });
+  it('real FFmpeg: the whitelist refuses to open concat: and subfile:, and still opens a file @integration', function () {
+    this.timeout(20_000);
+    const media = process.env.VIGIL_TEST_MEDIA ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'media');
+    const probe = (url: string) => {
+      const a = buildFfmpegArgs({ url, fps: 1, width: 64, loop: false, realtime: false });
+      const argv = ['-hide_banner', '-nostdin', ...a.inputOptions, '-i', a.input, '-frames:v', '1', '-f', 'null', '-'];
+      return spawnSync('ffmpeg', argv, { encoding: 'utf8', timeout: 15_000 });
+    };
+    for (const url of ['concat:/etc/hostname|/etc/hosts', 'subfile:,start,0,end,0,:/etc/hostname']) {
+      const r = probe(url);
+      assert.notEqual(r.status, 0, url);
+      assert.match(r.stderr, /Protocol '(concat|subfile)' not on whitelist 'file'/, `${url}: ${r.stderr.slice(-300)}`);
+    }
+    const ok = probe(path.join(media, 'vtest.mp4'));
+    assert.equal(ok.status, 0, ok.stderr.slice(-500));
   });
   it('rejects bad input', () => {
     assert.throws(() => buildFfmpegArgs({ url: '', fps: 5, width: 640 }), TypeError);

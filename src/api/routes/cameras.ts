@@ -3,8 +3,11 @@ import { renderSnapshot } from '../../alerts';
 import { deleteCameraOverride, putCameraOverride, readCameraOverrides, DELETED } from '../../core/camera-overrides';
 import type { Context } from '../../core/context';
 import { VigilError } from '../../core/errors';
-import { redact } from '../../core/redact';
+import { redact, redactUrl } from '../../core/redact';
+import { cameraSchema } from '../../config/schema';
 import { CAMERA_STATES, type CameraState, type CameraStatus, type DetectionResult } from '../../core/types';
+import { AnswerCache } from '../answer-cache';
+import { guardApiCameraSource, type SourceGuardOptions } from '../source-guard';
 
 const CAMERA_ID = /^[a-z0-9_-]{1,64}$/;
 /** Camera configs are small; a larger body is a mistake or an attack. */
@@ -39,10 +42,16 @@ function checkId(id: string): string {
   return id;
 }
 
-/** GET /api/cameras, GET /api/cameras/:id/frame.jpg, PUT and DELETE /api/cameras/:id (admin). */
-export async function camerasRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
+/**
+ * GET /api/cameras, GET /api/cameras/:id/frame.jpg, PUT and DELETE /api/cameras/:id (admin). A camera put through
+ * the API passes the same validation as the config file (cameraSchema) and the camera source policy for API cameras
+ * (`sources`): a refused URL is a 400 and nothing is stored, so no ingest process ever starts FFmpeg for it.
+ */
+export async function camerasRoutes(app: FastifyInstance, ctx: Context, guard: SourceGuardOptions = {}): Promise<void> {
   const { keys } = ctx;
   const redis = () => app.vigil.redis;
+  // One rendered JPEG per camera and detection result, shared by every client asking for it meanwhile.
+  const frames = new AnswerCache({ maxEntries: 256, maxBytes: 32 * 1024 * 1024, maxAgeMs: 2000 });
 
   app.get('/api/cameras', async () => {
     const ids = (await redis().smembers(keys.cameraIndex)).sort();
@@ -58,23 +67,26 @@ export async function camerasRoutes(app: FastifyInstance, ctx: Context): Promise
   app.get<{ Params: { id: string } }>('/api/cameras/:id/frame.jpg', async (req, reply) => {
     const id = checkId(req.params.id);
     const last = await redis().xrevrange(keys.detections(id), '+', '-', 'COUNT', 1);
-    const fields = last[0]?.[1];
+    const entry = last[0];
+    const fields = entry?.[1];
     const d = fields ? fields[fields.indexOf('d') + 1] : undefined;
-    if (!d) {
+    if (!entry || !d) {
       throw new VigilError('not_found', `no recent frame of camera ${id}`);
     }
-    const result = JSON.parse(d) as DetectionResult;
-    // The frame of the newest result is usually freed already; frames still in flight are newer by one or two.
-    const seqs = [result.seq + 2, result.seq + 1, result.seq];
-    const pipe = redis().pipeline();
-    seqs.forEach((s) => pipe.getBuffer(keys.frame(id, s)));
-    const bufs = ((await pipe.exec()) ?? []).map((r) => r[1] as Buffer | null);
-    const pixels = bufs.find((b) => b !== null && b.length === result.width * result.height * 3);
-    if (!pixels) {
-      throw new VigilError('not_found', `no recent frame of camera ${id}`);
-    }
-    const objects = result.detections.map((x) => ({ trackId: 0, label: x.label, score: x.score, box: x.box }));
-    const jpeg = await renderSnapshot(pixels, result.width, result.height, objects, { quality: 70 });
+    const jpeg = await frames.get(id, entry[0], async () => {
+      const result = JSON.parse(d) as DetectionResult;
+      // The frame of the newest result is usually freed already; frames still in flight are newer by one or two.
+      const size = result.width * result.height * 3;
+      const seqs = [result.seq + 2, result.seq + 1, result.seq];
+      const lens = ((await seqs.reduce((p, s) => p.strlen(keys.frame(id, s)), redis().pipeline()).exec()) ?? []).map((r) => Number(r[1]));
+      const found = seqs.find((_s, i) => lens[i] === size);
+      const pixels = found === undefined ? null : await redis().getBuffer(keys.frame(id, found));
+      if (!pixels || pixels.length !== size) {
+        throw new VigilError('not_found', `no recent frame of camera ${id}`);
+      }
+      const objects = result.detections.map((x) => ({ trackId: 0, label: x.label, score: x.score, box: x.box }));
+      return renderSnapshot(pixels, result.width, result.height, objects, { quality: 70 });
+    });
     return reply.type('image/jpeg').header('cache-control', 'no-store').send(jpeg);
   });
 
@@ -91,7 +103,10 @@ export async function camerasRoutes(app: FastifyInstance, ctx: Context): Promise
       if (given !== undefined && given !== id) {
         throw new VigilError('bad_request', `id: does not match the URL (${id})`);
       }
-      const cam = await putCameraOverride(redis(), keys, { ...body, id });
+      const cam = cameraSchema.parse({ ...body, id });
+      await guardApiCameraSource(cam.url, ctx.config.sources, guard);
+      await putCameraOverride(redis(), keys, cam);
+      req.auditDetails = { url: redactUrl(cam.url), enabled: cam.enabled };
       // Answer only what is safe to show: never the URL.
       return { id: cam.id, name: cam.name ?? cam.id };
     },

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { registerUrlSecrets } from '../../core/redact';
+import { parseSourceUrl } from '../../core/source-url';
 import { fraction, id, point } from './common';
 
 export const zoneSchema = z.strictObject({
@@ -13,17 +15,32 @@ export const lineSchema = z.strictObject({
   points: z.tuple([point, point], { error: 'a line is two points [[x, y], [x, y]]' }),
 });
 
-const URL_RE = /^(rtsps?|rtmp|https?|file|udp|srt):\/\/|^\/|^\.\.?\//;
+/** Live sources: realtime: false makes no sense for them. */
+const LIVE = /^(rtsps?|rtmps?|https?|udp|srt):\/\//i;
 
-export const cameraSchema = z.strictObject({
+/**
+ * A camera source's syntax, parsed structurally (src/core/source-url.ts); its credentials are registered for
+ * redaction as soon as it is seen. Which sources are allowed is the policy's job (src/config/source-policy.ts).
+ */
+const sourceUrl = z
+  .string({ error: 'must be a string' })
+  .min(1, 'must not be empty')
+  .max(4096, 'must be at most 4096 characters')
+  .superRefine((url, ctx) => {
+    const p = parseSourceUrl(url);
+    if (!p.ok) {
+      ctx.addIssue({ code: 'custom', message: p.message });
+      return;
+    }
+    registerUrlSecrets(url);
+  });
+
+const cameraObject = z.strictObject({
   id,
   /** Display name. @defaultValue the id */
   name: z.string().max(200).optional(),
-  /** rtsp:// URL (credentials allowed, never logged), file path or file: URL. */
-  url: z
-    .string({ error: 'must be a string' })
-    .min(1, 'must not be empty')
-    .regex(URL_RE, 'must be an rtsp://, rtsps://, http(s)://, file:// URL or a file path'),
+  /** rtsp:// URL (credentials allowed, never logged; percent-encode / ? # in them), file path or file:/// URL; which sources are allowed: see `sources`. */
+  url: sourceUrl,
   /** @defaultValue true */
   enabled: z.boolean().default(true),
   /** RTSP transport. @defaultValue tcp */
@@ -56,6 +73,24 @@ export const cameraSchema = z.strictObject({
       enabled: z.boolean().default(false),
     })
     .prefault({}),
+});
+
+/** One camera, as in the config file and in PUT /api/cameras/:id (the same checks for both). */
+export const cameraSchema = cameraObject.superRefine((cam, ctx) => {
+  if (!cam.realtime && LIVE.test(cam.url)) {
+    ctx.addIssue({ code: 'custom', path: ['realtime'], message: 'realtime: false is only for file inputs (a live stream cannot be paused)' });
+  }
+  const dup = (kind: 'zones' | 'lines') => {
+    const seen = new Set<string>();
+    cam[kind].forEach((x, i) => {
+      if (seen.has(x.id)) {
+        ctx.addIssue({ code: 'custom', path: [kind, i, 'id'], message: `duplicate ${kind === 'zones' ? 'zone' : 'line'} id "${x.id}"` });
+      }
+      seen.add(x.id);
+    });
+  };
+  dup('zones');
+  dup('lines');
 });
 export type CameraConfig = z.infer<typeof cameraSchema>;
 export type ZoneConfig = z.infer<typeof zoneSchema>;

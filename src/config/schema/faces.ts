@@ -26,6 +26,8 @@ export const facesSchema = z
     unknownTtlSeconds: z.number().int().min(60).max(30 * 86_400).default(86_400),
     /** Largest enrolment image, bytes. @defaultValue 5 MiB */
     maxImageBytes: z.number().int().min(1024).max(50 * 1024 * 1024).default(5 * 1024 * 1024),
+    /** POST /api/faces requests decoding and embedding at once in this process; more get 429 (an image may take 100+ MB while decoded). @defaultValue 2 */
+    maxConcurrentEnrolments: z.number().int().min(1).max(64).default(2),
   })
   .prefault({});
 export type FacesConfig = z.infer<typeof facesSchema>;

@@ -8,6 +8,13 @@ import { rulesSchema } from './rules';
 import { webhooksSchema, mqttSchema } from './webhooks';
 import { facesSchema } from './faces';
 import { alertsSchema, trackSchema } from './alerts';
+import { sourcesSchema } from './sources';
+import { checkCameraSource } from '../source-policy';
+import { parseSourceUrl } from '../../core/source-url';
+import { isLoopbackHost } from '../reload';
+
+/** Rule types that need face recognition on their camera. */
+const FACE_RULES: readonly string[] = ['face_match', 'face_unknown'];
 
 /** The whole configuration file. Unknown keys are errors at every level. */
 export const configSchema = z
@@ -16,6 +23,7 @@ export const configSchema = z
     server: serverSchema,
     models: modelsSchema,
     detect: detectSchema,
+    sources: sourcesSchema,
     cameras: camerasSchema,
     rules: rulesSchema,
     webhooks: webhooksSchema,
@@ -37,12 +45,10 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['cameras', i, 'id'], message: `duplicate camera id "${cam.id}"` });
       }
       ids.add(cam.id);
-      if (!cam.realtime && /^(rtsps?|rtmp|https?|udp|srt):\/\//i.test(cam.url)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['cameras', i, 'realtime'],
-          message: 'realtime: false is only for file inputs (a live stream cannot be paused)',
-        });
+      const src = checkCameraSource(cam.url, c.sources, 'config');
+      // Syntax problems are already reported by the camera's url field.
+      if (!src.ok && parseSourceUrl(cam.url).ok) {
+        ctx.addIssue({ code: 'custom', path: ['cameras', i, 'url'], message: src.message });
       }
     });
     const ruleIds = new Set<string>();
@@ -51,7 +57,17 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `duplicate rule id "${r.id}"` });
       }
       ruleIds.add(r.id);
+      const faceRule = FACE_RULES.includes(r.type);
       if (r.camera === undefined) {
+        if (faceRule && !c.cameras.some((x) => x.faces.enabled)) {
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'type'], message: `${r.type} rules need a camera with faces.enabled: true, and no camera has it` });
+        }
+        if (r.zone !== undefined && !c.cameras.some((x) => x.zones.some((z) => z.id === r.zone))) {
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'zone'], message: `no camera has a zone "${r.zone}"` });
+        }
+        if (r.line !== undefined && !c.cameras.some((x) => x.lines.some((l) => l.id === r.line))) {
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'line'], message: `no camera has a line "${r.line}"` });
+        }
         return;
       }
       const cam = c.cameras.find((x) => x.id === r.camera);
@@ -65,8 +81,28 @@ export const configSchema = z
       if (r.line !== undefined && !cam.lines.some((l) => l.id === r.line)) {
         ctx.addIssue({ code: 'custom', path: ['rules', i, 'line'], message: `camera "${cam.id}" has no line "${r.line}"` });
       }
+      if (faceRule && !cam.faces.enabled) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i, 'camera'],
+          message: `${r.type} rules need faces on their camera, and camera "${cam.id}" has faces.enabled: false`,
+        });
+      }
     });
-    const nonLoopback = !['127.0.0.1', 'localhost', '::1'].includes(c.server.host);
+    const tokens = new Map<string, number>();
+    c.server.tokens.forEach((t, i) => {
+      const first = tokens.get(t.token);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['server', 'tokens', i, t.token === undefined ? 'tokenFile' : 'token'],
+          message: `the same token as server.tokens[${first}] (${c.server.tokens[first].name}, ${c.server.tokens[first].role}); each token must be unique`,
+        });
+      } else {
+        tokens.set(t.token, i);
+      }
+    });
+    const nonLoopback = !isLoopbackHost(c.server.host);
     if (nonLoopback && c.server.tokens.length === 0) {
       ctx.addIssue({
         code: 'custom',
@@ -86,5 +122,6 @@ export type { RuleConfig } from './rules';
 export type { WebhookConfig, MqttConfig } from './webhooks';
 export type { FacesConfig } from './faces';
 export type { AlertsConfig, TrackConfig } from './alerts';
+export type { SourcesConfig } from './sources';
 export { cameraSchema } from './cameras';
 export { ruleSchema } from './rules';

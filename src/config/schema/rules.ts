@@ -80,6 +80,9 @@ export const ruleSchema = z
     need('seconds', ['loiter', 'object_left']);
     need('count', ['crowd']);
     need('speed', ['speed']);
+    if (r.minArea !== undefined && r.maxArea !== undefined && r.minArea > r.maxArea) {
+      ctx.addIssue({ code: 'custom', path: ['minArea'], message: `must not be larger than maxArea (${r.maxArea}): the rule could never match` });
+    }
   });
 export type RuleConfig = z.infer<typeof ruleSchema>;
 export const rulesSchema = z.array(ruleSchema).default([]);
