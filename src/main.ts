@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
+import { AuditLog } from './api/audit';
 import { loadConfig } from './config/load';
+import { reloadProblems } from './config/reload';
+import type { VigilConfig } from './config/schema';
 import { ConfigError } from './core/errors';
-import { Context, type StageHandle } from './core/context';
+import { Context, type ReloadOutcome, type ReloadRequester, type StageHandle } from './core/context';
 import { createLogger, type Logger } from './core/logger';
 import { STAGES } from './core/stage';
 import { ROLES, type Role } from './core/types';
@@ -78,6 +81,38 @@ export async function startDaemon(ctx: Context): Promise<Daemon> {
   return { ctx, stop };
 }
 
+/**
+ * One configuration reload (SIGHUP or POST /api/config/reload): reads the file with `load`, refuses it when it is
+ * invalid or would change what a reload may not (src/config/reload.ts: the listener, auth beyond loopback, Redis),
+ * otherwise applies it. The running config is kept on refusal. Every attempt is logged and recorded in the audit
+ * trail with who asked and the outcome. Never throws.
+ */
+export async function reloadConfig(ctx: Context, load: () => VigilConfig, audit: AuditLog | undefined, by: ReloadRequester): Promise<ReloadOutcome> {
+  let outcome: ReloadOutcome;
+  try {
+    const next = load();
+    const problems = reloadProblems(ctx.config, next);
+    if (problems.length === 0) {
+      ctx.reload(next);
+    }
+    outcome = { applied: problems.length === 0, problems };
+  } catch (err) {
+    outcome = { applied: false, problems: err instanceof ConfigError ? err.problems : [`(reload): ${err instanceof Error ? err.message : String(err)}`] };
+  }
+  if (outcome.applied) {
+    ctx.log.info({ by: by.actor, from: by.from }, 'configuration reloaded');
+  } else {
+    ctx.log.error({ by: by.actor, from: by.from, problems: outcome.problems }, 'configuration reload refused; keeping the running configuration');
+  }
+  await audit?.record({
+    ...by,
+    action: 'config.reload',
+    outcome: outcome.applied ? 'ok' : 'refused',
+    ...(outcome.applied ? {} : { details: { problems: outcome.problems.slice(0, 20) } }),
+  });
+  return outcome;
+}
+
 async function cmdStart(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -96,6 +131,12 @@ async function cmdStart(args: string[]): Promise<number> {
     effective = { ...config, alerts: { ...config.alerts, recordFile: values.record } };
   }
   const ctx = new Context(effective, log, roles);
+  const audit = new AuditLog(ctx.redis('audit'), ctx.keys, log.child({ stage: 'audit' }), () => ctx.config.server.audit.maxEntries);
+  const load = (): VigilConfig => {
+    const next = loadConfig(values.config).config;
+    return values.record ? { ...next, alerts: { ...next.alerts, recordFile: values.record } } : next;
+  };
+  ctx.reloadFromSource = (by) => reloadConfig(ctx, load, audit, by);
   log.info({ version: VERSION, roles: [...roles], config: file, prefix: config.redis.prefix }, 'vigil starting');
   const daemon = await startDaemon(ctx);
   log.info('vigil running');
@@ -125,17 +166,7 @@ async function cmdStart(args: string[]): Promise<number> {
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGHUP', () => {
-      try {
-        const next = loadConfig(values.config).config;
-        ctx.reload(next);
-        log.info('configuration reloaded');
-      } catch (err) {
-        if (err instanceof ConfigError) {
-          log.error({ problems: err.problems }, 'configuration reload rejected; keeping the running configuration');
-        } else {
-          log.error({ err }, 'configuration reload failed');
-        }
-      }
+      void reloadConfig(ctx, load, audit, { actor: 'signal', from: 'local' });
     });
   });
 }

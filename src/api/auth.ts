@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** A configured API token (see `server.tokens`). */
 export interface ApiToken {
@@ -26,11 +26,17 @@ export function bearerToken(header: string | string[] | undefined): string | und
   return m ? m[1] : undefined;
 }
 
-function sameSecret(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  // Lengths leak only the length, never the content; timingSafeEqual needs equal sizes.
-  return ab.length === bb.length && timingSafeEqual(ab, bb);
+/** Per-process key: tokens are compared through their HMACs, which always have the same length. */
+const COMPARE_KEY = randomBytes(32);
+
+/**
+ * Constant-time comparison of two secrets: both are reduced to 32-byte HMAC-SHA256 digests first, so the time taken
+ * says nothing about the content or the length of the configured token.
+ */
+export function sameSecret(a: string, b: string): boolean {
+  const da = createHmac('sha256', COMPARE_KEY).update(a).digest();
+  const db = createHmac('sha256', COMPARE_KEY).update(b).digest();
+  return timingSafeEqual(da, db);
 }
 
 /**
@@ -46,8 +52,9 @@ export function authenticate(tokens: readonly ApiToken[], token: string | undefi
   }
   let found: ApiToken | undefined;
   for (const t of tokens) {
-    // Compare against every token so the time taken does not say which one matched.
-    if (sameSecret(t.token, token) && found === undefined) {
+    // Compare against every token, without stopping at a match, so the time taken does not say which one matched.
+    const match = sameSecret(t.token, token);
+    if (match && found === undefined) {
       found = t;
     }
   }

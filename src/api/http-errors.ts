@@ -20,10 +20,47 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not_found',
+  408: 'request_timeout',
   409: 'conflict',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
+  417: 'expectation_failed',
+  429: 'too_many_requests',
+  431: 'headers_too_large',
 };
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
+
+/**
+ * Pure: the raw HTTP answer to an error of Node's HTTP parser (before any route runs), in the documented JSON shape;
+ * the connection is closed after it. `code` is the parser's error code (`HPE_INVALID_METHOD`, `HPE_HEADER_OVERFLOW`...).
+ */
+export function clientErrorResponse(code: string | undefined): string {
+  let status = 400;
+  let message = 'malformed HTTP request';
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    status = 431;
+    message = 'request line or headers too large';
+  } else if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'ERR_HTTP_HEADERS_TIMEOUT') {
+    status = 408;
+    message = 'request not received in time';
+  } else if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') {
+    status = 413;
+    message = 'chunk extensions too large';
+  } else if (code === 'HPE_INVALID_METHOD') {
+    message = 'unknown HTTP method';
+  } else if (code === 'HPE_INVALID_URL') {
+    message = 'invalid characters in the request target';
+  } else if (code === 'HPE_INVALID_CONTENT_LENGTH' || code === 'HPE_UNEXPECTED_CONTENT_LENGTH') {
+    message = 'invalid Content-Length';
+  } else if (code === 'HPE_INVALID_TRANSFER_ENCODING') {
+    message = 'invalid Transfer-Encoding';
+  } else if (typeof code === 'string' && /^HPE_INVALID_HEADER_TOKEN|^HPE_INVALID_CONSTANT|^HPE_LF_EXPECTED|^HPE_CR_EXPECTED/.test(code)) {
+    message = 'malformed request line or header';
+  }
+  const body = JSON.stringify({ error: { code: STATUS_CODES[status], message } });
+  return `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
 
 /** Pure: `PATH: message` for each zod issue, as `vigil config check` prints them. */
 export function zodProblems(err: ZodError): string[] {

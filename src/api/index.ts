@@ -20,6 +20,7 @@ export async function start(ctx: Context): Promise<StageHandle & { port: number 
     maxPayload: s.wsMaxMessageBytes,
     maxBufferedBytes: s.wsMaxBufferedBytes,
     pingIntervalMs: s.wsPingIntervalS * 1000,
+    ...(app.vigil.limiter ? { limiter: app.vigil.limiter } : {}),
   });
   const mqtt = ctx.config.mqtt.enabled ? new MqttSink(ctx, ctx.config.mqtt) : undefined;
   const close = onceClose([
@@ -39,7 +40,7 @@ export async function start(ctx: Context): Promise<StageHandle & { port: number 
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : s.port;
-  log.info({ host: s.host, port, auth: s.tokens.length > 0 }, 'api listening');
+  log.info({ host: s.host, port, auth: s.tokens.length > 0, tls: s.tls !== undefined }, 'api listening');
   return {
     port,
     readiness: () => (app.server.listening ? [] : ['http server is not listening']),

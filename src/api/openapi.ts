@@ -9,7 +9,7 @@ const idParam = (description: string) => ({ name: 'id', in: 'path', required: tr
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 function op(summary: string, responses: Record<string, unknown>, extra: Op = {}, opts: { admin?: boolean; open?: boolean } = {}): Op {
-  const o: Op = { summary, responses: { ...responses, ...(opts.open ? {} : { '401': err }), ...(opts.admin ? { '403': err } : {}) }, ...extra };
+  const o: Op = { summary, responses: { ...responses, ...(opts.open ? {} : { '401': err, '429': err }), ...(opts.admin ? { '403': err } : {}) }, ...extra };
   if (opts.open) {
     o.security = [];
   }
@@ -41,7 +41,7 @@ export function openApiDocument(): object {
       '/api/cameras': { get: op('Cameras and their health', { '200': json({ type: 'array', items: ref('CameraStatus') }) }) },
       '/api/cameras/{id}': {
         parameters: [idParam('camera id')],
-        put: op('Create or replace a camera at run time', { '200': json({ type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } }), '400': err, '413': err }, { requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } } }, { admin: true }),
+        put: op('Create or replace a camera at run time (URL checked against the camera source policy: 400 source_refused)', { '200': json({ type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } }), '400': err, '413': err }, { requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } } }, { admin: true }),
         delete: op('Remove a camera at run time', { '204': { description: 'removed' }, '404': err }, {}, { admin: true }),
       },
       '/api/cameras/{id}/frame.jpg': { get: op('Latest frame of a camera with the latest detections drawn', { '200': jpeg, '404': err }, { parameters: [idParam('camera id')] }) },
@@ -67,7 +67,18 @@ export function openApiDocument(): object {
       '/api/webhooks/dead-letters/{id}/replay': { post: op('Deliver a dead letter again (same delivery id)', { '202': json({ type: 'object' }), '404': err }, { parameters: [idParam('delivery id')] }, { admin: true }) },
       '/api/faces': {
         get: op('The face watchlist', { '200': json({ type: 'object' }) }),
-        post: op('Add a face to the watchlist', { '201': json({ type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } }), '400': err, '413': err }, { requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { name: { type: 'string' }, image: { type: 'string', contentEncoding: 'base64' } } } }, 'multipart/form-data': {} } } }, { admin: true }),
+        post: op('Add a face to the watchlist', { '201': json({ type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } }), '400': err, '413': err, '429': err }, { requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { name: { type: 'string' }, image: { type: 'string', contentEncoding: 'base64' } } } }, 'multipart/form-data': {} } } }, { admin: true }),
+      },
+      '/api/audit': {
+        get: op('The audit trail, newest first: every change made through the API and every config reload', { '200': json({ type: 'object', properties: { entries: { type: 'array', items: ref('AuditEntry') } } }), '400': err }, {
+          parameters: [
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+            { name: 'before', in: 'query', schema: { type: 'string' }, description: 'entry id: older entries only (paging)' },
+          ],
+        }, { admin: true }),
+      },
+      '/api/config/reload': {
+        post: op('Reload the config file (as SIGHUP); refused when invalid or when it would change the listener, switch auth off beyond loopback or change Redis', { '200': json({ type: 'object', properties: { applied: { const: true } } }), '409': err, '503': err }, {}, { admin: true }),
       },
       '/api/faces/{id}': { delete: op('Remove an identity and its embeddings', { '204': { description: 'removed' }, '404': err }, { parameters: [idParam('identity id')] }, { admin: true }) },
     },
@@ -86,6 +97,14 @@ export function openApiDocument(): object {
             objects: { type: 'array', items: ref('Object') }, count: { type: 'integer' }, direction: { enum: ['a_to_b', 'b_to_a'] },
             face: { type: 'object' }, snapshot: { type: 'string' }, latencyMs: { type: 'number' },
             ack: { type: 'object', properties: { action: { enum: ['acknowledged', 'dismissed'] }, by: { type: 'string' }, at: { type: 'string' } } },
+          },
+        },
+        AuditEntry: {
+          type: 'object',
+          required: ['id', 'at', 'actor', 'from', 'action', 'outcome'],
+          properties: {
+            id: { type: 'string' }, at: { type: 'string', format: 'date-time' }, actor: { type: 'string' }, role: { enum: ['viewer', 'admin'] },
+            from: { type: 'string' }, action: { type: 'string' }, target: { type: 'string' }, outcome: { enum: ['ok', 'refused'] }, details: { type: 'object' },
           },
         },
         CameraStatus: {

@@ -1,10 +1,18 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type Redis from 'ioredis';
+import { Counter, type Registry } from 'prom-client';
 import type { AlertStore } from '../alerts';
 import type { DeadLetters } from '../alerts/delivery';
 import type { Context } from '../core/context';
+import { AuditLog, type AuditActor } from './audit';
 import { allowed, authenticate, bearerToken, type Principal } from './auth';
-import { toHttpError } from './http-errors';
+import { AuthFailureLimiter } from './auth-limiter';
+import { clientErrorResponse, toHttpError } from './http-errors';
+import { auditRoutes } from './routes/audit';
+import { configRoutes } from './routes/config';
 import { alertsRoutes } from './routes/alerts';
 import { camerasRoutes } from './routes/cameras';
 import { dashboardRoutes } from './routes/dashboard';
@@ -22,6 +30,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who made the request (set by the auth hook). */
     principal?: Principal;
+    /** Safe details a route adds to the audit entry of its change (never a URL with credentials or a secret). */
+    auditDetails?: Record<string, unknown>;
   }
   interface FastifyInstance {
     /** What the route modules share. */
@@ -36,6 +46,28 @@ export interface ApiServices {
   store: AlertStore;
   /** Webhook dead letters; absent when this process runs no webhook sink. */
   deadLetters?: DeadLetters;
+  /** The audit trail; buildServer makes one on `redis` when absent. */
+  audit?: AuditLog;
+  /** Failed-auth limiter shared with the WebSocket hub; buildServer makes one when absent. */
+  limiter?: AuthFailureLimiter;
+}
+
+/** Audit action names of the admin routes that change something. */
+const AUDIT_ACTIONS: Record<string, string> = {
+  'PUT /api/cameras/:id': 'camera.put',
+  'DELETE /api/cameras/:id': 'camera.delete',
+  'POST /api/faces': 'face.add',
+  'DELETE /api/faces/:id': 'face.delete',
+  'POST /api/alerts/:id/ack': 'alert.ack',
+  'POST /api/webhooks/dead-letters/:id/replay': 'deadletter.replay',
+};
+
+/** Routes that record their own audit entries (a refused reload is recorded too). */
+const SELF_AUDITED = new Set(['POST /api/config/reload']);
+
+/** Who made a request, for the audit trail. */
+export function actorOf(req: FastifyRequest): AuditActor {
+  return { actor: req.principal?.name ?? 'anonymous', ...(req.principal ? { role: req.principal.role } : {}), from: req.ip };
 }
 
 /** One registered route (method, URL pattern, who may use it). */
@@ -70,9 +102,12 @@ export async function buildServer(
 ): Promise<FastifyInstance> {
   const server = ctx.config.server;
   const log = ctx.log.child({ stage: 'api' });
+  const tls = server.tls ? { cert: readFileSync(server.tls.cert), key: readFileSync(server.tls.key) } : undefined;
   const app = Fastify({
     loggerInstance: (options.logRequests ? log : undefined) as FastifyBaseLogger | undefined,
     bodyLimit: server.bodyLimitBytes,
+    // A request without Host is answered by the auth hook with the JSON error shape, not by Node with an empty 400.
+    ...(tls ? { https: { ...tls, requireHostHeader: false } } : { http: { requireHostHeader: false } }),
     // URL parameters are bounded too; fuzzers send long ones.
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
@@ -81,7 +116,28 @@ export async function buildServer(
       const answer = toHttpError(err);
       void (reply as unknown as FastifyReply).code(answer.status).type('application/json').send(answer.body);
     },
+    // Errors Node's HTTP parser raises (bad method, control bytes in the URL, bad Content-Length, headers too large,
+    // timeouts) get the same shape too, then the connection is closed.
+    clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) {
+        return;
+      }
+      if (socket.writable) {
+        socket.write(clientErrorResponse(err.code));
+      }
+      socket.destroy();
+    },
   });
+  // `Expect` other than 100-continue: Node would answer an empty 417.
+  app.server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    const body = JSON.stringify({ error: { code: 'expectation_failed', message: 'only "Expect: 100-continue" is supported' } });
+    res.writeHead(417, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
+  });
+  services.audit ??= new AuditLog(services.redis, ctx.keys, log, () => ctx.config.server.audit.maxEntries);
+  services.limiter ??= new AuthFailureLimiter(() => ctx.config.server.authFailures);
+  const limiter = services.limiter;
+  const metrics = authMetrics(ctx.metrics);
   app.decorate('vigil', services);
   const routes: RouteSummary[] = [];
   ROUTES.set(app, routes);
@@ -103,13 +159,28 @@ export async function buildServer(
   });
 
   app.addHook('onRequest', async (req, reply) => {
+    if (req.headers.host === undefined || req.headers.host === '') {
+      return reply.code(400).send({ error: { code: 'bad_request', message: 'the Host header is required' } });
+    }
     const cfg = req.routeOptions.config;
     if (cfg?.public === true) {
       return;
     }
+    const wait = limiter.retryAfter(req.ip);
+    if (wait > 0) {
+      metrics.refused.inc();
+      return reply
+        .code(429)
+        .header('retry-after', String(wait))
+        .send({ error: { code: 'too_many_requests', message: 'too many failed authentications from this address; retry later' } });
+    }
     // Only the current tokens count: a SIGHUP reload that removes a token locks it out at once.
     const principal = authenticate(ctx.config.server.tokens, bearerToken(req.headers.authorization));
     if (!principal) {
+      metrics.failures.inc();
+      if (limiter.fail(req.ip)) {
+        log.warn({ from: req.ip, method: req.method, url: req.url.slice(0, 200) }, 'too many failed authentications: address blocked');
+      }
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer')
@@ -121,6 +192,27 @@ export async function buildServer(
     req.principal = principal;
   });
 
+  // Every successful change through the API is audited here, whatever route made it (new admin routes too).
+  const audit = services.audit;
+  app.addHook('onResponse', async (req, reply) => {
+    const method = req.method;
+    if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || reply.statusCode >= 400 || req.routeOptions.config?.role !== 'admin') {
+      return;
+    }
+    const route = `${method} ${req.routeOptions.url ?? ''}`;
+    if (SELF_AUDITED.has(route)) {
+      return;
+    }
+    const params = req.params as Record<string, unknown> | undefined;
+    const target = typeof params?.id === 'string' ? params.id : (req.auditDetails?.target as string | undefined);
+    await audit.record({
+      ...actorOf(req),
+      action: AUDIT_ACTIONS[route] ?? route,
+      ...(target !== undefined ? { target } : {}),
+      ...(req.auditDetails ? { details: req.auditDetails } : {}),
+    });
+  });
+
   await app.register(async (scope) => {
     await healthRoutes(scope, ctx);
     await wsInfoRoute(scope);
@@ -129,6 +221,16 @@ export async function buildServer(
     await webhooksRoutes(scope, ctx);
     await facesRoutes(scope, ctx);
     await dashboardRoutes(scope, ctx);
+    await auditRoutes(scope, ctx);
+    await configRoutes(scope, ctx);
   });
   return app;
+}
+
+function authMetrics(reg: Registry): { failures: Counter; refused: Counter } {
+  const get = (name: string, help: string) => (reg.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, registers: [reg] });
+  return {
+    failures: get('vigil_api_auth_failures_total', 'Requests and WebSocket upgrades refused 401 (no or unknown token)'),
+    refused: get('vigil_api_auth_blocked_total', 'Requests and WebSocket upgrades refused 429 after too many failed authentications'),
+  };
 }

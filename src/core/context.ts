@@ -15,6 +15,19 @@ export interface StageHandle {
   close(): Promise<void>;
 }
 
+/** Who asked for a configuration reload (audit trail). */
+export interface ReloadRequester {
+  actor: string;
+  role?: 'viewer' | 'admin';
+  from: string;
+}
+
+/** What a reload did: applied, or refused with every reason as `PATH: message` (the running config kept). */
+export interface ReloadOutcome {
+  applied: boolean;
+  problems: string[];
+}
+
 export interface ContextEvents {
   /** The configuration was reloaded (SIGHUP) and validated; stages apply what changed. */
   config: [next: VigilConfig, previous: VigilConfig];
@@ -32,6 +45,11 @@ export class Context extends EventEmitter<ContextEvents> {
   readonly stages = new Map<string, StageHandle>();
   /** Frames in flight between this process's ingest and detect stages (see LocalFrames). */
   readonly localFrames = new LocalFrames();
+  /**
+   * Re-reads the config file and applies it when safe (set by `vigil start`; SIGHUP and POST /api/config/reload use
+   * it). Absent when the process has no config file to re-read (tests).
+   */
+  reloadFromSource?: (by: ReloadRequester) => Promise<ReloadOutcome>;
 
   constructor(
     public config: VigilConfig,

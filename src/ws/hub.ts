@@ -5,6 +5,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { parseEntry, type AlertEventEntry, type AlertStore } from '../alerts';
 import { authenticate, bearerToken, type Principal } from '../api/auth';
+import type { AuthFailureLimiter } from '../api/auth-limiter';
 import type { VigilConfig } from '../config/schema';
 import type { Context } from '../core/context';
 import type { Logger } from '../core/logger';
@@ -36,6 +37,8 @@ export interface WsHubOptions {
    * sent right after `hello` comes strictly in order (nothing is lost: held alerts are sent after). @defaultValue 500
    */
   subscribeWindowMs?: number;
+  /** Failed-auth limiter shared with the HTTP routes: a blocked address gets 429 for the upgrade too. */
+  limiter?: AuthFailureLimiter;
 }
 
 interface Client {
@@ -162,9 +165,20 @@ export class WsHub {
     if (this.closing) {
       return refuse(socket, 503, 'Service Unavailable');
     }
+    const from = req.socket.remoteAddress ?? 'unknown';
+    const limiter = this.options.limiter;
+    const wait = limiter?.retryAfter(from) ?? 0;
+    if (wait > 0) {
+      (this.ctx.metrics.getSingleMetric('vigil_api_auth_blocked_total') as Counter | undefined)?.inc();
+      return refuse(socket, 429, 'Too Many Requests', `Retry-After: ${wait}\r\n`);
+    }
     const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
     const principal = authenticate(this.ctx.config.server.tokens, token);
     if (!principal) {
+      (this.ctx.metrics.getSingleMetric('vigil_api_auth_failures_total') as Counter | undefined)?.inc();
+      if (limiter?.fail(from)) {
+        this.log.warn({ from }, 'too many failed authentications: address blocked');
+      }
       return refuse(socket, 401, 'Unauthorized');
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, principal, token));
@@ -508,8 +522,12 @@ function rawToString(data: RawData): string {
   return Buffer.from(data).toString('utf8');
 }
 
-function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function refuse(socket: Duplex, status: number, text: string, headers = ''): void {
+  const code = ({ 400: 'bad_request', 401: 'unauthorized', 404: 'not_found', 429: 'too_many_requests', 503: 'not_ready' } as Record<number, string>)[status] ?? 'bad_request';
+  const body = JSON.stringify({ error: { code, message: text.toLowerCase() } });
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\n${headers}Connection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 

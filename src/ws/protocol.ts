@@ -44,9 +44,28 @@ function bad(message: string): ProtocolError {
   return { type: 'error', code: 'bad_request', message };
 }
 
-/** Is `x` a stream id (`ms-seq`) or one of the "from the start" ids `0` / `0-0`? */
+/** Both parts of a Redis stream id are unsigned 64-bit numbers. */
+const U64_MAX = '18446744073709551615';
+
+/** Pure: is a string of 1..20 digits within 64 bits? */
+function fitsU64(digits: string): boolean {
+  const d = digits.replace(/^0+(?=\d)/, '');
+  return d.length < 20 || (d.length === 20 && d <= U64_MAX);
+}
+
+/**
+ * Is `x` a stream id (`ms-seq`, both parts within 64 bits, as Redis requires) or one of the "from the start" ids
+ * `0` / `0-0`? The largest id is refused too: nothing can follow it.
+ */
 export function isStreamId(x: string): boolean {
-  return STREAM_ID.test(x) || x === '0';
+  if (x === '0') {
+    return true;
+  }
+  if (!STREAM_ID.test(x)) {
+    return false;
+  }
+  const [ms, seq] = x.split('-');
+  return fitsU64(ms) && fitsU64(seq) && compareStreamIds(x, `${U64_MAX}-${U64_MAX}`) < 0;
 }
 
 /** Orders two stream ids (`ms-seq`; `0` = `0-0`) exactly, also beyond 2^53. Hot path: no regex, no split. */
@@ -126,7 +145,7 @@ export function parseClientMessage(text: string): ClientMessage | ProtocolError 
   let since: string | undefined;
   if (m.since !== undefined && m.since !== null) {
     if (typeof m.since !== 'string' || !isStreamId(m.since)) {
-      return bad('since: must be an alert event id like "1700000000000-0"');
+      return bad('since: must be an alert event id like "1700000000000-0" (two numbers below 2^64)');
     }
     since = m.since;
   }

@@ -25,6 +25,9 @@ export function testContext(overrides: Record<string, unknown> = {}, redisUrl = 
         { name: 'ops', token: ADMIN, role: 'admin' },
         { name: 'guard', token: VIEWER, role: 'viewer' },
       ],
+      // The route x credential tests fail authentication on purpose hundreds of times from 127.0.0.1; the limiter
+      // has its own tests with the default limits.
+      authFailures: { burst: 1_000_000, perMinute: 1_000_000 },
     },
     ...overrides,
   };
@@ -114,6 +117,7 @@ export async function startTestApi(
     maxPayload: ctx.config.server.wsMaxMessageBytes,
     maxBufferedBytes: ctx.config.server.wsMaxBufferedBytes,
     pingIntervalMs: 30_000,
+    ...(app.vigil.limiter ? { limiter: app.vigil.limiter } : {}),
     ...hubOptions,
   });
   await hub.start();

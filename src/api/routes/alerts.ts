@@ -2,47 +2,43 @@ import type { FastifyInstance } from 'fastify';
 import type { Context } from '../../core/context';
 import { VigilError } from '../../core/errors';
 import type { Alert, AlertAck } from '../../core/types';
-
-const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+import { AnswerCache } from '../answer-cache';
+import { isIsoTime, isStreamId, parseIdParam, parseIntParam } from '../params';
 
 interface AlertsQuery {
-  camera?: string;
-  rule?: string;
-  since?: string;
-  limit?: string;
+  camera?: unknown;
+  rule?: unknown;
+  since?: unknown;
+  limit?: unknown;
 }
 
-/** Pure: validates the query of GET /api/alerts. */
+/** Pure: validates the query of GET /api/alerts (strict: decimal digits, one value per parameter, ISO times). */
 export function parseAlertsQuery(q: AlertsQuery): { camera?: string; rule?: string; since?: string; limit: number } {
-  const out: { camera?: string; rule?: string; since?: string; limit: number } = { limit: 100 };
-  for (const k of ['camera', 'rule'] as const) {
-    const v = q[k];
-    if (v !== undefined && v !== '') {
-      if (typeof v !== 'string' || !/^[a-z0-9_-]{1,64}$/.test(v)) {
-        throw new VigilError('bad_request', `${k}: must match [a-z0-9_-]{1,64}`);
-      }
-      out[k] = v;
-    }
+  const out: { camera?: string; rule?: string; since?: string; limit: number } = { limit: parseIntParam(q.limit, 'limit', 1, 1000) ?? 100 };
+  const camera = parseIdParam(q.camera, 'camera');
+  const rule = parseIdParam(q.rule, 'rule');
+  if (camera !== undefined) {
+    out.camera = camera;
+  }
+  if (rule !== undefined) {
+    out.rule = rule;
+  }
+  if (Array.isArray(q.since)) {
+    throw new VigilError('bad_request', 'since: given more than once');
   }
   if (q.since !== undefined && q.since !== '') {
     const s = String(q.since);
-    if (!STREAM_ID.test(s) && !/^\d{1,15}$/.test(s) && !Number.isFinite(Date.parse(s))) {
-      throw new VigilError('bad_request', 'since: must be an alert id, an ISO time or epoch milliseconds');
+    const id = /^\d{1,20}-\d{1,20}$/.test(s) && isStreamId(s);
+    if (!id && !/^\d{1,15}$/.test(s) && !isIsoTime(s)) {
+      throw new VigilError('bad_request', 'since: must be an alert id, an ISO 8601 time or epoch milliseconds');
     }
     out.since = s;
-  }
-  if (q.limit !== undefined && q.limit !== '') {
-    const n = Number(q.limit);
-    if (!Number.isInteger(n) || n < 1 || n > 1000) {
-      throw new VigilError('bad_request', 'limit: must be an integer between 1 and 1000');
-    }
-    out.limit = n;
   }
   return out;
 }
 
 function checkAlertId(id: string): string {
-  if (!STREAM_ID.test(id)) {
+  if (!/^\d{1,20}-\d{1,20}$/.test(id) || !isStreamId(id)) {
     throw new VigilError('not_found', 'no such alert');
   }
   return id;
@@ -51,6 +47,7 @@ function checkAlertId(id: string): string {
 /** GET /api/alerts, /api/alerts/:id, /api/alerts/:id/snapshot.jpg, POST /api/alerts/:id/ack (admin). */
 export async function alertsRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
   const { keys } = ctx;
+  const cache = new AnswerCache({ maxEntries: 32, maxBytes: 32 * 1024 * 1024 });
 
   async function withAcks(alerts: Alert[]): Promise<Alert[]> {
     if (alerts.length === 0) {
@@ -63,10 +60,19 @@ export async function alertsRoutes(app: FastifyInstance, ctx: Context): Promise<
     });
   }
 
-  app.get<{ Querystring: AlertsQuery }>('/api/alerts', async (req) => {
+  app.get<{ Querystring: AlertsQuery }>('/api/alerts', async (req, reply) => {
     const q = parseAlertsQuery(req.query ?? {});
-    const alerts = await app.vigil.store.listAlerts(q);
-    return { alerts: await withAcks(alerts) };
+    // The answer depends on the alert events and the acknowledgements only: while neither changed, many clients
+    // asking the same question share one computation and one serialized body.
+    const r = app.vigil.redis;
+    const stamp = await r.pipeline().xrevrange(keys.alertEvents, '+', '-', 'COUNT', 1).get(keys.alertAcksVersion).exec();
+    const last = (stamp?.[0]?.[1] as Array<[string, string[]]> | null)?.[0]?.[0] ?? '0-0';
+    const acks = (stamp?.[1]?.[1] as string | null) ?? '0';
+    const body = await cache.get(JSON.stringify(q), `${last}/${acks}`, async () => {
+      const alerts = await app.vigil.store.listAlerts(q);
+      return Buffer.from(JSON.stringify({ alerts: await withAcks(alerts) }));
+    });
+    return reply.type('application/json; charset=utf-8').send(body);
   });
 
   app.get<{ Params: { id: string } }>('/api/alerts/:id', async (req) => {
@@ -96,6 +102,11 @@ export async function alertsRoutes(app: FastifyInstance, ctx: Context): Promise<
       if (typeof body !== 'object' || Array.isArray(body)) {
         throw new VigilError('bad_request', '(body): must be a JSON object');
       }
+      for (const k of Object.keys(body)) {
+        if (k !== 'action') {
+          throw new VigilError('bad_request', `${k.slice(0, 40)}: unknown field (only "action")`);
+        }
+      }
       const action = body.action ?? 'acknowledged';
       if (action !== 'acknowledged' && action !== 'dismissed') {
         throw new VigilError('bad_request', 'action: must be "acknowledged" or "dismissed"');
@@ -105,7 +116,8 @@ export async function alertsRoutes(app: FastifyInstance, ctx: Context): Promise<
         throw new VigilError('not_found', 'no such alert');
       }
       const ack: AlertAck = { action, by: req.principal?.name ?? 'anonymous', at: new Date().toISOString() };
-      await app.vigil.redis.hset(keys.alertAcks, id, JSON.stringify(ack));
+      await app.vigil.redis.multi().hset(keys.alertAcks, id, JSON.stringify(ack)).incr(keys.alertAcksVersion).exec();
+      req.auditDetails = { action };
       return { ...alert, ack };
     },
   );
