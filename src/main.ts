@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { AuditLog } from './api/audit';
-import { loadConfig } from './config/load';
+import { ZodError } from 'zod';
+import { formatPath, loadConfig } from './config/load';
 import { reloadProblems } from './config/reload';
 import type { VigilConfig } from './config/schema';
 import { ConfigError } from './core/errors';
@@ -97,7 +98,13 @@ export async function reloadConfig(ctx: Context, load: () => VigilConfig, audit:
     }
     outcome = { applied: problems.length === 0, problems };
   } catch (err) {
-    outcome = { applied: false, problems: err instanceof ConfigError ? err.problems : [`(reload): ${err instanceof Error ? err.message : String(err)}`] };
+    const problems =
+      err instanceof ConfigError
+        ? err.problems
+        : err instanceof ZodError
+          ? err.issues.map((i) => `${formatPath(i.path)}: ${i.message}`)
+          : [`(reload): ${err instanceof Error ? err.message : String(err)}`];
+    outcome = { applied: false, problems };
   }
   if (outcome.applied) {
     ctx.log.info({ by: by.actor, from: by.from }, 'configuration reloaded');

@@ -263,6 +263,8 @@ export class WsHub {
     const skipFrom = c.processedFrom;
     const skipTo = c.cursor;
     let after = since;
+    let lastRead: string | undefined;
+    const known = this.lastId;
     for (;;) {
       // A long backlog goes out page by page at the pace the client reads, so a client resuming after being cut
       // off for slowness is not cut off again by its own replay.
@@ -273,6 +275,7 @@ export class WsHub {
       const rows = await this.store.readEvents(after, REPLAY_PAGE);
       for (const e of rows) {
         after = e.id;
+        lastRead = e.id;
         if (compareStreamIds(e.id, skipFrom) > 0 && compareStreamIds(e.id, skipTo) <= 0) {
           continue;
         }
@@ -284,8 +287,15 @@ export class WsHub {
         break;
       }
     }
-    if (compareStreamIds(after, c.cursor) > 0) {
-      c.cursor = after;
+    // The client has everything up to `since`: live events up to it are skipped. A `since` beyond every event this
+    // hub had seen when the subscribe began (a client's clock, a made-up id) must not silence the live feed, so it
+    // counts only up to that event, or up to the newest one the replay read.
+    let reach = compareStreamIds(after, known) > 0 ? known : after;
+    if (lastRead !== undefined && compareStreamIds(lastRead, reach) > 0) {
+      reach = lastRead;
+    }
+    if (compareStreamIds(reach, c.cursor) > 0) {
+      c.cursor = reach;
     }
     if (compareStreamIds(since, c.processedFrom) < 0) {
       c.processedFrom = since;
