@@ -6,6 +6,7 @@ import { reloadProblems } from './config/reload';
 import type { VigilConfig } from './config/schema';
 import { ConfigError } from './core/errors';
 import { Context, type ReloadOutcome, type ReloadRequester, type StageHandle } from './core/context';
+import { resolveInstanceId } from './core/instance';
 import { createLogger, type Logger } from './core/logger';
 import { STAGES } from './core/stage';
 import { ROLES, type Role } from './core/types';
@@ -137,14 +138,16 @@ async function cmdStart(args: string[]): Promise<number> {
   if (values.record) {
     effective = { ...config, alerts: { ...config.alerts, recordFile: values.record } };
   }
-  const ctx = new Context(effective, log, roles);
+  // Stable across restarts of this slot, so a restarted daemon reclaims its own cameras at once (core/instance.ts).
+  const instanceId = resolveInstanceId({ prefix: config.redis.prefix, roles: [...roles] }, config.instance.id, config.instance.stateDir);
+  const ctx = new Context(effective, log, roles, { instanceId });
   const audit = new AuditLog(ctx.redis('audit'), ctx.keys, log.child({ stage: 'audit' }), () => ctx.config.server.audit.maxEntries);
   const load = (): VigilConfig => {
     const next = loadConfig(values.config).config;
     return values.record ? { ...next, alerts: { ...next.alerts, recordFile: values.record } } : next;
   };
   ctx.reloadFromSource = (by) => reloadConfig(ctx, load, audit, by);
-  log.info({ version: VERSION, roles: [...roles], config: file, prefix: config.redis.prefix }, 'vigil starting');
+  log.info({ version: VERSION, roles: [...roles], config: file, prefix: config.redis.prefix, instance: instanceId }, 'vigil starting');
   const daemon = await startDaemon(ctx);
   log.info('vigil running');
   return await new Promise<number>((resolve) => {

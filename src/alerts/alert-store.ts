@@ -27,10 +27,21 @@ export interface AlertQuery {
   limit?: number;
 }
 
-/** What {@link AlertStore.write} returns: the stream id of the event and the alert as stored (with its id). */
+/**
+ * What {@link AlertStore.write} returns: the stream id of the event and the alert as stored (with its id). With
+ * `skipped` nothing was written: `fenced` (another process owns the camera now), `ended` (the alert had ended
+ * already: an alert ends once, whatever restarts or takeovers happen).
+ */
 export interface WrittenEvent {
   eventId: string;
   alert: Alert;
+  skipped?: 'fenced' | 'ended';
+}
+
+/** A lease the writer must still hold (or nobody) for the write to happen. */
+export interface WriteFence {
+  key: string;
+  owner: string;
 }
 
 const STREAM_ID = /^\d+-\d+$/;
@@ -42,14 +53,27 @@ const ID_TOKEN = '@@ALERT_ID@@';
  * AlertMessage. Everything is stored before the publish, in one script, so a client that hears of an alert can
  * always fetch it and its snapshot. XADD cannot rewrite an entry, so the start event's id (= the alert id, which
  * its JSON must carry) is computed first from TIME and the stream's last generated id, exactly as XADD * would.
- * KEYS: stream, index, channel. ARGV: event, alertJson, maxEvents,
- * ttlSeconds, snapshot ('' = none), alert key prefix, existing alert id, snapshot key prefix. In a start event's
- * JSON the alert id is written as ID_TOKEN.
+ * KEYS: stream, index, channel, fence lease key ('' = none). ARGV: event, alertJson, maxEvents,
+ * ttlSeconds, snapshot ('' = none), alert key prefix, existing alert id, snapshot key prefix, fence owner. In a
+ * start event's JSON the alert id is written as ID_TOKEN.
+ * Nothing is written (returns {'', id, reason}) when the fence lease is held by another owner, or for an update or
+ * end of an alert whose stored state is already ended.
  */
 const WRITE = `
 local event = ARGV[1]
 local json = ARGV[2]
 local id = ARGV[7]
+if ARGV[9] ~= '' then
+  local holder = redis.call('GET', KEYS[4])
+  if holder and holder ~= ARGV[9] then return {'', id, 'fenced'} end
+end
+if event ~= 'start' then
+  local prev = redis.call('GET', ARGV[6] .. id)
+  if prev then
+    local ok, doc = pcall(cjson.decode, prev)
+    if ok and type(doc) == 'table' and doc.state == 'ended' then return {'', id, 'ended'} end
+  end
+end
 local eid
 local t = redis.call('TIME')
 local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -85,7 +109,7 @@ if event == 'start' then
   redis.call('ZADD', KEYS[2], tonumber(string.sub(id, 1, dash2 - 1)), id)
 end
 redis.call('PUBLISH', KEYS[3], '{"type":"alert","event":"' .. event .. '","id":"' .. eid .. '","alert":' .. json .. '}')
-return {eid, id}
+return {eid, id, ''}
 `;
 
 /**
@@ -112,9 +136,10 @@ export class AlertStore {
   /**
    * Stores one alert event and publishes it on `keys.channels.alerts`, atomically and in that order. For `start`
    * the alert id is assigned here (the event's stream id); for update/end `alert.id` must be set.
-   * `latencyMs` is written as given: compute it just before the call.
+   * `latencyMs` is written as given: compute it just before the call. With a `fence`, the write happens only while
+   * that lease is held by its owner or by nobody (see {@link WrittenEvent.skipped}).
    */
-  async write(event: AlertEventKind, alert: Alert, snapshot?: Buffer): Promise<WrittenEvent> {
+  async write(event: AlertEventKind, alert: Alert, snapshot?: Buffer, fence?: WriteFence): Promise<WrittenEvent> {
     if (event !== 'start' && !STREAM_ID.test(alert.id)) {
       throw new TypeError(`AlertStore.write: ${event} event needs the alert id`);
     }
@@ -124,10 +149,11 @@ export class AlertStore {
         : JSON.stringify(alert);
     const res = (await this.redis.eval(
       WRITE,
-      3,
+      4,
       this.keys.alertEvents,
       this.keys.alertIndex,
       this.keys.channels.alerts,
+      fence?.key ?? this.keys.alertEvents,
       event,
       json,
       String(this.maxEvents),
@@ -136,7 +162,11 @@ export class AlertStore {
       this.keys.alert(''),
       event === 'start' ? '' : alert.id,
       this.keys.snapshot(''),
-    )) as [string, string];
+      fence?.owner ?? '',
+    )) as [string, string, string];
+    if (res[2] === 'fenced' || res[2] === 'ended') {
+      return { eventId: '', alert, skipped: res[2] };
+    }
     const stored = event === 'start' ? { ...alert, id: res[1], snapshot: `/api/alerts/${res[1]}/snapshot.jpg` } : alert;
     return { eventId: res[0], alert: stored };
   }

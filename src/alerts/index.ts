@@ -11,6 +11,7 @@ export {
   type AlertQuery,
   type AlertStoreOptions,
   type WrittenEvent,
+  type WriteFence,
 } from './alert-store';
 export { renderSnapshot, overlaySvg, type SnapshotOptions } from './snapshot';
 export { RULE_REGISTRY, type RuleEvaluator, type RuleInput, type Condition } from './rules';

@@ -102,6 +102,9 @@ function applyOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, pr
   if (env.VIGIL_LOG_LEVEL) {
     section('log').level = env.VIGIL_LOG_LEVEL;
   }
+  if (env.VIGIL_INSTANCE_ID) {
+    section('instance').id = env.VIGIL_INSTANCE_ID;
+  }
 }
 
 /** A config file larger than this is refused before reading. */

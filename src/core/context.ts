@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
 import Redis, { type RedisOptions } from 'ioredis';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { VigilConfig } from '../config/schema';
 import { Keys } from './keys';
+import { LeaseKeeper } from './leases';
 import { LocalFrames } from './local-frames';
 import type { Logger } from './logger';
 import type { Role } from './types';
@@ -50,14 +53,21 @@ export class Context extends EventEmitter<ContextEvents> {
    * it). Absent when the process has no config file to re-read (tests).
    */
   reloadFromSource?: (by: ReloadRequester) => Promise<ReloadOutcome>;
+  /**
+   * The name this process's leases are held under. `vigil start` passes a stable one (see core/instance.ts); other
+   * contexts (tests, benchmarks: several "processes" in one) get a fresh random one.
+   */
+  readonly instanceId: string;
+  private keeper: LeaseKeeper | undefined;
 
   constructor(
     public config: VigilConfig,
     readonly log: Logger,
     readonly roles: ReadonlySet<Role>,
-    options: { defaultMetrics?: boolean } = {},
+    options: { defaultMetrics?: boolean; instanceId?: string } = {},
   ) {
     super();
+    this.instanceId = options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     this.keys = new Keys(config.redis.prefix);
     this.metrics = new Registry();
     if (options.defaultMetrics !== false) {
@@ -83,6 +93,37 @@ export class Context extends EventEmitter<ContextEvents> {
     return conn;
   }
 
+  /**
+   * The process's lease keeper (one for every stage, on a connection of its own that fails fast while Redis is away
+   * instead of queueing). Created on first use; closed by {@link closeLeases}.
+   */
+  get leases(): LeaseKeeper {
+    if (!this.keeper) {
+      const ttlMs = Math.round(this.config.instance.leaseSeconds * 1000);
+      const roundMs = Math.max(50, Math.floor(ttlMs / 3));
+      const conn = this.redis('leases', { enableOfflineQueue: false, commandTimeout: roundMs, maxRetriesPerRequest: 0 });
+      this.keeper = new LeaseKeeper(conn, this.instanceId, { ttlMs, roundMs, log: this.log.child({ component: 'leases' }), metrics: this.metrics });
+    }
+    return this.keeper;
+  }
+
+  /** Releases every lease still held (the stages have stopped their workers by then). */
+  async closeLeases(): Promise<void> {
+    await this.keeper?.close();
+  }
+
+  /**
+   * Drops every Redis connection at once and stops renewing leases without releasing them: what a killed process
+   * leaves behind (tests of takeover and recovery). The stages' own timers keep running until they are closed.
+   */
+  crash(): void {
+    this.keeper?.abort();
+    for (const c of this.connections) {
+      c.disconnect();
+    }
+    this.connections.clear();
+  }
+
   /** Applies a new validated config and tells the stages. */
   reload(next: VigilConfig): void {
     const prev = this.config;
@@ -92,6 +133,7 @@ export class Context extends EventEmitter<ContextEvents> {
 
   /** Closes every Redis connection this context made. */
   async closeConnections(): Promise<void> {
+    await this.closeLeases();
     await Promise.allSettled(
       [...this.connections].map(async (c) => {
         try {

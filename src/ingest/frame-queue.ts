@@ -40,6 +40,8 @@ export interface CameraQueueOptions {
   pull?: boolean;
   /** Called when the frames waiting in memory have all been handed to Redis (the source may resume). */
   onReady?: () => void;
+  /** False while the camera's lease is unconfirmed: frames are dropped (reason `lease`), nothing is written. */
+  mayWrite?: () => boolean;
 }
 
 /** In-process hand-off settings of a {@link FrameQueue}. */
@@ -155,6 +157,11 @@ export class CameraFrameWriter {
   push(pixels: Buffer, capturedAt: number, width: number, height: number): void {
     if (this.closed) {
       releaseFrame(pixels);
+      return;
+    }
+    if (this.options.mayWrite && !this.options.mayWrite()) {
+      releaseFrame(pixels);
+      this.drop('lease');
       return;
     }
     if (this.pending.length > 0 && this.options.pull !== true) {

@@ -1,9 +1,7 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { CameraConfig } from '../config/schema';
 import { effectiveCameras, readCameraOverrides } from '../core/camera-overrides';
 import { onceClose, type Context, type StageHandle } from '../core/context';
-import { acquireLease, releaseLease, renewLease } from '../core/lease';
+import type { LeaseClaim } from '../core/leases';
 import { CameraSupervisor } from './camera-supervisor';
 import { inputKind } from './ffmpeg-args';
 import { FrameQueue } from './frame-queue';
@@ -12,8 +10,6 @@ import type { RestartPolicyOptions } from './restart-policy';
 
 /** Options of {@link startIngest} (tests shorten the timings). */
 export interface IngestOptions {
-  /** Lease time to live (ms): a dead owner's cameras move to another ingest process after this. @defaultValue 10_000 */
-  leaseTtlMs?: number;
   /** Backoff settings of every camera. */
   restart?: RestartPolicyOptions;
   /** Path of the ffmpeg binary. @defaultValue 'ffmpeg' */
@@ -36,21 +32,28 @@ interface Running {
   sup: CameraSupervisor;
 }
 
+/** A camera in effect: its configuration and its lease. */
+interface Wanted {
+  config: CameraConfig;
+  json: string;
+  claim: LeaseClaim;
+}
+
 /** Starts the ingest stage with default options. */
 export async function start(ctx: Context): Promise<StageHandle> {
   return startIngest(ctx);
 }
 
 /**
- * Starts the ingest stage: one supervisor (one ffmpeg) per camera this process holds the lease of. Cameras in
- * effect = config file cameras + runtime overrides; changes (SIGHUP reload, `keys.channels.config`) add, restart or
- * remove only the cameras that changed.
+ * Starts the ingest stage: one supervisor (one ffmpeg) per camera this process holds the lease of (through the
+ * process's {@link LeaseKeeper}). Cameras in effect = config file cameras + runtime overrides; changes (SIGHUP
+ * reload, `keys.channels.config`) add, restart or remove only the cameras that changed. A lease that is lost stops
+ * the camera's ffmpeg before the camera can be taken again; while a lease is unconfirmed (renewal late) frames are
+ * dropped (reason `lease`) but ffmpeg keeps running, so a confirmed lease resumes without a reconnect.
  */
 export async function startIngest(ctx: Context, options: IngestOptions = {}): Promise<IngestHandle> {
   const log = ctx.log.child({ stage: 'ingest' });
   const keys = ctx.keys;
-  const leaseTtlMs = options.leaseTtlMs ?? 10_000;
-  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const redis = ctx.redis('ingest');
   const queueRedis = ctx.redis('ingest-queue', { maxRetriesPerRequest: null });
   const sub = ctx.redis('ingest-sub');
@@ -58,11 +61,13 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
   // Ingest and detect in one process: detect takes the pixels from memory and frees slots at once (see LocalFrames).
   const frames = new FrameQueue(redis, queueRedis, keys, metrics, { frames: ctx.localFrames, sharePixels: ctx.roles.has('detect') });
   const running = new Map<string, Running>();
-  /** Cameras in effect that this process does not hold (another process does, or the lease is being taken). */
-  let wanted = new Map<string, CameraConfig>();
+  /** Cameras in effect, with their leases (held or not). */
+  const wanted = new Map<string, Wanted>();
+  /** Cameras being removed: their lease's release also deletes their state. */
+  const removing = new Set<string>();
   let closed = false;
 
-  const startCamera = (cam: CameraConfig): void => {
+  const startCamera = (cam: CameraConfig, claim: LeaseClaim): void => {
     // A file read at full speed pauses ffmpeg when the queue is full instead of dropping frames.
     const pull = cam.realtime === false && ['file', 'images'].includes(inputKind(cam.url));
     let sup: CameraSupervisor | undefined;
@@ -72,6 +77,7 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
       frameTtlSeconds: cam.frameTtlSeconds,
       pull,
       onReady: pull ? () => sup?.sourceReady() : undefined,
+      mayWrite: () => claim.valid,
     });
     sup = new CameraSupervisor(cam, {
       redis,
@@ -92,58 +98,72 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
       return;
     }
     running.delete(id);
-    try {
-      if (removeState) {
-        await r.sup.remove();
-        removeCameraSeries(metrics, id);
-      } else {
-        await r.sup.stop(options.killGraceMs);
-      }
-    } finally {
-      await releaseLease(redis, keys.lease('ingest', id), owner).catch(() => undefined);
+    if (removeState) {
+      await r.sup.remove();
+      removeCameraSeries(metrics, id);
+    } else {
+      await r.sup.stop(options.killGraceMs);
     }
   };
 
-  /** Takes the leases of wanted cameras that nobody holds. */
-  const claim = async (): Promise<void> => {
-    for (const [id, cam] of wanted) {
-      if (closed || running.has(id)) {
-        continue;
-      }
-      if (await acquireLease(redis, keys.lease('ingest', id), owner, leaseTtlMs)) {
+  const claimCamera = (id: string): LeaseClaim =>
+    ctx.leases.claim('ingest', id, keys.lease('ingest', id), {
+      acquired: ({ continued }) => {
+        const w = wanted.get(id);
+        if (closed || !w) {
+          return;
+        }
+        if (running.has(id) && continued) {
+          return; // the unconfirmed lease is confirmed again: frames flow again (mayWrite)
+        }
         log.info({ camera: id }, 'camera lease taken');
-        startCamera(cam);
-      }
-    }
-  };
+        startCamera(w.config, w.claim);
+      },
+      lost: async (reason, detail) => {
+        if (reason === 'taken') {
+          log.warn({ camera: id, detail }, 'camera lease lost: stopping its ffmpeg');
+        }
+        await stopCamera(id, removing.delete(id));
+      },
+    });
 
   const apply = async (): Promise<void> => {
     const overrides = await readCameraOverrides(redis, keys, (id, err) =>
       log.warn({ camera: id, err: err instanceof Error ? err.message : String(err) }, 'invalid camera override ignored'),
     );
-    const effective = effectiveCameras(ctx.config.cameras, overrides).filter((c) => c.enabled);
-    wanted = new Map(effective.map((c) => [c.id, c]));
-    const stops: Array<Promise<void>> = [];
-    for (const [id, r] of running) {
-      const next = wanted.get(id);
+    const effective = new Map(effectiveCameras(ctx.config.cameras, overrides).filter((c) => c.enabled).map((c) => [c.id, c]));
+    const work: Array<Promise<void>> = [];
+    for (const [id, w] of wanted) {
+      const next = effective.get(id);
       if (!next) {
         log.info({ camera: id }, 'camera removed');
-        stops.push(stopCamera(id, true));
-      } else if (JSON.stringify(next) !== r.json) {
-        log.info({ camera: id }, 'camera changed: restarting it');
-        stops.push(
-          (async () => {
-            running.delete(id);
-            await r.sup.stop(options.killGraceMs);
-            if (!closed) {
-              startCamera(next);
+        wanted.delete(id);
+        removing.add(id);
+        work.push(w.claim.release());
+      } else if (JSON.stringify(next) !== w.json) {
+        w.config = next;
+        w.json = JSON.stringify(next);
+        // Restarted only while this process holds the camera, never racing a takeover.
+        work.push(
+          w.claim.exclusive(async () => {
+            if (running.has(id)) {
+              log.info({ camera: id }, 'camera changed: restarting it');
+              await stopCamera(id, false);
+              if (!closed) {
+                startCamera(next, w.claim);
+              }
             }
-          })(),
+          }),
         );
       }
     }
-    await Promise.allSettled(stops);
-    await claim();
+    for (const [id, cam] of effective) {
+      if (!wanted.has(id) && !closed) {
+        removing.delete(id);
+        wanted.set(id, { config: cam, json: JSON.stringify(cam), claim: claimCamera(id) });
+      }
+    }
+    await Promise.allSettled(work);
   };
 
   // Reconciles run one at a time; a request during a run schedules exactly one more.
@@ -159,6 +179,9 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
         again = false;
         try {
           await apply();
+          // Cameras that are free now start before this resolves.
+          await ctx.leases.round();
+          await ctx.leases.settled('ingest');
         } catch (err) {
           log.error({ err }, 'applying the camera configuration failed');
         }
@@ -168,20 +191,6 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
     });
     return current;
   };
-
-  const leaseTimer = setInterval(() => {
-    void (async () => {
-      for (const [id] of running) {
-        const ok = await renewLease(redis, keys.lease('ingest', id), owner, leaseTtlMs).catch(() => true);
-        if (!ok && running.has(id)) {
-          log.warn({ camera: id }, 'camera lease lost: another process owns it now');
-          await stopCamera(id, false);
-        }
-      }
-      await claim();
-    })().catch((err: unknown) => log.warn({ err }, 'lease renewal failed'));
-  }, Math.max(100, Math.floor(leaseTtlMs / 3)));
-  leaseTimer.unref();
 
   const onConfig = (): void => void reconcile();
   ctx.on('config', onConfig);
@@ -197,12 +206,12 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
   const close = onceClose([
     () => {
       closed = true;
-      clearInterval(leaseTimer);
       ctx.off('config', onConfig);
     },
     () => sub.unsubscribe().catch(() => undefined),
     () => current,
-    () => Promise.allSettled([...running.keys()].map((id) => stopCamera(id, false))),
+    // Every ffmpeg stops, then its lease is released (a standby takes the camera at once).
+    () => Promise.allSettled([...wanted.values()].map((w) => w.claim.release())),
     () => frames.close(),
   ]);
 

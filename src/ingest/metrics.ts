@@ -53,6 +53,7 @@ export function removeCameraSeries(m: IngestMetrics, camera: string): void {
 }
 
 /** Why ingest dropped a frame. `backpressure`: the camera had `maxInFlight` frames queued; `busy`: Redis writes
- * fell behind ffmpeg; `redis_error`: a write failed. */
-export const DROP_REASONS = ['backpressure', 'busy', 'redis_error'] as const;
+ * fell behind ffmpeg; `redis_error`: a write failed; `lease`: the camera's lease was unconfirmed (renewal late,
+ * Redis away), so this process may no longer be its owner. */
+export const DROP_REASONS = ['backpressure', 'busy', 'redis_error', 'lease'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];

@@ -3,7 +3,7 @@ import type { CameraConfig, VigilConfig } from '../config/schema';
 import type { Keys } from '../core/keys';
 import type { Logger } from '../core/logger';
 import type { Alert, CameraStateMessage, DetectionResult, DetectionsMessage } from '../core/types';
-import { AlertStore, CameraEngine, engineConfigOf as engineConfig, renderSnapshot, type AlertChange } from '../alerts';
+import { AlertStore, CameraEngine, engineConfigOf as engineConfig, renderSnapshot, type AlertChange, type WriteFence } from '../alerts';
 import { ReorderBuffer } from './reorder';
 
 /** Longest wait for a missing seq before the gap is skipped (ms). */
@@ -29,18 +29,34 @@ export interface PersistedTrackState {
 }
 
 
+/*
+ * Writes the track state only while the camera's lease is held by this owner or by nobody, so a worker that lost
+ * its camera never overwrites the new owner's state. KEYS: state, lease. ARGV: json, ttl s, owner.
+ */
+const PERSIST = `
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+`;
+
 /**
  * One camera owned by this process: reorders its detection results, runs the engine, writes alerts (snapshot
  * from the frame's pixels first), publishes `DetectionsMessage`s and deletes frame keys. Work is serialised per
- * camera through one promise chain.
+ * camera through one promise chain. Every write is fenced by the camera's lease (`fence`): once another process
+ * owns the camera, nothing this worker still has in hand reaches Redis.
  */
 export class CameraWorker {
   readonly engine: CameraEngine;
   readonly reorder: ReorderBuffer<DetectionResult>;
   lastId = '$';
+  /** The lease is unconfirmed: read nothing, tick nothing, until it is confirmed again or lost. */
+  suspended = false;
   private chain: Promise<void> = Promise.resolve();
   private lateSeen = 0;
   private dirty = false;
+  /** Set once abandoned: no further step runs. */
+  private abandoned = false;
 
   constructor(
     readonly camera: CameraConfig,
@@ -51,6 +67,7 @@ export class CameraWorker {
     private readonly log: Logger,
     private readonly hooks: CameraWorkerHooks,
     private snapshotQuality: number,
+    private readonly fence?: WriteFence,
   ) {
     this.engine = new CameraEngine(engineConfig(config, camera));
     // Parallel workers finish a camera's frames at most about one inference apart; a gap that stays open longer
@@ -83,7 +100,8 @@ export class CameraWorker {
       this.engine.tracker.idCounter = s.nextTrackId;
       const now = new Date().toISOString();
       for (const a of s.open ?? []) {
-        await this.store.write('end', { ...a, state: 'ended', endedAt: now, updatedAt: now });
+        // Idempotent: an alert the previous owner (or an earlier takeover) ended already is not ended again.
+        await this.store.write('end', { ...a, state: 'ended', endedAt: now, updatedAt: now }, undefined, this.fence);
       }
     } catch (err) {
       this.log.warn({ err }, 'ignoring unreadable track state');
@@ -138,8 +156,17 @@ export class CameraWorker {
     });
   }
 
+  /**
+   * Stops without writing anything more (another process owns the camera now): what is held is dropped, and steps
+   * already queued do nothing.
+   */
+  abandon(): Promise<void> {
+    this.abandoned = true;
+    return this.chain;
+  }
+
   private serial(fn: () => Promise<void>): Promise<void> {
-    const p = this.chain.then(fn);
+    const p = this.chain.then(() => (this.abandoned ? undefined : fn()));
     this.chain = p.catch((err) => this.log.error({ err }, 'track worker step failed'));
     return p;
   }
@@ -183,7 +210,14 @@ export class CameraWorker {
         continue; // its start failed to store
       }
       try {
-        const w = await this.store.write(c.event, alert, snapshot);
+        const w = await this.store.write(c.event, alert, snapshot, this.fence);
+        if (w.skipped === 'fenced') {
+          this.log.warn({ rule: alert.rule, event: c.event }, 'alert not written: another process owns the camera now');
+          continue;
+        }
+        if (w.skipped === 'ended') {
+          continue;
+        }
         if (c.event === 'start') {
           this.engine.lifecycle.setId(c.handle, w.alert.id);
         }
@@ -215,6 +249,11 @@ export class CameraWorker {
       nextTrackId: this.engine.tracker.idCounter,
       open: this.engine.lifecycle.active.filter((o) => o.alert.id).map((o) => o.alert),
     };
-    await this.redis.set(this.keys.trackState(this.camera.id), JSON.stringify(s), 'EX', 86_400);
+    const state = this.keys.trackState(this.camera.id);
+    if (this.fence) {
+      await this.redis.eval(PERSIST, 2, state, this.fence.key, JSON.stringify(s), '86400', this.fence.owner);
+    } else {
+      await this.redis.set(state, JSON.stringify(s), 'EX', 86_400);
+    }
   }
 }

@@ -1,10 +1,8 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Context, StageHandle } from '../core/context';
 import { onceClose } from '../core/context';
-import { acquireLease, releaseLease, renewLease } from '../core/lease';
+import type { LeaseClaim } from '../core/leases';
 import { effectiveCameras, readCameraOverrides } from '../core/camera-overrides';
 import type { CameraConfig, VigilConfig } from '../config/schema';
 import type { CameraStateMessage, DetectionResult } from '../core/types';
@@ -16,17 +14,19 @@ function counter(reg: Registry, name: string, help: string, labelNames: string[]
 }
 
 /**
- * Starts the track stage: per camera a Redis lease (`keys.lease('track', camera)`); for owned cameras a reader
- * XREADs `keys.detections(camera)` and a {@link CameraWorker} reorders, tracks, evaluates rules and writes
- * alerts. A process that dies loses its leases within `track.leaseSeconds`; another takes over from the state in
- * `keys.trackState(camera)`. Rules reload on `ctx.on('config')` and on camera overrides without a restart.
+ * Starts the track stage: per camera a lease (`keys.lease('track', camera)`, held through the process's
+ * {@link LeaseKeeper}); for owned cameras a reader XREADs `keys.detections(camera)` and a {@link CameraWorker}
+ * reorders, tracks, evaluates rules and writes alerts. A process that dies loses its leases within
+ * `instance.leaseSeconds`; another takes over from the state in `keys.trackState(camera)`. A lease that is lost stops
+ * its worker before the camera can be taken again here; while a lease is unconfirmed (renewal late) its worker
+ * pauses. Rules reload on `ctx.on('config')` and on camera overrides without a restart.
  */
 export async function start(ctx: Context): Promise<StageHandle> {
   const log = ctx.log.child({ stage: 'track' });
   const cmd = ctx.redis('track');
   const reader = ctx.redis('track-read', { maxRetriesPerRequest: null });
   const sub = ctx.redis('track-sub');
-  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const owner = ctx.instanceId;
   let config: VigilConfig = ctx.config;
   let store = new AlertStore(cmd, ctx.keys, { maxEvents: config.alerts.maxEvents, maxAgeSeconds: config.alerts.maxAgeSeconds });
   const alertsTotal = counter(ctx.metrics, 'vigil_alerts_total', 'Alert events written', ['rule', 'type', 'event']);
@@ -57,10 +57,10 @@ export async function start(ctx: Context): Promise<StageHandle> {
   };
 
   const workers = new Map<string, CameraWorker>();
+  const claims = new Map<string, LeaseClaim>();
   let cameras: CameraConfig[] = config.cameras.filter((c) => c.enabled);
   let closing = false;
   let ready = false;
-  const ttlMs = () => Math.round(config.track.leaseSeconds * 1000);
 
   async function refreshCameras(): Promise<void> {
     const overrides = await readCameraOverrides(cmd, ctx.keys, (id, err) => log.warn({ camera: id, err }, 'bad camera override'));
@@ -68,44 +68,72 @@ export async function start(ctx: Context): Promise<StageHandle> {
     for (const c of cameras) {
       workers.get(c.id)?.configure(config, c);
     }
+    claimCameras();
   }
 
-  async function drop(id: string, endAlerts: boolean): Promise<void> {
-    const w = workers.get(id);
-    if (!w) {
+  /** Claims the lease of every camera in effect; releases (ending its alerts) the ones no longer in effect. */
+  function claimCameras(): void {
+    if (closing) {
       return;
     }
-    workers.delete(id);
-    await w.close(endAlerts).catch((err) => log.error({ err, camera: id }, 'close failed'));
-    await releaseLease(cmd, ctx.keys.lease('track', id), owner).catch(() => undefined);
-  }
-
-  async function leases(): Promise<void> {
     const wanted = new Set(cameras.map((c) => c.id));
-    for (const id of [...workers.keys()]) {
+    for (const [id, claim] of claims) {
       if (!wanted.has(id)) {
-        await drop(id, true);
-      } else if (!(await renewLease(cmd, ctx.keys.lease('track', id), owner, ttlMs()))) {
-        log.warn({ camera: id }, 'track lease lost; another process owns the camera now');
-        workers.delete(id);
+        claims.delete(id);
+        void claim.release();
       }
     }
     for (const c of cameras) {
-      if (workers.has(c.id) || closing) {
-        continue;
-      }
-      if (await acquireLease(cmd, ctx.keys.lease('track', c.id), owner, ttlMs())) {
-        const w = new CameraWorker(c, config, cmd, ctx.keys, store, log.child({ camera: c.id }), hooks, config.alerts.snapshotQuality);
-        await w.resume();
-        workers.set(c.id, w);
-        log.info({ camera: c.id }, 'tracking camera');
+      if (!claims.has(c.id)) {
+        claims.set(c.id, claimCamera(c.id));
       }
     }
+  }
+
+  function claimCamera(id: string): LeaseClaim {
+    const key = ctx.keys.lease('track', id);
+    return ctx.leases.claim('track', id, key, {
+      acquired: async ({ continued }) => {
+        const running = workers.get(id);
+        if (running && continued) {
+          running.suspended = false;
+          return;
+        }
+        const cam = cameras.find((c) => c.id === id);
+        if (!cam || closing) {
+          return;
+        }
+        const w = new CameraWorker(cam, config, cmd, ctx.keys, store, log.child({ camera: id }), hooks, config.alerts.snapshotQuality, { key, owner });
+        await w.resume();
+        workers.set(id, w);
+        log.info({ camera: id }, 'tracking camera');
+      },
+      suspended: () => {
+        const w = workers.get(id);
+        if (w) {
+          w.suspended = true;
+        }
+      },
+      lost: async (reason) => {
+        const w = workers.get(id);
+        if (!w) {
+          return;
+        }
+        workers.delete(id);
+        if (reason === 'taken') {
+          // Another process owns the camera: nothing more from this worker reaches Redis.
+          await w.abandon();
+        } else {
+          // Removed from the configuration or stopping: flush, end its alerts, save the state.
+          await w.close(true).catch((err) => log.error({ err, camera: id }, 'close failed'));
+        }
+      },
+    });
   }
 
   async function readLoop(): Promise<void> {
     while (!closing) {
-      const owned = [...workers.values()];
+      const owned = [...workers.values()].filter((w) => !w.suspended);
       if (owned.length === 0) {
         await sleep(200);
         continue;
@@ -180,15 +208,15 @@ export async function start(ctx: Context): Promise<StageHandle> {
   ctx.on('config', onConfig);
 
   await refreshCameras();
-  await leases();
+  // The cameras free now are tracked before start() returns (their workers resumed).
+  await ctx.leases.round();
+  await ctx.leases.settled('track');
   ready = true;
-  const leaseTimer = setInterval(
-    () => void leases().catch((err) => log.error({ err }, 'lease loop failed')),
-    Math.max(200, ttlMs() / 3),
-  );
   const tickTimer = setInterval(() => {
     for (const w of workers.values()) {
-      void w.tick().catch(() => undefined);
+      if (!w.suspended) {
+        void w.tick().catch(() => undefined);
+      }
     }
   }, 500);
   let trimAt = 0;
@@ -203,17 +231,13 @@ export async function start(ctx: Context): Promise<StageHandle> {
   const close = onceClose([
     () => {
       closing = true;
-      clearInterval(leaseTimer);
       clearInterval(tickTimer);
       clearInterval(trimTimer);
       ctx.off('config', onConfig);
     },
     () => loop,
-    async () => {
-      for (const id of [...workers.keys()]) {
-        await drop(id, true);
-      }
-    },
+    // Every worker flushes, ends its alerts and saves its state, then its lease is released.
+    () => Promise.allSettled([...claims.values()].map((c) => c.release())),
     () =>
       recorder
         ? new Promise<void>((resolve) => {

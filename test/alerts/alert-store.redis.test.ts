@@ -49,6 +49,35 @@ describe('AlertStore', () => {
     sub.disconnect();
   });
 
+  it('#write ends an alert once: a second end (a takeover racing a graceful stop) writes nothing', async () => {
+    const store = new AlertStore(redis, keys);
+    const started = await store.write('start', alert());
+    const ended = { ...started.alert, state: 'ended' as const, endedAt: new Date().toISOString() };
+    // Two owners end the same alert at the same moment (the race a takeover after a Redis outage produced).
+    const [a, b] = await Promise.all([store.write('end', ended), store.write('end', ended)]);
+    assert.equal([a, b].filter((w) => w.skipped === undefined).length, 1, 'exactly one end written');
+    assert.equal([a, b].filter((w) => w.skipped === 'ended').length, 1);
+    const late = await store.write('update', { ...started.alert, updatedAt: new Date().toISOString() });
+    assert.equal(late.skipped, 'ended', 'no update after the end either');
+    const events = await store.readEvents('0', 100);
+    assert.deepEqual(events.map((e) => e.event), ['start', 'end']);
+  });
+
+  it('#write with a fence writes only while the lease is ours or nobody\'s', async () => {
+    const store = new AlertStore(redis, keys);
+    const fence = { key: keys.lease('track', 'walkway'), owner: 'me' };
+    const free = await store.write('start', alert(), undefined, fence);
+    assert.equal(free.skipped, undefined, 'nobody holds the lease: written');
+    await redis.set(fence.key, 'me');
+    const mine = await store.write('update', { ...free.alert }, undefined, fence);
+    assert.equal(mine.skipped, undefined);
+    await redis.set(fence.key, 'other');
+    const theirs = await store.write('end', { ...free.alert, state: 'ended' }, undefined, fence);
+    assert.equal(theirs.skipped, 'fenced');
+    assert.equal((await store.getAlert(free.alert.id))?.state, 'active', 'the fenced end changed nothing');
+    assert.equal((await store.readEvents('0', 100)).length, 2);
+  });
+
   it('#write stores alert, snapshot and event before publishing; the start id is the alert id', async () => {
     const store = new AlertStore(redis, keys);
     const seen: Array<{ msg: AlertMessage; alert: string | null; snap: Buffer | null }> = [];

@@ -31,7 +31,7 @@ describe('camera sources through the API (issue 14, item 2) @integration', funct
     const redis = ctx.redis('test-api');
     app = await buildServer(ctx, { redis, store: new AlertStore(redis, ctx.keys) });
     await app.ready();
-    ingest = await startIngest(ctx, { restart: { baseMs: 60_000, capMs: 60_000 }, leaseTtlMs: 3000, killGraceMs: 500 });
+    ingest = await startIngest(ctx, { restart: { baseMs: 60_000, capMs: 60_000 }, killGraceMs: 500 });
   });
   after(async () => {
     await ingest?.close();

@@ -23,7 +23,7 @@ describe('credentials never logged (issue 14, item 3) @integration', function ()
     const config = parseConfig(JSON.stringify({ redis: { url: REDIS_URL, prefix }, cameras: [{ id: 'secret', url: URL, detect: { fps: 1, width: 160 } }] }), { VIGIL_NO_DEMO: '1' });
     const { log, lines } = captureLogger('debug');
     const ctx = new Context(config, log, new Set(['ingest']), { defaultMetrics: false });
-    const ingest = await startIngest(ctx, { restart: { baseMs: 200, capMs: 400 }, leaseTtlMs: 3000, killGraceMs: 500 });
+    const ingest = await startIngest(ctx, { restart: { baseMs: 200, capMs: 400 }, killGraceMs: 500 });
     const admin = new Redis(REDIS_URL);
     try {
       await waitFor(() => lines.some((l) => /ffmpeg exited|camera state/.test(l) && /reconnecting/.test(l)) && lines.some((l) => l.includes('"stderr"')), 15_000, 'ffmpeg to fail and be logged');

@@ -12,7 +12,7 @@ import { startIngest, type IngestHandle, type IngestOptions } from '../../src/in
 import { RtspTestServer } from '../../src/testing/rtsp-server';
 import { REDIS_URL, StateRecorder, VTEST, alive, deletePrefix, testContext, waitFor } from './helpers';
 
-const FAST: IngestOptions = { restart: { baseMs: 500, capMs: 2000 }, leaseTtlMs: 3000, killGraceMs: 1000 };
+const FAST: IngestOptions = { restart: { baseMs: 500, capMs: 2000 }, killGraceMs: 1000 };
 
 describe('ingest stage (real Redis, FFmpeg and GStreamer RTSP) @integration', function () {
   this.timeout(40_000);

@@ -42,7 +42,8 @@ describe('track stage failover and rule reload (Redis)', function () {
         },
       ],
       rules,
-      track: { leaseSeconds: 1, minHits: 1 },
+      track: { minHits: 1 },
+      instance: { leaseSeconds: 1 },
       alerts: { endAfterSeconds: 1 },
     });
 
@@ -100,8 +101,8 @@ describe('track stage failover and rule reload (Redis)', function () {
     await until('A processes frames', () => msgs.length === 10);
     await sleep(700); // A persists its state on its next tick
 
-    // A dies: its Redis connections drop, it renews nothing.
-    await a.closeConnections();
+    // A dies: its Redis connections drop, it renews nothing and releases nothing.
+    a.crash();
     const tookMs = await until('B owns the lease', async () => {
       const o = await redis.get(keys.lease('track', 'cam'));
       return o !== null && o !== owner;

@@ -57,7 +57,7 @@ describe('track stage (live, Redis) over vtest detections', function () {
       ...base,
       redis: { ...base.redis, url: URL, prefix },
       alerts: { ...base.alerts, recordFile },
-      track: { ...base.track, leaseSeconds: 2 },
+      instance: { ...base.instance, leaseSeconds: 2 },
     };
     redis = new Redis(URL);
     sub = new Redis(URL);

@@ -30,8 +30,6 @@ export const trackSchema = z
     maxLostSeconds: z.number().min(0).max(60).default(2),
     /** Reorder window: frames waited for before late frames are dropped. @defaultValue 4 */
     reorderWindow: z.number().int().min(0).max(64).default(4),
-    /** Lease TTL: another process takes a camera over this long after its owner dies. @defaultValue 5 */
-    leaseSeconds: z.number().min(1).max(120).default(5),
   })
   .prefault({});
 export type TrackConfig = z.infer<typeof trackSchema>;

@@ -15,6 +15,7 @@ import { isLoopbackHost } from '../reload';
 
 /** Rule types that need face recognition on their camera. */
 const FACE_RULES: readonly string[] = ['face_match', 'face_unknown'];
+import { instanceSchema } from './instance';
 
 /** The whole configuration file. Unknown keys are errors at every level. */
 export const configSchema = z
@@ -31,6 +32,7 @@ export const configSchema = z
     faces: facesSchema,
     alerts: alertsSchema,
     track: trackSchema,
+    instance: instanceSchema,
     log: z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -123,5 +125,6 @@ export type { WebhookConfig, MqttConfig } from './webhooks';
 export type { FacesConfig } from './faces';
 export type { AlertsConfig, TrackConfig } from './alerts';
 export type { SourcesConfig } from './sources';
+export type { InstanceConfig } from './instance';
 export { cameraSchema } from './cameras';
 export { ruleSchema } from './rules';
