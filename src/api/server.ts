@@ -128,6 +128,12 @@ export async function buildServer(
       socket.destroy();
     },
   });
+  // CONNECT (a proxy request): Node would close the connection without an answer.
+  app.server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    const body = JSON.stringify({ error: { code: 'bad_request', message: 'CONNECT is not supported' } });
+    socket.on('error', () => socket.destroy());
+    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
   // `Expect` other than 100-continue: Node would answer an empty 417.
   app.server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
     const body = JSON.stringify({ error: { code: 'expectation_failed', message: 'only "Expect: 100-continue" is supported' } });

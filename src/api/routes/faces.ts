@@ -204,6 +204,11 @@ export async function facesRoutes(app: FastifyInstance, ctx: Context): Promise<v
           req.auditDetails = { target: identity.id, name: identity.name, images: enrol.images.length };
           return reply.code(enrol.id ? 200 : 201).send({ id: identity.id, name: identity.name, images: identity.embeddings.length });
         } catch (err) {
+          if (req.isMultipart()) {
+            // A multipart body refused half-way is not read to its end: close the connection after the answer, or
+            // its unread bytes would be taken for the next request on this keep-alive connection (which would hang).
+            void reply.header('connection', 'close');
+          }
           if (err instanceof ImageError) {
             return sendImageError(reply, err);
           }
