@@ -36,11 +36,11 @@ export class FramePool {
 
   /**
    * @param frameSize - bytes per frame
-   * @param maxSlots - slots at most (frames in flight beyond this get plain buffers)
+   * @param maxSlots - slots at most (frames in flight beyond this get plain buffers); may be raised later
    */
   constructor(
     readonly frameSize: number,
-    readonly maxSlots: number,
+    public maxSlots: number,
   ) {
     if (!Number.isInteger(frameSize) || frameSize <= 0) {
       throw new TypeError(`FramePool: frameSize must be a positive integer (got ${frameSize})`);
@@ -97,15 +97,28 @@ export class FramePool {
 }
 
 const pools = new Map<number, FramePool>();
+let minSlots = 48;
 
 /** The process's pool for a frame size (created on first use). */
-export function framePool(frameSize: number, maxSlots = 48): FramePool {
+export function framePool(frameSize: number, maxSlots = minSlots): FramePool {
   let p = pools.get(frameSize);
   if (!p) {
-    p = new FramePool(frameSize, maxSlots);
+    p = new FramePool(frameSize, Math.max(maxSlots, minSlots));
     pools.set(frameSize, p);
   }
   return p;
+}
+
+/**
+ * Raises every pool's slot limit (and that of pools made later) to at least `n`: the ingest sizes it from its
+ * cameras, since each holds a frame in its mailbox, frames in detection and frames kept for the tracker. Slots are
+ * only created when needed, so a high limit costs nothing until used.
+ */
+export function raiseFramePools(n: number): void {
+  minSlots = Math.max(minSlots, Math.ceil(n));
+  for (const p of pools.values()) {
+    p.maxSlots = Math.max(p.maxSlots, minSlots);
+  }
 }
 
 /** The pool a buffer's slot belongs to, if any (cheap: one WeakMap lookup per pool, a handful of sizes at most). */

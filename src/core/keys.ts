@@ -42,9 +42,24 @@ export class Keys {
     return `${this.prefix}:frame:${camera}:${seq}`;
   }
 
-  /** Per-camera list of queued frame job ids still in flight (ingest bookkeeping). */
-  inflight(camera: string): string {
-    return `${this.prefix}:inflight:${camera}`;
+  /** List of frame requests for the ingest process `owner` (detect workers of other processes ask it for frames). */
+  frameRequests(owner: string): string {
+    return `${this.prefix}:frame-req:${owner}`;
+  }
+
+  /** List of frames served to the detect process `instance` (answers to its frame requests). */
+  frameReplies(instance: string): string {
+    return `${this.prefix}:frame-rep:${instance}`;
+  }
+
+  /** The newest annotated JPEG of a camera, written by its tracker while someone watches (short TTL). */
+  liveFrame(camera: string): string {
+    return `${this.prefix}:live:${camera}`;
+  }
+
+  /** Set (with a TTL) while someone watches a camera: its tracker renders live frames meanwhile. */
+  liveWanted(camera: string): string {
+    return `${this.prefix}:live-wanted:${camera}`;
   }
 
   /** Hash with the live status of a camera (state, reason, lastFrameAt, fps, dropped). */
@@ -125,11 +140,6 @@ export class Keys {
   /** Counter bumped by every alert acknowledgement (cache key of GET /api/alerts answers). */
   get alertAcksVersion(): string {
     return `${this.prefix}:alert-acks-version`;
-  }
-
-  /** Consumer group cursor / bookkeeping for alert sinks. */
-  sinkCursor(sink: string): string {
-    return `${this.prefix}:sink-cursor:${sink}`;
   }
 
 

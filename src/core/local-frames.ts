@@ -1,76 +1,108 @@
 /**
- * The in-process hand-off between ingest and detect when both roles run in one process (the default `vigil start`).
+ * Frames that stay in this process's memory between its stages. Pure (no I/O).
  *
- * Every frame is still written to Redis and queued on BullMQ (any detect process on any machine can take the job,
- * and later stages read the pixels from Redis for snapshots and faces). When the job is taken by this same process,
- * the detect stage takes the pixels from here instead of reading 0.9 MB back from Redis, and tells the writer the
- * moment the frame is done, so the camera's slot frees without waiting for the next poll of the job states (the
- * measured cost of both, on 2 cores: `vigil bench`, BENCHMARKS.md). Entries live only while their frame is in
- * flight: the writer forgets them when it forgets the job (done, pruned, evicted or discarded), so the registry
- * holds at most `maxInFlight` frames per camera. The registry owns the pixels until `takePixels`; the taker gives
- * them back to their frame pool (`releaseFrame`) when done. Pure (no I/O).
+ * - Ingest → detect: each camera this process ingests registers a {@link FrameBinder}. A detect worker of this
+ *   process that takes one of its tickets binds the camera's newest frame from here: no pixels written to Redis,
+ *   none read back, and the frame's place frees the moment `done` is called.
+ * - Detect → track: when this process also tracks the camera, the detect stage keeps the detected frame's pixels
+ *   here (`keep`) for the tracker's snapshot or live frame instead of writing them to Redis; the tracker gives them
+ *   back (`release`) once the frame is processed. Frames nobody releases (a tracker that stopped meanwhile) go
+ *   back to their pool after `sweep`'s age.
+ *
+ * Ownership of a pixel buffer moves with it: `bind` hands it to the caller; `keep` takes it; `release` and `sweep`
+ * give it back to its frame pool.
  */
+import { releaseFrame } from './frame-pool';
+import type { FrameJob } from './types';
 
-interface Entry {
-  pixels: Buffer | undefined;
-  /** A detect stage of this process has started on it (its done() will come). */
-  taken: boolean;
-  onDone: () => void;
+/** A frame bound to a ticket, with its pixels (owned by the caller). */
+export interface BoundFrame extends FrameJob {
+  pixels: Buffer;
 }
 
-import { releaseFrame } from './frame-pool';
+/** What an ingest camera offers to this process's detect stage. */
+export interface FrameBinder {
+  /** The frame for the ticket `ticketId` (the newest, or the oldest in pull mode), or undefined when there is none. */
+  bind(ticketId: string): BoundFrame | undefined;
+  /** The detect stage is done with a frame it bound (detected, dropped or failed). */
+  done(key: string): void;
+}
 
-/** Frames in flight in this process, by frame key. Pixels never taken go back to their frame pool. */
+interface Kept {
+  pixels: Buffer;
+  at: number;
+}
+
+/** This process's in-memory frames (see the module comment). */
 export class LocalFrames {
-  private readonly entries = new Map<string, Entry>();
+  private readonly binders = new Map<string, FrameBinder>();
+  private readonly kept = new Map<string, Kept>();
 
-  /** Frames currently registered. */
-  get size(): number {
-    return this.entries.size;
+  /** Cameras whose frames this process holds. */
+  get cameras(): number {
+    return this.binders.size;
   }
 
-  /**
-   * Registers a frame written to Redis and queued. `pixels` (optional) may be taken once by a detect stage of this
-   * process; `onDone` runs once when that stage reports the frame done.
-   */
-  add(key: string, pixels: Buffer | undefined, onDone: () => void): void {
-    this.entries.set(key, { pixels, taken: false, onDone });
+  /** Frames kept for the tracker now. */
+  get keptCount(): number {
+    return this.kept.size;
   }
 
-  /**
-   * The pixels of a frame written by this process, or undefined (another process wrote it, or they were taken
-   * already: read them from Redis). The caller owns the buffer afterwards and may move it to another thread.
-   */
-  takePixels(key: string): Buffer | undefined {
-    const e = this.entries.get(key);
-    if (!e) {
-      return undefined;
+  /** Registers the binder of a camera this process ingests. */
+  register(camera: string, binder: FrameBinder): void {
+    this.binders.set(camera, binder);
+  }
+
+  /** Unregisters it (only if it is still the registered one). */
+  unregister(camera: string, binder: FrameBinder): void {
+    if (this.binders.get(camera) === binder) {
+      this.binders.delete(camera);
     }
-    const px = e.pixels;
-    e.pixels = undefined;
-    e.taken = true;
-    return px;
   }
 
-  /** Whether a detect stage of this process is working on the frame (so `done` will free its slot). */
-  isTaken(key: string): boolean {
-    return this.entries.get(key)?.taken === true;
+  /** Binds a frame of a camera this process ingests, or undefined (not ingested here, or no frame waiting). */
+  bind(camera: string, ticketId: string): BoundFrame | undefined {
+    return this.binders.get(camera)?.bind(ticketId);
   }
 
-  /** The detect stage finished with a frame (detected, dropped or failed): frees its slot at once. */
-  done(key: string): void {
-    const e = this.entries.get(key);
-    if (!e) {
-      return;
+  /** A bound frame is done: its camera may admit the next one. */
+  done(camera: string, key: string): void {
+    this.binders.get(camera)?.done(key);
+  }
+
+  /** Keeps a detected frame's pixels for this process's tracker (ownership moves here). */
+  keep(key: string, pixels: Buffer, now = Date.now()): void {
+    const prev = this.kept.get(key);
+    if (prev && prev.pixels !== pixels) {
+      releaseFrame(prev.pixels);
     }
-    this.entries.delete(key);
-    releaseFrame(e.pixels);
-    e.onDone();
+    this.kept.set(key, { pixels, at: now });
   }
 
-  /** The writer no longer tracks this frame: drop its entry without calling back. */
-  forget(key: string): void {
-    releaseFrame(this.entries.get(key)?.pixels);
-    this.entries.delete(key);
+  /** The kept pixels of a frame (still owned here), or undefined. */
+  peek(key: string): Buffer | undefined {
+    return this.kept.get(key)?.pixels;
+  }
+
+  /** The tracker is done with a frame: its pixels go back to their pool. */
+  release(key: string): void {
+    const k = this.kept.get(key);
+    if (k) {
+      this.kept.delete(key);
+      releaseFrame(k.pixels);
+    }
+  }
+
+  /** Gives back frames kept longer than `maxAgeMs` (their tracker stopped or lost the camera). Returns how many. */
+  sweep(maxAgeMs: number, now = Date.now()): number {
+    let n = 0;
+    for (const [key, k] of this.kept) {
+      if (now - k.at > maxAgeMs) {
+        this.kept.delete(key);
+        releaseFrame(k.pixels);
+        n++;
+      }
+    }
+    return n;
   }
 }

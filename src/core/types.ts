@@ -30,22 +30,67 @@ export interface CameraStateMessage {
 export type PixelFormat = 'rgb24';
 
 /**
- * The BullMQ job of one frame. The pixels are NOT in the job: they sit in Redis under `key` as a binary value
- * with a TTL.
+ * The BullMQ job of the frames queue: a ticket, not a frame. A camera has at most one ticket waiting at a time; the
+ * detect worker that takes it binds the camera's NEWEST frame at that moment (late binding), from the ingest process
+ * `owner`: from memory when that is its own process, else through a frame request to the owner. Tickets wait in
+ * order, so cameras are served fairly (the one waiting longest first), and a frame that no worker asked for before a
+ * newer one replaced it costs nothing beyond its decoding.
  */
+export interface FrameTicket {
+  camera: string;
+  /** Instance id of the ingest process holding the camera's frames. */
+  owner: string;
+  /** When the ticket was queued (epoch ms). */
+  queuedAt: number;
+}
+
+/** Checks a ticket read from the queue (it crossed Redis: never trusted as typed). */
+export function isFrameTicket(v: unknown): v is FrameTicket {
+  const t = v as FrameTicket;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof t.camera === 'string' &&
+    t.camera.length > 0 &&
+    typeof t.owner === 'string' &&
+    t.owner.length > 0 &&
+    Number.isFinite(t.queuedAt)
+  );
+}
+
+/** A frame bound to a ticket: what a detect worker works on. The pixels travel beside it, never inside JSON. */
 export interface FrameJob {
   camera: string;
   /** Per-camera sequence number, increasing by one for each frame that ffmpeg produced. */
   seq: number;
   /** Capture time (epoch ms), taken when the frame's last byte left ffmpeg. */
   capturedAt: number;
-  /** When the job was added to the queue (epoch ms). */
+  /** When the frame became eligible for detection: its ticket's queue time, or its capture if later (epoch ms). */
   queuedAt: number;
-  /** Redis key of the pixel buffer. */
+  /** Name of the frame (`keys.frame`): its Redis key when its pixels are stored there. */
   key: string;
   width: number;
   height: number;
   format: PixelFormat;
+}
+
+/** Checks a frame description that crossed Redis (a frame served by another process). */
+export function isFrameJob(v: unknown): v is FrameJob {
+  const f = v as FrameJob;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof f.camera === 'string' &&
+    Number.isSafeInteger(f.seq) &&
+    Number.isFinite(f.capturedAt) &&
+    Number.isFinite(f.queuedAt) &&
+    typeof f.key === 'string' &&
+    Number.isInteger(f.width) &&
+    Number.isInteger(f.height) &&
+    f.width > 0 &&
+    f.height > 0 &&
+    f.format === 'rgb24'
+  );
 }
 
 /** One detected object in frame fractions. */
@@ -86,8 +131,13 @@ export interface FaceObservation {
 export interface DetectionResult {
   camera: string;
   seq: number;
-  /** Redis key of the frame's pixels (may have expired by the time it is read). */
+  /** Name of the frame (`keys.frame`); with `pixels: 'redis'` its pixels are stored under it (with a TTL). */
   frameKey: string;
+  /**
+   * Where the tracker finds the frame's pixels (snapshots, live frames): `local`, in the memory of the process that
+   * published the result (its own track stage owns the camera); `redis`, under `frameKey`; absent: nowhere.
+   */
+  pixels?: 'local' | 'redis';
   width: number;
   height: number;
   format: PixelFormat;

@@ -1,7 +1,9 @@
 /**
- * The detect stage: a BullMQ worker on the frames queue feeding the detector pool. Per frame: drop it when older
- * than `detect.maxFrameAgeMs` (DEL its pixels, count it), read the pixels, detect, run the face stage for cameras
- * with faces enabled, XADD the DetectionResult to the camera's detections stream, count and time it.
+ * The detect stage: a BullMQ worker on the frames queue feeding the detector pool. Per ticket (see
+ * ingest/admission.ts): bind the camera's newest frame (from this process's memory, or asked of the ingest process
+ * that holds it), drop it when older than `detect.maxFrameAgeMs`, detect, run the face stage for cameras with faces
+ * enabled, leave the pixels where the camera's tracker can read them (this process's memory when it tracks the
+ * camera, else Redis with a TTL), XADD the DetectionResult to the camera's detections stream, count and time it.
  */
 import { isAbsolute, join, basename } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -10,7 +12,10 @@ import type { VigilConfig } from '../config/schema';
 import { onceClose, type Context, type StageHandle } from '../core/context';
 import { corkUntilCheckPhase } from '../core/cork';
 import { releaseFrame } from '../core/frame-pool';
-import type { DetectionResult, FrameJob } from '../core/types';
+import { isFrameTicket, type DetectionResult, type FrameTicket } from '../core/types';
+import type { BoundFrame } from '../core/local-frames';
+import { PixelSetCommand } from '../core/pixel-set';
+import { RemoteFrames } from './remote-frames';
 import { createFaceStage, type FaceStage } from '../faces';
 import { fetchModel, findKnownModel } from '../models/registry';
 import { Detector } from './detector';
@@ -54,6 +59,7 @@ export async function start(ctx: Context): Promise<StageHandle> {
   const m = detectMetrics(ctx.metrics);
   const redis = ctx.redis('detect');
   const bullConn = ctx.redis('detect-bull', { maxRetriesPerRequest: null });
+  const remote = new RemoteFrames(redis, ctx.redis('detect-frames', { maxRetriesPerRequest: null }), ctx.keys, ctx.instanceId, log);
   let detector: Detector | undefined;
   let modelProblem: string | undefined = 'detect: model loading';
   let faceStage: FaceStage | undefined;
@@ -62,7 +68,7 @@ export async function start(ctx: Context): Promise<StageHandle> {
   const fpsCount = new Map<string, number>();
   const modelName = () => basename(ctx.config.models.detector.file);
 
-  const worker = new Worker<FrameJob>(ctx.keys.queues.frames, (job) => processJob(job), {
+  const worker = new Worker<FrameTicket>(ctx.keys.queues.frames, (job) => processJob(job), {
     connection: bullConn,
     prefix: ctx.keys.bullPrefix,
     autorun: false,
@@ -73,49 +79,52 @@ export async function start(ctx: Context): Promise<StageHandle> {
   worker.on('error', (err) => log.error({ err: err.message }, 'frames worker error'));
   worker.on('failed', (job, err) => log.warn({ job: job?.id, err: err.message }, 'frame failed'));
 
-  async function processJob(job: Job<FrameJob>): Promise<void> {
+  async function processJob(job: Job<FrameTicket>): Promise<void> {
+    const t: unknown = job.data;
+    if (!isFrameTicket(t) || !job.id) {
+      log.warn({ job: job.id }, 'malformed frame ticket skipped');
+      return;
+    }
+    const pickedAt = Date.now();
+    const local = t.owner === ctx.instanceId;
+    const bound = local ? (ctx.localFrames.bind(t.camera, job.id) ?? 'no_frame') : await remote.request(t, job.id);
+    if (typeof bound === 'string') {
+      m.droppedTotal.inc({ camera: t.camera, reason: bound });
+      return;
+    }
     try {
-      await detectFrame(job.data);
+      await detectFrame(bound, pickedAt);
     } finally {
-      // Frames written by this process's ingest: free their camera's slot now (no-op for other processes' frames).
-      ctx.localFrames.done(job.data.key);
+      // A frame of this process's ingest: its camera may admit the next one now.
+      if (local) {
+        ctx.localFrames.done(t.camera, bound.key);
+      }
     }
   }
 
-  async function detectFrame(f: FrameJob): Promise<void> {
-    const pickedAt = Date.now();
+  async function detectFrame(f: BoundFrame, pickedAt: number): Promise<void> {
     const det = detector;
     if (pickedAt - f.capturedAt > ctx.config.detect.maxFrameAgeMs || !det) {
       m.droppedTotal.inc({ camera: f.camera, reason: det ? 'stale' : 'no_model' });
-      releaseFrame(ctx.localFrames.takePixels(f.key));
-      await redis.del(f.key);
+      releaseFrame(f.pixels);
       return;
     }
-    // Written by this process's ingest: the pixels are still in memory (a frame-pool slot, given back when this
-    // frame is done), no need to read 0.9 MB back from Redis.
-    const local = ctx.localFrames.takePixels(f.key);
+    let kept = false;
     try {
-      const pixels = local ?? (await redis.getBuffer(f.key));
-      if (!pixels) {
-        m.droppedTotal.inc({ camera: f.camera, reason: 'expired' });
-        return;
-      }
-      await detectPixels(f, det, pixels, pickedAt);
+      kept = await detectPixels(f, det, f.pixels, pickedAt);
     } finally {
-      releaseFrame(local);
+      if (!kept) {
+        releaseFrame(f.pixels);
+      }
     }
   }
 
-  async function detectPixels(f: FrameJob, det: Detector, pixels: Buffer, pickedAt: number): Promise<void> {
+  /** Detects one frame and publishes the result; true when the pixels were kept for this process's tracker. */
+  async function detectPixels(f: BoundFrame, det: Detector, pixels: Buffer, pickedAt: number): Promise<boolean> {
     const faces = faceStage !== undefined && ctx.config.cameras.find((c) => c.id === f.camera)?.faces.enabled === true;
-    let out;
-    try {
-      // Without the face stage nobody reads the pixels here afterwards: move them into the worker, no copy.
-      out = await det.detect({ pixels, width: f.width, height: f.height, transfer: !faces });
-    } catch (err) {
-      await redis.del(f.key);
-      throw err;
-    }
+    // The pixels stay ours (frame-pool slots are read by the inference thread through shared memory, not copied):
+    // the face stage and the tracker may still need them.
+    const out = await det.detect({ pixels, width: f.width, height: f.height, transfer: false });
     const inferredAt = Date.now();
     const result: DetectionResult = {
       camera: f.camera,
@@ -135,6 +144,27 @@ export async function start(ctx: Context): Promise<StageHandle> {
         log.warn({ camera: f.camera, err: (err as Error).message }, 'face stage failed on a frame');
       }
     }
+    // Where the tracker reads the pixels: this process's memory when its track stage holds the camera (nothing
+    // written), else Redis with a TTL (the tracker deletes them once the frame is processed).
+    let kept = false;
+    if (ctx.roles.has('track') && ctx.leases.get('track', f.camera)?.valid) {
+      ctx.localFrames.keep(f.key, pixels);
+      result.pixels = 'local';
+      kept = true;
+    } else {
+      const ttlMs = Math.round((ctx.config.cameras.find((c) => c.id === f.camera)?.frameTtlSeconds ?? 30) * 1000);
+      corkUntilCheckPhase(bullConn);
+      // The socket may still be sending the pixels after this returns: the slot goes back once Redis answered.
+      kept = true;
+      (bullConn.sendCommand(new PixelSetCommand(f.key, pixels, ttlMs)) as Promise<unknown>).then(
+        () => releaseFrame(pixels),
+        (err: Error) => {
+          releaseFrame(pixels);
+          log.debug({ err: err.message }, 'frame pixels not stored');
+        },
+      );
+      result.pixels = 'redis';
+    }
     const publishedAt = Date.now();
     result.times.publishedAt = publishedAt;
     // Published over the worker's own connection and not awaited: BullMQ finishing this job right after joins the
@@ -152,6 +182,7 @@ export async function start(ctx: Context): Promise<StageHandle> {
     m.stageLatency.observe({ stage: 'inferred_to_published' }, (publishedAt - inferredAt) / 1000);
     m.stageLatency.observe({ stage: 'capture_to_detections' }, (publishedAt - f.capturedAt) / 1000);
     fpsCount.set(f.camera, (fpsCount.get(f.camera) ?? 0) + 1);
+    return kept;
   }
 
   // fpsDetect about once a second, for every camera seen in the last window (0 once when it stops).
@@ -172,6 +203,9 @@ export async function start(ctx: Context): Promise<StageHandle> {
     p.exec().catch((err: Error) => log.debug({ err: err.message }, 'fpsDetect update failed'));
   }, 1000);
   fpsTimer.unref();
+  // Frames kept for a tracker that stopped or lost the camera meanwhile go back to their pool.
+  const sweepTimer = setInterval(() => ctx.localFrames.sweep(5000), 1000);
+  sweepTimer.unref();
 
   const load = async (): Promise<void> => {
     try {
@@ -226,6 +260,7 @@ export async function start(ctx: Context): Promise<StageHandle> {
       closed = true;
       ctx.off('config', onConfig);
       clearInterval(fpsTimer);
+      clearInterval(sweepTimer);
       if (retryTimer) {
         clearTimeout(retryTimer);
       }
@@ -234,6 +269,7 @@ export async function start(ctx: Context): Promise<StageHandle> {
     () => worker.close(),
     () => detector?.close(),
     () => faceStage?.close(),
+    () => remote.close(),
   ]);
   return {
     readiness: () => [...(modelProblem ? [modelProblem] : []), ...(faceStage?.readiness() ?? [])],

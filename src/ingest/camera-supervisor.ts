@@ -8,7 +8,7 @@ import type { CameraState, CameraStateMessage } from '../core/types';
 import { initialState, nextState, type CameraEvent, type CameraStatePoint } from './camera-state';
 import { buildFfmpegArgs } from './ffmpeg-args';
 import { FfmpegProcess } from './ffmpeg-process';
-import type { CameraFrameWriter } from './frame-queue';
+import type { CameraAdmission } from './admission';
 import { setStateGauge, type IngestMetrics } from './metrics';
 import { classifyExit, RestartPolicy, type RestartPolicyOptions } from './restart-policy';
 import { StallWatchdog } from './stall-watchdog';
@@ -22,7 +22,7 @@ export interface CameraSupervisorDeps {
   /** Child logger with `{stage, camera}` bindings. */
   log: Logger;
   /** Where the camera's frames go. */
-  writer: CameraFrameWriter;
+  writer: CameraAdmission;
   /** Path of the ffmpeg binary. @defaultValue 'ffmpeg' */
   ffmpegPath?: string;
   /** Backoff settings (tests shorten them). */

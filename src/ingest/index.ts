@@ -4,7 +4,8 @@ import { onceClose, type Context, type StageHandle } from '../core/context';
 import type { LeaseClaim } from '../core/leases';
 import { CameraSupervisor } from './camera-supervisor';
 import { inputKind } from './ffmpeg-args';
-import { FrameQueue } from './frame-queue';
+import { FrameAdmission } from './admission';
+import { raiseFramePools } from '../core/frame-pool';
 import { ingestMetrics, removeCameraSeries } from './metrics';
 import type { RestartPolicyOptions } from './restart-policy';
 
@@ -56,10 +57,12 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
   const keys = ctx.keys;
   const redis = ctx.redis('ingest');
   const queueRedis = ctx.redis('ingest-queue', { maxRetriesPerRequest: null });
+  const serveRedis = ctx.redis('ingest-serve', { maxRetriesPerRequest: null });
   const sub = ctx.redis('ingest-sub');
   const metrics = ingestMetrics(ctx.metrics);
-  // Ingest and detect in one process: detect takes the pixels from memory and frees slots at once (see LocalFrames).
-  const frames = new FrameQueue(redis, queueRedis, keys, metrics, { frames: ctx.localFrames, sharePixels: ctx.roles.has('detect') });
+  // Frames stay in this process until a detect worker binds one (see admission.ts).
+  const frames = new FrameAdmission({ redis, queueRedis, serveRedis, keys, metrics, owner: ctx.instanceId, local: ctx.localFrames, log });
+  frames.start();
   const running = new Map<string, Running>();
   /** Cameras in effect, with their leases (held or not). */
   const wanted = new Map<string, Wanted>();
@@ -71,10 +74,11 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
     // A file read at full speed pauses ffmpeg when the queue is full instead of dropping frames.
     const pull = cam.realtime === false && ['file', 'images'].includes(inputKind(cam.url));
     let sup: CameraSupervisor | undefined;
+    // Each camera holds a frame in its mailbox, up to maxInFlight being detected and a few kept for the tracker.
+    raiseFramePools(16 + [...wanted.values()].reduce((n, w) => n + w.config.maxInFlight + 3, 0));
     const writer = frames.forCamera({
       camera: cam.id,
       maxInFlight: cam.maxInFlight,
-      frameTtlSeconds: cam.frameTtlSeconds,
       pull,
       onReady: pull ? () => sup?.sourceReady() : undefined,
       mayWrite: () => claim.valid,

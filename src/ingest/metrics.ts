@@ -24,7 +24,7 @@ export function ingestMetrics(reg: Registry): IngestMetrics {
   return {
     framesTotal: counter(reg, 'vigil_ingest_frames_total', 'Frames produced by ffmpeg per camera', ['camera']),
     droppedTotal: counter(reg, 'vigil_frames_dropped_total', 'Frames dropped per camera and reason', ['camera', 'reason']),
-    queueDepth: gauge(reg, 'vigil_queue_depth', 'Frames of a camera waiting for or in detection', ['camera']),
+    queueDepth: gauge(reg, 'vigil_queue_depth', 'Frames of a camera being detected plus its tickets waiting', ['camera']),
     cameraState: gauge(reg, 'vigil_camera_state', '1 for the current state of each camera, 0 for the others', ['camera', 'state']),
     ingestFps: gauge(reg, 'vigil_ingest_fps', 'Frames per second received from ffmpeg per camera', ['camera']),
     restartsTotal: counter(reg, 'vigil_ingest_restarts_total', 'ffmpeg respawns per camera', ['camera']),
@@ -52,8 +52,11 @@ export function removeCameraSeries(m: IngestMetrics, camera: string): void {
   }
 }
 
-/** Why ingest dropped a frame. `backpressure`: the camera had `maxInFlight` frames queued; `busy`: Redis writes
- * fell behind ffmpeg; `redis_error`: a write failed; `lease`: the camera's lease was unconfirmed (renewal late,
- * Redis away), so this process may no longer be its owner. */
-export const DROP_REASONS = ['backpressure', 'busy', 'redis_error', 'lease'] as const;
+/**
+ * Why ingest dropped a frame. `superseded`: a newer frame of the camera arrived before any detector asked for this
+ * one (the normal way of keeping up when the detectors are busy: they always get the newest frame); `redis_error`:
+ * its ticket could not be queued; `lease`: the camera's lease was unconfirmed (renewal late, Redis away), so this
+ * process may no longer be its owner.
+ */
+export const DROP_REASONS = ['superseded', 'redis_error', 'lease'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];

@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import type { CameraConfig, VigilConfig } from '../config/schema';
 import type { Keys } from '../core/keys';
+import type { LocalFrames } from '../core/local-frames';
 import type { Logger } from '../core/logger';
 import type { Alert, CameraStateMessage, DetectionResult, DetectionsMessage } from '../core/types';
 import { AlertStore, CameraEngine, engineConfigOf as engineConfig, renderSnapshot, type AlertChange, type WriteFence } from '../alerts';
@@ -9,12 +10,20 @@ import { ReorderBuffer } from './reorder';
 /** Longest wait for a missing seq before the gap is skipped (ms). */
 export const REORDER_WAIT_MS = 250;
 
-/** Hooks the stage gives a worker (metrics, recording). */
+/** Hooks the stage gives a worker (metrics, recording, pixels, live view). */
 export interface CameraWorkerHooks {
   onAlert(change: AlertChange, latencyMs: number): void;
   onLate(camera: string, n: number): void;
   record?(result: DetectionResult): void;
+  /** Pixels this process's detect stage kept (results with `pixels: 'local'`), and their release. */
+  frames?: Pick<LocalFrames, 'peek' | 'release'>;
+  /** Whether someone watches the camera now (its live frame is rendered while so). */
+  liveWanted?(camera: string): boolean;
 }
+
+/** Live frames: at most one per this long per camera, kept in Redis this long. */
+const LIVE_MIN_INTERVAL_MS = 100;
+const LIVE_TTL_MS = 3000;
 
 /** State persisted in `keys.trackState(camera)` so a new owner resumes where the old one stopped. */
 export interface PersistedTrackState {
@@ -57,6 +66,7 @@ export class CameraWorker {
   private dirty = false;
   /** Set once abandoned: no further step runs. */
   private abandoned = false;
+  private lastLiveAt = 0;
 
   constructor(
     readonly camera: CameraConfig,
@@ -179,23 +189,56 @@ export class CameraWorker {
   }
 
   private async processOne(r: DetectionResult): Promise<void> {
-    const out = this.engine.process(r);
-    const msg: DetectionsMessage = {
-      type: 'detections',
-      camera: r.camera,
-      seq: r.seq,
-      capturedAt: new Date(r.times.capturedAt).toISOString(),
-      objects: out.objects,
-    };
-    if (out.changes.length === 0) {
-      // The common case in one round trip: publish the objects and free the frame's pixels.
-      await this.redis.pipeline().publish(this.keys.channels.detections, JSON.stringify(msg)).del(r.frameKey).exec();
+    try {
+      const out = this.engine.process(r);
+      const msg: DetectionsMessage = {
+        type: 'detections',
+        camera: r.camera,
+        seq: r.seq,
+        capturedAt: new Date(r.times.capturedAt).toISOString(),
+        objects: out.objects,
+      };
+      await this.redis.publish(this.keys.channels.detections, JSON.stringify(msg));
+      if (out.changes.length > 0) {
+        await this.write(out.changes, r);
+      }
+      if (this.hooks.liveWanted?.(this.camera.id) && Date.now() - this.lastLiveAt >= LIVE_MIN_INTERVAL_MS) {
+        await this.live(r, out.objects);
+      }
+    } finally {
+      // Nobody needs the frame's pixels once its alerts (snapshots) and live frame are written.
+      this.freePixels(r);
+    }
+  }
+
+  /** The pixels of a frame, wherever the detect stage left them (undefined when gone). */
+  private async pixels(r: DetectionResult): Promise<Buffer | undefined> {
+    // Results without `pixels` come from a detect process of an earlier version: their pixels are in Redis.
+    const px = r.pixels === 'local' ? this.hooks.frames?.peek(r.frameKey) : await this.redis.getBuffer(r.frameKey);
+    return px && px.length === r.width * r.height * 3 ? px : undefined;
+  }
+
+  private freePixels(r: DetectionResult): void {
+    if (r.pixels === 'local') {
+      this.hooks.frames?.release(r.frameKey);
+    } else {
+      this.redis.del(r.frameKey).catch(() => undefined);
+    }
+  }
+
+  /** Renders the camera's live frame (JPEG with the tracked objects) for whoever watches it. */
+  private async live(r: DetectionResult, objects: DetectionsMessage['objects']): Promise<void> {
+    const px = await this.pixels(r);
+    if (!px) {
       return;
     }
-    await this.redis.publish(this.keys.channels.detections, JSON.stringify(msg));
-    await this.write(out.changes, r);
-    // The frame's pixels are no longer needed by anyone once its alerts (and snapshots) are written.
-    await this.redis.del(r.frameKey);
+    this.lastLiveAt = Date.now();
+    try {
+      const jpeg = await renderSnapshot(px, r.width, r.height, objects, { quality: 70 });
+      await this.redis.set(this.keys.liveFrame(this.camera.id), jpeg, 'PX', LIVE_TTL_MS);
+    } catch (err) {
+      this.log.debug({ err }, 'live frame not rendered');
+    }
   }
 
   private async write(changes: readonly AlertChange[], frame?: DetectionResult): Promise<void> {
@@ -230,8 +273,8 @@ export class CameraWorker {
 
   private async snapshot(frame: DetectionResult, alert: Alert): Promise<Buffer | undefined> {
     try {
-      const px = await this.redis.getBuffer(frame.frameKey);
-      if (!px || px.length !== frame.width * frame.height * 3) {
+      const px = await this.pixels(frame);
+      if (!px) {
         return undefined;
       }
       return await renderSnapshot(px, frame.width, frame.height, alert.objects, { quality: this.snapshotQuality });

@@ -53,11 +53,15 @@ export async function start(ctx: Context): Promise<StageHandle> {
       }
     },
     onLate: (camera: string, n: number) => late.inc({ camera }, n),
+    frames: ctx.localFrames,
+    liveWanted: (camera: string) => watched.has(camera),
     record: recorder ? (r: DetectionResult) => void recorder!.write(`${JSON.stringify(r)}\n`) : undefined,
   };
 
   const workers = new Map<string, CameraWorker>();
   const claims = new Map<string, LeaseClaim>();
+  /** Cameras someone watches (GET frame.jpg, the live view): their live frames are rendered. */
+  const watched = new Set<string>();
   let cameras: CameraConfig[] = config.cameras.filter((c) => c.enabled);
   let closing = false;
   let ready = false;
@@ -219,6 +223,26 @@ export async function start(ctx: Context): Promise<StageHandle> {
       }
     }
   }, 500);
+  const liveTimer = setInterval(() => {
+    const ids = [...workers.keys()];
+    if (ids.length === 0) {
+      watched.clear();
+      return;
+    }
+    const p = cmd.pipeline();
+    ids.forEach((id) => p.exists(ctx.keys.liveWanted(id)));
+    p.exec().then(
+      (res) => {
+        watched.clear();
+        ids.forEach((id, i) => {
+          if (res?.[i]?.[1] === 1) {
+            watched.add(id);
+          }
+        });
+      },
+      () => undefined,
+    );
+  }, 1000);
   let trimAt = 0;
   const trimTimer = setInterval(() => {
     if (Date.now() >= trimAt && workers.size > 0) {
@@ -232,6 +256,7 @@ export async function start(ctx: Context): Promise<StageHandle> {
     () => {
       closing = true;
       clearInterval(tickTimer);
+      clearInterval(liveTimer);
       clearInterval(trimTimer);
       ctx.off('config', onConfig);
     },

@@ -48,9 +48,9 @@ describe('dashboard (headless Chromium)', () => {
     const redis = api.ctx.redis('t');
     await redis.sadd(api.ctx.keys.cameraIndex, 'walkway');
     await redis.hset(api.ctx.keys.cameraStatus('walkway'), { name: 'Walkway', state: 'streaming', reason: '', at: new Date().toISOString(), lastFrameAt: new Date().toISOString(), fpsIngest: '5', fpsDetect: '5', dropped: '0' });
-    // A frame in flight with detections: the tile shows it (boxes drawn by the server).
-    await redis.xadd(api.ctx.keys.detections('walkway'), '*', 'd', JSON.stringify({ camera: 'walkway', seq: 1, frameKey: api.ctx.keys.frame('walkway', 1), width: 48, height: 27, format: 'rgb24', times: { capturedAt: 0, queuedAt: 0 }, model: 'm', detections: [{ label: 'person', score: 0.9, box: [0.2, 0.2, 0.6, 0.9] }] }));
-    await redis.set(api.ctx.keys.frame('walkway', 2), Buffer.alloc(48 * 27 * 3, 120));
+    // The camera's live frame, as its tracker renders it while someone watches: the tile shows it.
+    const live = await sharp({ create: { width: 48, height: 27, channels: 3, background: { r: 120, g: 120, b: 120 } } }).jpeg().toBuffer();
+    await redis.set(api.ctx.keys.liveFrame('walkway'), live, 'PX', 60_000);
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));

@@ -153,22 +153,31 @@ describe('api server', () => {
     assert.equal(res.json().ack.action, 'dismissed');
   });
 
-  it('serves the latest frame still in flight as JPEG with the last detections drawn', async () => {
+  it('serves the live frame its tracker renders, marking the camera watched; 404 for a camera not known', async () => {
     const r = ctx.redis('t');
     const v = { authorization: `Bearer ${VIEWER}` };
+    let t = Date.now();
     let res = await app.inject({ url: '/api/cameras/yard/frame.jpg', headers: v });
     assert.equal(res.statusCode, 404);
-    const width = 32;
-    const height = 24;
-    await r.xadd(ctx.keys.detections('yard'), '*', 'd', JSON.stringify({ camera: 'yard', seq: 10, frameKey: ctx.keys.frame('yard', 10), width, height, format: 'rgb24', times: { capturedAt: 0, queuedAt: 0 }, model: 'm', detections: [{ label: 'person', score: 0.9, box: [0.1, 0.1, 0.5, 0.9] }] }));
+    assert.equal(res.json().error.code, 'not_found');
+    assert.ok(Date.now() - t < 1000, 'an unknown camera is answered at once');
+    await r.sadd(ctx.keys.cameraIndex, 'yard');
+    t = Date.now();
     res = await app.inject({ url: '/api/cameras/yard/frame.jpg', headers: v });
-    assert.equal(res.statusCode, 404, 'frame 10 was freed and no newer one is in flight');
-    await r.set(ctx.keys.frame('yard', 11), Buffer.alloc(width * height * 3, 80));
+    assert.equal(res.statusCode, 404, 'known but no tracker renders it');
+    assert.ok(Date.now() - t >= 2000, 'waited for a tracker to render the first frame');
+    const ttl = await r.pttl(ctx.keys.liveWanted('yard'));
+    assert.ok(ttl > 10_000, `the camera is marked watched (pttl ${ttl})`);
+    // The tracker renders one a moment after being asked: the waiting request gets it.
+    const jpeg = await sharp({ create: { width: 32, height: 24, channels: 3, background: { r: 80, g: 80, b: 80 } } }).jpeg().toBuffer();
+    const later = setTimeout(() => void r.set(ctx.keys.liveFrame('yard'), jpeg, 'PX', 3000), 300);
     res = await app.inject({ url: '/api/cameras/yard/frame.jpg', headers: v });
+    clearTimeout(later);
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers['content-type'], 'image/jpeg');
+    assert.equal(res.headers['cache-control'], 'no-store');
     const meta = await sharp(res.rawPayload).metadata();
-    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', width, height]);
+    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 32, 24]);
     res = await app.inject({ url: '/api/cameras/Bad%20Id/frame.jpg', headers: v });
     assert.equal(res.statusCode, 400);
   });

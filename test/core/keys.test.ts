@@ -6,7 +6,6 @@ describe('Keys', () => {
     const k = new Keys('p1');
     const names = [
       k.frame('cam', 3),
-      k.inflight('cam'),
       k.cameraStatus('cam'),
       k.cameraIndex,
       k.cameraOverrides,

@@ -1,46 +1,55 @@
 import assert from 'node:assert/strict';
-import { FramePool } from '../../src/core/frame-pool';
-import { LocalFrames } from '../../src/core/local-frames';
+import { framePool } from '../../src/core/frame-pool';
+import { LocalFrames, type BoundFrame, type FrameBinder } from '../../src/core/local-frames';
 
-describe('LocalFrames (in-process ingest → detect hand-off)', () => {
-  it('hands pixels once, calls back once on done, forgets without calling back', () => {
+function binder(frames: BoundFrame[], done: string[]): FrameBinder {
+  return { bind: () => frames.shift(), done: (k) => done.push(k) };
+}
+
+const frame = (key: string, pixels: Buffer): BoundFrame => ({ camera: 'c', seq: 1, capturedAt: 1, queuedAt: 1, key, width: 2, height: 2, format: 'rgb24', pixels });
+
+describe('LocalFrames', () => {
+  it('binds through the camera\'s registered binder and reports done to it', () => {
     const lf = new LocalFrames();
-    const calls: string[] = [];
-    const px = Buffer.from([1, 2, 3]);
-    lf.add('a', px, () => calls.push('a'));
-    lf.add('b', undefined, () => calls.push('b'));
-    lf.add('c', Buffer.alloc(1), () => calls.push('c'));
-    assert.equal(lf.size, 3);
-    assert.equal(lf.takePixels('a'), px);
-    assert.equal(lf.takePixels('a'), undefined);
-    assert.equal(lf.takePixels('b'), undefined, 'registered without pixels (no detect role here)');
-    assert.equal(lf.takePixels('zzz'), undefined, 'written by another process');
-    lf.done('a');
-    lf.done('a');
-    lf.done('zzz');
-    assert.deepEqual(calls, ['a']);
-    lf.forget('c');
-    lf.done('c');
-    assert.deepEqual(calls, ['a']);
-    assert.equal(lf.size, 1);
-    lf.done('b');
-    assert.deepEqual(calls, ['a', 'b']);
-    assert.equal(lf.size, 0);
+    const done: string[] = [];
+    const b = binder([frame('k1', Buffer.alloc(12))], done);
+    lf.register('c', b);
+    assert.equal(lf.bind('c', 't1')?.key, 'k1');
+    assert.equal(lf.bind('c', 't2'), undefined);
+    assert.equal(lf.bind('other', 't3'), undefined, 'a camera not ingested here');
+    lf.done('c', 'k1');
+    assert.deepEqual(done, ['k1']);
+    lf.unregister('c', binder([], []));
+    assert.equal(lf.cameras, 1, 'only the registered binder unregisters');
+    lf.unregister('c', b);
+    assert.equal(lf.cameras, 0);
   });
 
-  it('gives pixels nobody took back to their frame pool (forget, done), never pixels taken', () => {
-    const pool = new FramePool(8, 4);
+  it('keeps pixels for the tracker until released, and gives them back to their pool', () => {
+    const pool = framePool(3 * 7 * 5);
     const lf = new LocalFrames();
-    const [a, b, c] = [pool.acquire(), pool.acquire(), pool.acquire()];
-    lf.add('a', a, () => undefined);
-    lf.add('b', b, () => undefined);
-    lf.add('c', c, () => undefined);
-    lf.forget('a');
-    assert.equal(pool.available, 1, 'forgotten untaken pixels are released');
-    lf.done('b');
-    assert.equal(pool.available, 2, 'done without a take releases too');
-    assert.equal(lf.takePixels('c'), c);
-    lf.done('c');
-    assert.equal(pool.available, 2, 'taken pixels belong to the taker');
+    const px = pool.acquire();
+    const free = pool.available;
+    lf.keep('k', px);
+    assert.equal(lf.peek('k'), px, 'the very buffer');
+    assert.equal(pool.available, free, 'still taken while kept');
+    lf.release('k');
+    assert.equal(lf.peek('k'), undefined);
+    assert.equal(pool.available, free + 1, 'back in the pool');
+    lf.release('k');
+    assert.equal(pool.available, free + 1, 'released once');
+  });
+
+  it('sweeps frames nobody released after their age', () => {
+    const pool = framePool(3 * 11 * 5);
+    const lf = new LocalFrames();
+    lf.keep('old', pool.acquire(), 1000);
+    lf.keep('new', pool.acquire(), 9000);
+    const before = pool.available;
+    assert.equal(lf.sweep(5000, 10_000), 1);
+    assert.equal(lf.peek('old'), undefined);
+    assert.ok(lf.peek('new'));
+    assert.equal(pool.available, before + 1);
+    assert.equal(lf.keptCount, 1);
   });
 });

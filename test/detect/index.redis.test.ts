@@ -7,7 +7,8 @@ import type Redis from 'ioredis';
 import pino from 'pino';
 import { configSchema } from '../../src/config/schema';
 import { Context, type StageHandle } from '../../src/core/context';
-import type { DetectionResult, FrameJob } from '../../src/core/types';
+import type { DetectionResult, FrameTicket } from '../../src/core/types';
+import type { BoundFrame } from '../../src/core/local-frames';
 import { start } from '../../src/detect';
 
 const MEDIA = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';
@@ -64,7 +65,10 @@ describe('detect stage (Redis, BullMQ, real frames)', function () {
   this.timeout(60_000);
   let ctx: Context;
   let stage: StageHandle | undefined;
-  let queue: Queue<FrameJob>;
+  let queue: Queue<FrameTicket>;
+  /** Frames this test's "ingest" holds, by ticket id; frames the stage reported done. */
+  let waiting: Map<string, BoundFrame>;
+  let done: string[];
   let redis: Redis;
   let prefix: string;
 
@@ -72,8 +76,23 @@ describe('detect stage (Redis, BullMQ, real frames)', function () {
     prefix = `vigil-test-${randomBytes(4).toString('hex')}`;
     ctx = makeCtx(prefix);
     redis = ctx.redis('test');
-    queue = new Queue<FrameJob>(ctx.keys.queues.frames, { connection: ctx.redis('test-queue', { maxRetriesPerRequest: null }), prefix: ctx.keys.bullPrefix });
+    queue = new Queue<FrameTicket>(ctx.keys.queues.frames, { connection: ctx.redis('test-queue', { maxRetriesPerRequest: null }), prefix: ctx.keys.bullPrefix });
+    register();
   });
+
+  /** Plays the ingest stage of the same process: frames bound from memory by ticket. */
+  function register(): void {
+    waiting = new Map();
+    done = [];
+    ctx.localFrames.register('walkway', {
+      bind: (id) => {
+        const f = waiting.get(id);
+        waiting.delete(id);
+        return f;
+      },
+      done: (key) => done.push(key),
+    });
+  }
 
   afterEach(async () => {
     await stage?.close();
@@ -85,13 +104,13 @@ describe('detect stage (Redis, BullMQ, real frames)', function () {
 
   async function push(camera: string, seq: number, pixels: Buffer, capturedAt = Date.now()): Promise<string> {
     const key = ctx.keys.frame(camera, seq);
-    await redis.set(key, pixels, 'PX', 30_000);
-    const job: FrameJob = { camera, seq, capturedAt, queuedAt: Date.now(), key, width: 768, height: 576, format: 'rgb24' };
-    await queue.add(camera, job, { jobId: `${camera}-${seq}` /* BullMQ 6 refuses ":" in custom ids */, removeOnComplete: true, removeOnFail: 100 });
+    const id = `${camera}.${seq}`; // BullMQ 6 refuses ":" in custom ids
+    waiting.set(id, { camera, seq, capturedAt, queuedAt: Date.now(), key, width: 768, height: 576, format: 'rgb24', pixels });
+    await queue.add(camera, { camera, owner: ctx.instanceId, queuedAt: Date.now() }, { jobId: id, removeOnComplete: true, removeOnFail: 100 });
     return key;
   }
 
-  it('turns queued frames into DetectionResults on the camera stream, drops stale frames, reports fps', async () => {
+  it('turns tickets into DetectionResults on the camera stream (frames bound from memory), drops stale frames, reports fps', async () => {
     stage = await start(ctx);
     await until(async () => (stage!.readiness().length === 0 ? true : undefined), 30_000);
     const px = frames();
@@ -118,7 +137,15 @@ describe('detect stage (Redis, BullMQ, real frames)', function () {
         assert.ok(d.box.every((v) => v >= 0 && v <= 1));
       }
     }
-    assert.equal(await redis.exists(staleKey), 0);
+    assert.ok(done.includes(staleKey), 'the stale frame was reported done (its camera may admit the next)');
+    assert.equal(done.length, 4);
+    // No track stage in this process: the pixels wait in Redis for the camera's tracker, with a TTL.
+    for (const r of results) {
+      assert.equal(r.pixels, 'redis');
+      const ttl = await redis.pttl(r.frameKey);
+      assert.ok(ttl > 0 && ttl <= 30_000, `pttl ${ttl}`);
+    }
+    assert.equal(await redis.exists(staleKey), 0, 'nothing stored of the stale frame');
     assert.equal(await redis.xlen(ctx.keys.detections('walkway')), 3);
     const metrics = await ctx.metrics.metrics();
     assert.match(metrics, /vigil_frames_dropped_total\{camera="walkway",reason="stale"\} 1/);
@@ -134,7 +161,8 @@ describe('detect stage (Redis, BullMQ, real frames)', function () {
     ctx = makeCtx(prefix, { models: { dir: '/nonexistent', detector: { family: 'yolox', file: 'mine.onnx', device: 'cpu' } } });
     redis = ctx.redis('test');
     await queue.close();
-    queue = new Queue<FrameJob>(ctx.keys.queues.frames, { connection: ctx.redis('test-queue', { maxRetriesPerRequest: null }), prefix: ctx.keys.bullPrefix });
+    queue = new Queue<FrameTicket>(ctx.keys.queues.frames, { connection: ctx.redis('test-queue', { maxRetriesPerRequest: null }), prefix: ctx.keys.bullPrefix });
+    register();
     stage = await start(ctx);
     const reasons = await until(async () => {
       const r = stage!.readiness();

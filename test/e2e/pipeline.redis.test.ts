@@ -137,10 +137,34 @@ rules:
     assert.ok(body.alerts.some((a) => a.id === start.alert.id));
   });
 
-  it('stops every role within 10 s', async () => {
+  it('answers frame.jpg with the live frame on 20 of 20 tries while the camera streams; no pixels pass through Redis', async () => {
+    const r = new Redis();
+    try {
+      for (let i = 0; i < 20; i++) {
+        const res = await fetch(`http://127.0.0.1:${port}/api/cameras/walkway/frame.jpg`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        assert.equal(res.status, 200, `try ${i + 1}: ${res.status}`);
+        const jpeg = Buffer.from(await res.arrayBuffer());
+        assert.deepEqual([jpeg[0], jpeg[1]], [0xff, 0xd8]);
+        await new Promise((res2) => setTimeout(res2, 150));
+      }
+      // Ingest, detect and track in one process: frames stay in memory (the tracker's snapshots included).
+      assert.deepEqual(await r.keys(`${prefix}:frame:*`), []);
+    } finally {
+      r.disconnect();
+    }
+  });
+
+  it('stops every role within 10 s and leaves no frame, ticket or lease in Redis', async () => {
     const t0 = Date.now();
     await daemon!.stop();
     daemon = undefined;
     assert.ok(Date.now() - t0 < 10_000, `stop took ${Date.now() - t0} ms`);
+    const r = new Redis();
+    try {
+      const left = (await r.keys(`${prefix}:*`)).filter((k) => /:frame:|:frame-req:|:lease:[a-z]+:[^:]+$|:bull:frames:[^:]+\.\d+$/.test(k));
+      assert.deepEqual(left, []);
+    } finally {
+      r.disconnect();
+    }
   });
 });

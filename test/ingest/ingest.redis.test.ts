@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -7,7 +8,9 @@ import { Worker, type Job } from 'bullmq';
 import Redis from 'ioredis';
 import { deleteCameraOverride, putCameraOverride } from '../../src/core/camera-overrides';
 import type { Context } from '../../src/core/context';
-import type { FrameJob } from '../../src/core/types';
+import type { FrameJob, FrameTicket } from '../../src/core/types';
+import { RemoteFrames } from '../../src/detect/remote-frames';
+import { nullLogger } from '../../src/core/logger';
 import { startIngest, type IngestHandle, type IngestOptions } from '../../src/ingest';
 import { RtspTestServer } from '../../src/testing/rtsp-server';
 import { REDIS_URL, StateRecorder, VTEST, alive, deletePrefix, testContext, waitFor } from './helpers';
@@ -45,37 +48,41 @@ describe('ingest stage (real Redis, FFmpeg and GStreamer RTSP) @integration', fu
     return { ctx, ingest, states };
   }
 
-  function consumer(ctx: Context, seen: FrameJob[], sizes: number[]): Worker<FrameJob> {
+  /** A detect worker of another process: takes tickets and asks the ingest process for each frame. */
+  function consumer(ctx: Context, seen: FrameJob[], sizes: number[]): Worker<FrameTicket> {
     const conn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-    const del = new Redis(REDIS_URL);
-    const w = new Worker<FrameJob>(
+    const cmd = new Redis(REDIS_URL);
+    const blocking = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const remote = new RemoteFrames(cmd, blocking, ctx.keys, `test-consumer-${randomBytes(3).toString('hex')}`, nullLogger());
+    const w = new Worker<FrameTicket>(
       ctx.keys.queues.frames,
-      async (job: Job<FrameJob>) => {
-        seen.push(job.data);
-        const buf = await del.getBuffer(job.data.key);
-        sizes.push(buf?.length ?? -1);
-        await del.del(job.data.key);
+      async (job: Job<FrameTicket>) => {
+        const f = await remote.request(job.data, job.id!);
+        if (typeof f !== 'string') {
+          const { pixels, ...meta } = f;
+          seen.push(meta);
+          sizes.push(pixels.length);
+        }
       },
       { connection: conn, prefix: ctx.keys.bullPrefix, concurrency: 2 },
     );
     cleanups.push(async () => {
       await w.close();
+      await remote.close();
       conn.disconnect();
-      del.disconnect();
+      cmd.disconnect();
+      blocking.disconnect();
     });
     return w;
   }
 
-  it('streams an RTSP camera into the frame queue at about the configured fps; pixels have a TTL', async () => {
+  it('streams an RTSP camera at about the configured fps to a detect worker of another process; no pixels in Redis', async () => {
     const { ctx, ingest, states } = await run([{ id: 'cam1', url: server.url(), detect: { fps: 5, width: 320 }, maxInFlight: 4 }]);
     await waitFor(() => states.find('cam1', 'streaming'), 15_000, 'cam1 streaming');
     assert.ok(states.find('cam1', 'starting'), 'starting was published first');
-    // A frame key while nobody consumes: binary, exact size, with a TTL (the newest: older ones may be evicted).
-    const newest = async () => (await admin.keys(`${ctx.keys.prefix}:frame:cam1:*`)).sort().pop();
-    const key = (await waitFor(newest, 5000, "a frame key"))!;
-    const [[, ttl], [, len]] = (await admin.multi().pttl(key).strlen(key).exec()) as Array<[unknown, number]>;
-    assert.ok(ttl > 0 && ttl <= 30_000, `pttl ${ttl}`);
-    assert.equal(len, 320 * 240 * 3);
+    // While nobody consumes, one ticket waits and the frames stay in memory.
+    await waitFor(async () => (await ingestQueueJobs(ctx)).length === 1, 5000, 'one ticket');
+    assert.deepEqual(await admin.keys(`${ctx.keys.prefix}:frame:*`), []);
 
     const seen: FrameJob[] = [];
     const sizes: number[] = [];
@@ -92,6 +99,7 @@ describe('ingest stage (real Redis, FFmpeg and GStreamer RTSP) @integration', fu
     assert.deepEqual([last.width, last.height], [320, 240]);
     assert.equal(last.key, ctx.keys.frame('cam1', last.seq));
     assert.ok(last.capturedAt <= last.queuedAt);
+    assert.ok(Date.now() - last.capturedAt < 1000, 'the newest frame, not one that waited');
     assert.ok(sizes.slice(-5).every((s) => s === 320 * 240 * 3), `sizes ${sizes.slice(-5)}`);
     const seqs = seen.map((j) => j.seq);
     assert.ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1] - 4), 'seq increases');
@@ -111,28 +119,26 @@ describe('ingest stage (real Redis, FFmpeg and GStreamer RTSP) @integration', fu
     await ingest.close();
     assert.ok(Date.now() - tc < 5000, 'close within a few seconds');
     assert.equal(alive(pid), false, 'ffmpeg is gone after close');
-    // Completed jobs are removed and consumed frames deleted: only the in-flight few can remain.
-    const frameKeys = await admin.keys(`${ctx.keys.prefix}:frame:*`);
-    assert.ok(frameKeys.length <= 4, `frame keys left: ${frameKeys.length}`);
+    // Nothing of the camera's frames is left: no pixels, no waiting ticket.
+    assert.deepEqual(await admin.keys(`${ctx.keys.prefix}:frame*`), []);
+    assert.deepEqual((await ingestQueueJobs(ctx)).filter((j) => j.camera === 'cam1' && j.queuedAt > tc), []);
   });
 
-  it('drops the oldest waiting frames when nobody consumes (newest wins) and counts them', async () => {
+  it('keeps only the newest frame when nobody consumes: one ticket, the older frames counted as superseded', async () => {
     const { ctx, ingest } = await run([{ id: 'bp', url: VTEST, detect: { fps: 10, width: 160 }, maxInFlight: 2 }]);
     const sup = (await waitFor(() => ingest.supervisors().get('bp'), 5000, 'supervisor'))!;
     await waitFor(() => sup.frames >= 12, 15_000, '12 frames');
-    await sup.stop(); // freeze the picture: no frame arrives while the keys and jobs are read
-    const frameKeys = (await admin.keys(`${ctx.keys.prefix}:frame:bp:*`)).map((k) => Number(k.split(':').pop())).sort((a, b) => a - b);
-    const w = (sup as unknown as { deps: { writer: { queued: number; dropped: number; lastError?: string } } }).deps.writer;
-    assert.equal(frameKeys.length, 2, `two frames kept, got ${frameKeys.length} (queued ${w.queued}, dropped ${w.dropped}, ${w.lastError})`);
+    assert.deepEqual(await admin.keys(`${ctx.keys.prefix}:frame:*`), [], 'no pixels in Redis');
     const jobs = await ingestQueueJobs(ctx);
-    assert.equal(jobs.length, 2);
-    assert.deepEqual(jobs.map((j) => j.seq).sort((a, b) => a - b), frameKeys, 'the jobs are the newest frames');
-    const dropped = await ctx.metrics.getSingleMetric('vigil_frames_dropped_total')!.get();
-    const bp = dropped.values.find((v) => v.labels.camera === 'bp' && v.labels.reason === 'backpressure');
-    assert.ok(bp && bp.value >= sup.frames - 4, `dropped ${bp?.value} of ${sup.frames}`);
+    assert.equal(jobs.length, 1, 'one ticket for the camera');
     const depth = await ctx.metrics.getSingleMetric('vigil_queue_depth')!.get();
-    assert.equal(depth.values.find((v) => v.labels.camera === 'bp')?.value, 2);
+    assert.equal(depth.values.find((v) => v.labels.camera === 'bp')?.value, 1);
     await waitFor(async () => Number(await admin.hget(ctx.keys.cameraStatus('bp'), 'dropped')) > 0, 3000, 'dropped in status');
+    await sup.stop();
+    assert.equal((await ingestQueueJobs(ctx)).length, 0, 'its ticket is removed when the camera stops');
+    const dropped = await ctx.metrics.getSingleMetric('vigil_frames_dropped_total')!.get();
+    const sup2 = dropped.values.find((v) => v.labels.camera === 'bp' && v.labels.reason === 'superseded');
+    assert.ok(sup2 && sup2.value >= sup.frames - 2, `dropped ${sup2?.value} of ${sup.frames}`);
   });
 
   it('reads a file at full speed with realtime: false: ffmpeg paused while the queue is full, no stall, every frame in order', async () => {
@@ -143,7 +149,7 @@ describe('ingest stage (real Redis, FFmpeg and GStreamer RTSP) @integration', fu
     await waitFor(() => sup.frames >= 2, 15_000, 'the first frames');
     // Nobody consumes for 2.5 s, 2.5 times the stall limit: ffmpeg is paused, not stalled, and nothing is dropped.
     await new Promise((r) => setTimeout(r, 2500));
-    assert.ok(sup.frames <= 5, `ffmpeg paused: ${sup.frames} frames read (2 in flight, 1 waiting, a chunk's worth)`);
+    assert.ok(sup.frames <= 5, `ffmpeg paused: ${sup.frames} frames read (2 waiting for detection, a chunk's worth)`);
     assert.equal(sup.state, 'streaming');
     assert.equal(states.find('pull', 'stalled'), undefined, 'no stall while paused');
     const pid = sup.pid;
@@ -182,10 +188,10 @@ describe('ingest stage (real Redis, FFmpeg and GStreamer RTSP) @integration', fu
     assert.equal(seen.length, 30, 'each frame of the clip once');
   });
 
-  async function ingestQueueJobs(ctx: Context): Promise<FrameJob[]> {
+  async function ingestQueueJobs(ctx: Context): Promise<FrameTicket[]> {
     const { Queue } = await import('bullmq');
     const conn = new Redis(REDIS_URL);
-    const q = new Queue<FrameJob>(ctx.keys.queues.frames, { connection: conn, prefix: ctx.keys.bullPrefix });
+    const q = new Queue<FrameTicket>(ctx.keys.queues.frames, { connection: conn, prefix: ctx.keys.bullPrefix });
     try {
       return (await q.getJobs(['waiting', 'active'])).map((j) => j.data);
     } finally {

@@ -1,12 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { renderSnapshot } from '../../alerts';
 import { deleteCameraOverride, putCameraOverride, readCameraOverrides, DELETED } from '../../core/camera-overrides';
 import type { Context } from '../../core/context';
 import { VigilError } from '../../core/errors';
 import { redact, redactUrl } from '../../core/redact';
 import { cameraSchema } from '../../config/schema';
-import { CAMERA_STATES, type CameraState, type CameraStatus, type DetectionResult } from '../../core/types';
-import { AnswerCache } from '../answer-cache';
+import { CAMERA_STATES, type CameraState, type CameraStatus } from '../../core/types';
 import { guardApiCameraSource, type SourceGuardOptions } from '../source-guard';
 
 const CAMERA_ID = /^[a-z0-9_-]{1,64}$/;
@@ -47,11 +45,12 @@ function checkId(id: string): string {
  * the API passes the same validation as the config file (cameraSchema) and the camera source policy for API cameras
  * (`sources`): a refused URL is a 400 and nothing is stored, so no ingest process ever starts FFmpeg for it.
  */
+/** How long the first frame.jpg after a quiet spell waits for the tracker to render one (it checks every second). */
+const LIVE_WAIT_MS = 2500;
+
 export async function camerasRoutes(app: FastifyInstance, ctx: Context, guard: SourceGuardOptions = {}): Promise<void> {
   const { keys } = ctx;
   const redis = () => app.vigil.redis;
-  // One rendered JPEG per camera and detection result, shared by every client asking for it meanwhile.
-  const frames = new AnswerCache({ maxEntries: 256, maxBytes: 32 * 1024 * 1024, maxAgeMs: 2000 });
 
   app.get('/api/cameras', async () => {
     const ids = (await redis().smembers(keys.cameraIndex)).sort();
@@ -64,29 +63,23 @@ export async function camerasRoutes(app: FastifyInstance, ctx: Context, guard: S
     return ids.map((id, i) => toCameraStatus(id, (rows[i]?.[1] as Record<string, string> | null) ?? {}));
   });
 
+  // The newest frame with its tracked objects. Rendered by the camera's tracker (whatever process runs it) while
+  // someone watches: asking marks the camera watched for 15 s; the first ask after a quiet spell waits for a frame.
   app.get<{ Params: { id: string } }>('/api/cameras/:id/frame.jpg', async (req, reply) => {
     const id = checkId(req.params.id);
-    const last = await redis().xrevrange(keys.detections(id), '+', '-', 'COUNT', 1);
-    const entry = last[0];
-    const fields = entry?.[1];
-    const d = fields ? fields[fields.indexOf('d') + 1] : undefined;
-    if (!entry || !d) {
-      throw new VigilError('not_found', `no recent frame of camera ${id}`);
-    }
-    const jpeg = await frames.get(id, entry[0], async () => {
-      const result = JSON.parse(d) as DetectionResult;
-      // The frame of the newest result is usually freed already; frames still in flight are newer by one or two.
-      const size = result.width * result.height * 3;
-      const seqs = [result.seq + 2, result.seq + 1, result.seq];
-      const lens = ((await seqs.reduce((p, s) => p.strlen(keys.frame(id, s)), redis().pipeline()).exec()) ?? []).map((r) => Number(r[1]));
-      const found = seqs.find((_s, i) => lens[i] === size);
-      const pixels = found === undefined ? null : await redis().getBuffer(keys.frame(id, found));
-      if (!pixels || pixels.length !== size) {
-        throw new VigilError('not_found', `no recent frame of camera ${id}`);
+    const r = redis();
+    const [[, known], [, first]] = ((await r.multi().sismember(keys.cameraIndex, id).getBuffer(keys.liveFrame(id)).set(keys.liveWanted(id), '1', 'PX', 15_000).exec()) ?? []) as Array<[Error | null, unknown]>;
+    let jpeg = (first as Buffer | null) ?? null;
+    if (!jpeg && known === 1) {
+      const deadline = Date.now() + LIVE_WAIT_MS;
+      while (!jpeg && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 50));
+        jpeg = await r.getBuffer(keys.liveFrame(id));
       }
-      const objects = result.detections.map((x) => ({ trackId: 0, label: x.label, score: x.score, box: x.box }));
-      return renderSnapshot(pixels, result.width, result.height, objects, { quality: 70 });
-    });
+    }
+    if (!jpeg) {
+      throw new VigilError('not_found', `no recent frame of camera ${id} (unknown, not streaming, or not tracked)`);
+    }
     return reply.type('image/jpeg').header('cache-control', 'no-store').send(jpeg);
   });
 

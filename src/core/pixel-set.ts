@@ -1,7 +1,5 @@
 import type { Writable } from 'node:stream';
 import { Command } from 'ioredis';
-import type Redis from 'ioredis';
-import type { Keys } from '../core/keys';
 
 /**
  * `SET key <pixels> PX ttl` written to the connection's socket in pieces (header, the pixel buffer itself,
@@ -9,7 +7,7 @@ import type { Keys } from '../core/keys';
  * 0.9 MB allocated and copied per 640x480 frame, which `vigil bench` showed as main-thread time and as garbage
  * that makes V8 run mark-compact every few hundred ms. Overriding `toWritable` is the extension point ioredis's own
  * `Script` commands use. The caller must not modify the pixels until the command resolves (the socket may still
- * be sending them).
+ * be sending them). Send it with `redis.sendCommand(new PixelSetCommand(...))`.
  */
 export class PixelSetCommand extends Command {
   constructor(
@@ -27,40 +25,8 @@ export class PixelSetCommand extends Command {
     out.write(`*5\r\n$3\r\nSET\r\n$${Buffer.byteLength(this.key)}\r\n${this.key}\r\n$${this.pixels.length}\r\n`);
     out.write(this.pixels);
     // Uncorked in the check phase, not on the next tick: commands issued on this connection from the promise
-    // chain that follows (the frame's BullMQ job) leave in the same writev. ioredis writes what this returns
-    // right after, still corked.
+    // chain that follows leave in the same writev. ioredis writes what this returns right after, still corked.
     setImmediate(() => out.uncork());
     return `\r\n$2\r\nPX\r\n$${ms.length}\r\n${ms}\r\n`;
-  }
-}
-
-/**
- * Frame pixels in Redis: one binary value per frame (`keys.frame(camera, seq)`), written with a TTL that is only a
- * safety net; the stage that last needs a frame deletes it (protocol in CONTRACT.md / the team brief).
- */
-export class FrameStore {
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: Keys,
-  ) {}
-
-  /** Key of a frame. */
-  key(camera: string, seq: number): string {
-    return this.keys.frame(camera, seq);
-  }
-
-  /** Stores a frame's pixels (sent as they are: never serialised, never copied). Returns the key. */
-  async put(camera: string, seq: number, pixels: Buffer, ttlSeconds: number): Promise<string> {
-    const key = this.keys.frame(camera, seq);
-    const cmd = new PixelSetCommand(key, pixels, Math.round(ttlSeconds * 1000));
-    await this.redis.sendCommand(cmd);
-    return key;
-  }
-
-  /** Deletes frames' pixels (ignores keys already gone). */
-  async delete(...keys: string[]): Promise<void> {
-    if (keys.length > 0) {
-      await this.redis.del(...keys);
-    }
   }
 }
