@@ -12,6 +12,11 @@ export interface AnswerCacheOptions {
   maxBytes?: number;
   /** An entry older than this is recomputed even when its stamp is unchanged (retention, expiry). @defaultValue 5000 */
   maxAgeMs?: number;
+  /**
+   * An entry younger than this is served without asking for the current stamp at all (so a burst of identical
+   * requests costs no Redis round trip each); answers are then at most this stale. @defaultValue 0
+   */
+  freshMs?: number;
 }
 
 interface Entry {
@@ -27,15 +32,25 @@ export class AnswerCache {
   private readonly maxEntries: number;
   private readonly maxBytes: number;
   private readonly maxAgeMs: number;
+  private readonly freshMs: number;
 
   constructor(options: AnswerCacheOptions = {}, private readonly now: () => number = Date.now) {
     this.maxEntries = options.maxEntries ?? 64;
     this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
     this.maxAgeMs = options.maxAgeMs ?? 5000;
+    this.freshMs = options.freshMs ?? 0;
   }
 
-  /** The answer for `key` at `stamp`: cached, joined to a computation under way, or computed by `compute`. */
-  async get(key: string, stamp: string, compute: () => Promise<Buffer>): Promise<Buffer> {
+  /**
+   * The answer for `key` at the current stamp: cached, joined to a computation under way, or computed by `compute`.
+   * `stamp` is a value or a function reading it (only called when the entry is older than `freshMs`).
+   */
+  async get(key: string, stampOf: string | (() => Promise<string>), compute: () => Promise<Buffer>): Promise<Buffer> {
+    const fresh = this.entries.get(key);
+    if (fresh && this.now() - fresh.at < this.freshMs) {
+      return fresh.body;
+    }
+    const stamp = typeof stampOf === 'string' ? stampOf : await stampOf();
     const e = this.entries.get(key);
     if (e && e.stamp === stamp && this.now() - e.at <= this.maxAgeMs) {
       this.entries.delete(key);

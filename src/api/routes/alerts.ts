@@ -47,7 +47,9 @@ function checkAlertId(id: string): string {
 /** GET /api/alerts, /api/alerts/:id, /api/alerts/:id/snapshot.jpg, POST /api/alerts/:id/ack (admin). */
 export async function alertsRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
   const { keys } = ctx;
-  const cache = new AnswerCache({ maxEntries: 32, maxBytes: 32 * 1024 * 1024 });
+  // Identical queries within 250 ms share one answer without a Redis round trip; after that the answer is reused
+  // only while no alert event or acknowledgement happened.
+  const cache = new AnswerCache({ maxEntries: 32, maxBytes: 32 * 1024 * 1024, freshMs: 250 });
 
   async function withAcks(alerts: Alert[]): Promise<Alert[]> {
     if (alerts.length === 0) {
@@ -64,11 +66,12 @@ export async function alertsRoutes(app: FastifyInstance, ctx: Context): Promise<
     const q = parseAlertsQuery(req.query ?? {});
     // The answer depends on the alert events and the acknowledgements only: while neither changed, many clients
     // asking the same question share one computation and one serialized body.
-    const r = app.vigil.redis;
-    const stamp = await r.pipeline().xrevrange(keys.alertEvents, '+', '-', 'COUNT', 1).get(keys.alertAcksVersion).exec();
-    const last = (stamp?.[0]?.[1] as Array<[string, string[]]> | null)?.[0]?.[0] ?? '0-0';
-    const acks = (stamp?.[1]?.[1] as string | null) ?? '0';
-    const body = await cache.get(JSON.stringify(q), `${last}/${acks}`, async () => {
+    const stamp = async (): Promise<string> => {
+      const rows = await app.vigil.redis.pipeline().xrevrange(keys.alertEvents, '+', '-', 'COUNT', 1).get(keys.alertAcksVersion).exec();
+      const last = (rows?.[0]?.[1] as Array<[string, string[]]> | null)?.[0]?.[0] ?? '0-0';
+      return `${last}/${(rows?.[1]?.[1] as string | null) ?? '0'}`;
+    };
+    const body = await cache.get(JSON.stringify(q), stamp, async () => {
       const alerts = await app.vigil.store.listAlerts(q);
       return Buffer.from(JSON.stringify({ alerts: await withAcks(alerts) }));
     });

@@ -105,7 +105,7 @@ export async function camerasRoutes(app: FastifyInstance, ctx: Context, guard: S
     },
   );
 
-  app.delete<{ Params: { id: string } }>('/api/cameras/:id', { config: { role: 'admin' } }, async (req, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/cameras/:id', { config: { role: 'admin' }, bodyLimit: 1024 }, async (req, reply) => {
     const id = checkId(req.params.id);
     const overrides = await readCameraOverrides(redis(), keys);
     const o = overrides.get(id);

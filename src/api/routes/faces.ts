@@ -224,7 +224,7 @@ export async function facesRoutes(app: FastifyInstance, ctx: Context): Promise<v
       };
     });
 
-    scope.delete<{ Params: { id: string } }>('/api/faces/:id', { config: { role: 'admin' } }, async (req, reply) => {
+    scope.delete<{ Params: { id: string } }>('/api/faces/:id', { config: { role: 'admin' }, bodyLimit: 1024 }, async (req, reply) => {
       if (req.params.id.length > 100 || !(await store().remove(req.params.id))) {
         throw new VigilError('not_found', `no watchlist identity "${req.params.id}"`);
       }
