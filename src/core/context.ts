@@ -101,7 +101,8 @@ export class Context extends EventEmitter<ContextEvents> {
     if (!this.keeper) {
       const ttlMs = Math.round(this.config.instance.leaseSeconds * 1000);
       const roundMs = Math.max(50, Math.floor(ttlMs / 3));
-      const conn = this.redis('leases', { enableOfflineQueue: false, commandTimeout: roundMs, maxRetriesPerRequest: 0 });
+      // No ioredis commandTimeout: the keeper times rounds out itself, without counting its own event-loop stalls.
+      const conn = this.redis('leases', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
       this.keeper = new LeaseKeeper(conn, this.instanceId, { ttlMs, roundMs, log: this.log.child({ component: 'leases' }), metrics: this.metrics });
     }
     return this.keeper;

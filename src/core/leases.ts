@@ -149,6 +149,10 @@ export class LeaseKeeper {
   private running: Promise<void> | undefined;
   private closed = false;
   private nextAt = 0;
+  /** The last round failed: the next one comes soon, not a whole interval later. */
+  private failed = false;
+  /** The round command still waiting for Redis's answer, if any. */
+  private pending: Promise<unknown> | undefined;
   readonly clock: () => number;
   private readonly m: {
     late?: Histogram<string>;
@@ -287,7 +291,7 @@ export class LeaseKeeper {
       this.timer = undefined;
       const late = Math.max(0, this.clock() - this.nextAt);
       this.m.late?.observe(late / 1000);
-      void this.round().finally(() => this.schedule(this.roundMs));
+      void this.round().finally(() => this.schedule(this.failed ? Math.min(this.roundMs, 100) : this.roundMs));
     }, delay);
     this.timer.unref?.();
   }
@@ -302,23 +306,33 @@ export class LeaseKeeper {
     if (this.redis.status !== 'ready') {
       await this.connected();
     }
-    const sentAt = this.clock();
-    let res: Array<[number, number, string]>;
-    try {
-      res = (await this.redis.eval(
-        ROUND,
-        list.length * 2,
-        ...list.map((c) => c.key),
-        ...list.map((c) => c.metaKey),
-        this.owner,
-        String(this.options.ttlMs),
-        String(META_TTL_S),
-      )) as Array<[number, number, string]>;
-    } catch (err) {
-      this.options.log?.debug({ err: (err as Error).message }, 'lease round failed');
+    if (this.pending) {
+      // The previous round's command is still unanswered (a hung Redis): never a second one beside it.
+      this.failed = true;
       this.expire();
       return;
     }
+    const sentAt = this.clock();
+    let res: Array<[number, number, string]>;
+    try {
+      res = await this.answered(
+        this.track(this.redis.eval(
+          ROUND,
+          list.length * 2,
+          ...list.map((c) => c.key),
+          ...list.map((c) => c.metaKey),
+          this.owner,
+          String(this.options.ttlMs),
+          String(META_TTL_S),
+        ) as Promise<Array<[number, number, string]>>),
+      );
+    } catch (err) {
+      this.options.log?.debug({ err: (err as Error).message }, 'lease round failed');
+      this.failed = true;
+      this.expire();
+      return;
+    }
+    this.failed = false;
     this.m.round?.observe((this.clock() - sentAt) / 1000);
     const deadline = sentAt + this.options.ttlMs - this.marginMs;
     list.forEach((c, i) => {
@@ -355,6 +369,50 @@ export class LeaseKeeper {
       this.expire();
     }, Math.max(0, first - this.clock()) + 1);
     this.expiryTimer.unref?.();
+  }
+
+  /** Remembers the command in flight until it settles. */
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.pending = p;
+    const clear = () => {
+      if (this.pending === p) {
+        this.pending = undefined;
+      }
+    };
+    p.then(clear, clear);
+    return p;
+  }
+
+  /**
+   * The round's answer, or a timeout after one round interval (a hung Redis must not hang the loop). The timeout only
+   * counts time this process could have read the answer in: when the event loop was stalled, the answer may be
+   * waiting in the socket, so I/O is polled once more before giving up.
+   */
+  private answered<T>(p: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      p.then(
+        (v) => {
+          settled = true;
+          clearTimeout(t);
+          resolve(v);
+        },
+        (err: unknown) => {
+          settled = true;
+          clearTimeout(t);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+      const t = setTimeout(() => {
+        // Timers run before I/O: let the poll phase read what arrived during a stall, then decide.
+        setImmediate(() => {
+          if (!settled) {
+            reject(new Error('lease round timed out'));
+          }
+        });
+      }, this.roundMs);
+      t.unref?.();
+    });
   }
 
   /** Waits (at most one round interval) for the connection to be ready: commands are not queued while it is not. */

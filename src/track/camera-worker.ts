@@ -87,6 +87,10 @@ export class CameraWorker {
 
   /** Loads the previous owner's state: resume after its last entry, end its open alerts; reads the camera state. */
   async resume(): Promise<void> {
+    // A concrete starting point, never '$': with several streams in one XREAD, '$' for a camera whose entry came in
+    // while the reader was busy with another camera's would skip that entry (and every one like it).
+    const newest = await this.redis.xrevrange(this.keys.detections(this.camera.id), '+', '-', 'COUNT', 1);
+    this.lastId = newest[0]?.[0] ?? '0-0';
     const status = await this.redis.hgetall(this.keys.cameraStatus(this.camera.id));
     if (status.state && status.at) {
       this.engine.onCameraState({
