@@ -1,6 +1,24 @@
 import type Redis from 'ioredis';
 import { cameraSchema, type CameraConfig, type SourcesConfig } from '../config/schema';
+import { SOURCE_SCHEMES } from '../config/schema/sources';
 import { checkCameraSource } from '../config/source-policy';
+import { parseSourceUrl } from './source-url';
+
+/** Pure: why no camera source policy could allow `url` (undefined = some policy could). */
+export function neverAllowed(url: string): string | undefined {
+  const p = parseSourceUrl(url);
+  if (!p.ok) {
+    return p.message;
+  }
+  const u = p.url;
+  if (u.kind === 'path' || (u.kind === 'url' && u.scheme === 'file')) {
+    return undefined;
+  }
+  if (u.kind === 'opaque' || !(SOURCE_SCHEMES as readonly string[]).includes(u.scheme ?? '')) {
+    return `scheme "${(u.scheme ?? '').slice(0, 20)}:" is never allowed`;
+  }
+  return undefined;
+}
 import type { Keys } from './keys';
 
 /**
@@ -47,6 +65,12 @@ export async function readCameraOverrides(
       const src = policy ? checkCameraSource(cam.url, policy, 'api') : undefined;
       if (src && !src.ok) {
         throw new Error(`url: ${src.message}`);
+      }
+      // Without the running policy, still skip what no policy can allow (FFmpeg pseudo-protocols such as concat:
+      // and subfile:, unknown schemes): an override stored before the policy existed never reaches FFmpeg.
+      const why = neverAllowed(cam.url);
+      if (why) {
+        throw new Error(`url: ${why}`);
       }
       out.set(id, cam);
     } catch (err) {

@@ -88,6 +88,13 @@ describe('camera sources through the API (issue 14, item 2) @integration', funct
     assert.ok(!got.has('legacy'));
     assert.deepEqual(invalid, ['legacy']);
     await app.vigil.redis.hdel(ctx.keys.cameraOverrides, 'legacy');
+    // Readers that do not pass the policy (ingest, track) still skip what no policy allows.
+    await app.vigil.redis.hset(ctx.keys.cameraOverrides, 'old-concat', JSON.stringify({ id: 'old-concat', url: 'concat:/etc/passwd|/etc/hosts' }));
+    const skipped: string[] = [];
+    const all = await readCameraOverrides(app.vigil.redis, ctx.keys, (id) => skipped.push(id));
+    assert.ok(!all.has('old-concat'));
+    assert.deepEqual(skipped, ['old-concat']);
+    await app.vigil.redis.hdel(ctx.keys.cameraOverrides, 'old-concat');
   });
 });
 

@@ -63,6 +63,16 @@ describe('credentials never logged (issue 14, item 3) @integration', function ()
       }
     }
     assert.equal(redactUrl(URL), 'rtsp://***@127.0.0.1:1/nothing');
+    // Tokens, webhook secrets and MQTT passwords are registered the same way.
+    parseConfig(
+      JSON.stringify({
+        server: { tokens: [{ name: 'a', token: 'tok-EN_0123456789abcdef' }] },
+        webhooks: [{ url: 'https://h/x', secret: 'hook s3cret value' }],
+        mqtt: { enabled: false, password: 'mq pass word' },
+      }),
+      { VIGIL_NO_DEMO: '1' },
+    );
+    assert.equal(redact('sent tok-EN_0123456789abcdef / hook s3cret value / mq pass word'), 'sent *** / *** / ***');
     // Never seen before: the shape still removes everything up to the last "@" before the host, across spaces.
     assert.equal(redact('from rtsp://us er:a b@c@10.0.0.9/x'), 'from rtsp://***@10.0.0.9/x');
     assert.equal(redact('rtsp://10.0.0.7/stream1 at 5 fps'), 'rtsp://10.0.0.7/stream1 at 5 fps');

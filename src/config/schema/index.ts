@@ -12,6 +12,7 @@ import { sourcesSchema } from './sources';
 import { checkCameraSource } from '../source-policy';
 import { parseSourceUrl } from '../../core/source-url';
 import { isLoopbackHost } from '../reload';
+import { registerSecret, registerUrlSecrets } from '../../core/redact';
 
 /** Rule types that need face recognition on their camera. */
 const FACE_RULES: readonly string[] = ['face_match', 'face_unknown'];
@@ -104,6 +105,14 @@ export const configSchema = z
         tokens.set(t.token, i);
       }
     });
+    // Secrets of the other sections are registered for redaction too (tokens register themselves).
+    c.webhooks.forEach((w) => {
+      registerSecret(w.secret);
+      registerUrlSecrets(w.url);
+    });
+    registerSecret(c.mqtt.password);
+    registerUrlSecrets(c.mqtt.url);
+    registerUrlSecrets(c.redis.url);
     const nonLoopback = !isLoopbackHost(c.server.host);
     if (nonLoopback && c.server.tokens.length === 0) {
       ctx.addIssue({
