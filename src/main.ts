@@ -49,6 +49,8 @@ export interface Daemon {
 export async function startDaemon(ctx: Context): Promise<Daemon> {
   const started: Array<{ role: Role; handle: StageHandle }> = [];
   try {
+    // Data loss, persistence and eviction of the shared Redis are checked from the start (core/redis-health.ts).
+    await ctx.redisHealth.start();
     for (const stage of STAGES) {
       if (!ctx.roles.has(stage.role)) {
         continue;

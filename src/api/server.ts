@@ -196,6 +196,13 @@ export async function buildServer(
       return reply.code(403).send({ error: { code: 'forbidden', message: 'this route needs the admin role' } });
     }
     req.principal = principal;
+    // Every /api route reads or writes Redis: while it is away, answer at once instead of queueing the request.
+    if (req.url.startsWith('/api/') && services.redis.status !== 'ready') {
+      return reply
+        .code(503)
+        .header('retry-after', '2')
+        .send({ error: { code: 'not_ready', message: `Redis is unreachable (${services.redis.status}): try again shortly` } });
+    }
   });
 
   // Every successful change through the API is audited here, whatever route made it (new admin routes too).

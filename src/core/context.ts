@@ -6,6 +6,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { VigilConfig } from '../config/schema';
 import { Keys } from './keys';
 import { LeaseKeeper } from './leases';
+import { RedisHealth } from './redis-health';
 import { LocalFrames } from './local-frames';
 import type { Logger } from './logger';
 import type { Role } from './types';
@@ -59,6 +60,7 @@ export class Context extends EventEmitter<ContextEvents> {
    */
   readonly instanceId: string;
   private keeper: LeaseKeeper | undefined;
+  private health: RedisHealth | undefined;
 
   constructor(
     public config: VigilConfig,
@@ -108,6 +110,12 @@ export class Context extends EventEmitter<ContextEvents> {
     return this.keeper;
   }
 
+  /** What this process knows about the shared Redis (data loss, persistence, eviction). Created on first use. */
+  get redisHealth(): RedisHealth {
+    this.health ??= new RedisHealth(this.redis('health'), this.keys, this.log.child({ component: 'redis' }), this.metrics);
+    return this.health;
+  }
+
   /** Releases every lease still held (the stages have stopped their workers by then). */
   async closeLeases(): Promise<void> {
     await this.keeper?.close();
@@ -134,6 +142,7 @@ export class Context extends EventEmitter<ContextEvents> {
 
   /** Closes every Redis connection this context made. */
   async closeConnections(): Promise<void> {
+    this.health?.close();
     await this.closeLeases();
     await Promise.allSettled(
       [...this.connections].map(async (c) => {

@@ -11,6 +11,7 @@ export class Keys {
     readonly detections: string;
     readonly config: string;
     readonly faces: string;
+    readonly system: string;
   };
 
   constructor(readonly prefix: string) {
@@ -23,6 +24,7 @@ export class Keys {
       detections: `${prefix}:pub:detections`,
       config: `${prefix}:pub:config`,
       faces: `${prefix}:pub:faces`,
+      system: `${prefix}:pub:system`,
     };
   }
 
@@ -142,6 +144,11 @@ export class Keys {
     return `${this.prefix}:alert-acks-version`;
   }
 
+
+  /** Written at the first start on a Redis: a process that finds it gone or changed knows Redis lost its data. */
+  get epoch(): string {
+    return `${this.prefix}:epoch`;
+  }
 
   /** Every key of this prefix (tests clean up with it). */
   get all(): string {

@@ -12,7 +12,8 @@ export type Box = [number, number, number, number];
 /** A point in frame fractions. */
 export type Point = [number, number];
 
-export const CAMERA_STATES = ['starting', 'streaming', 'stalled', 'reconnecting', 'failed'] as const;
+/** `stopped`: the process that ingested the camera stopped cleanly (no other process has taken it yet). */
+export const CAMERA_STATES = ['starting', 'streaming', 'stalled', 'reconnecting', 'failed', 'stopped'] as const;
 export type CameraState = (typeof CAMERA_STATES)[number];
 
 /** Published on the camera channel and the WebSocket `camera` topic at every state change. */
@@ -231,6 +232,16 @@ export interface AlertMessage {
   alert: Alert;
 }
 
+/** Published on `keys.channels.system` and sent to every WebSocket client: something every operator must know. */
+export interface SystemMessage {
+  type: 'system';
+  /** `redis_data_lost`: Redis came back without the data Vigil had stored (alert history, watchlist, deliveries). */
+  event: 'redis_data_lost';
+  message: string;
+  /** ISO time. */
+  at: string;
+}
+
 /** WebSocket `hello` message. */
 export interface HelloMessage {
   type: 'hello';
@@ -245,7 +256,7 @@ export interface ErrorMessage {
   message: string;
 }
 
-export type ServerMessage = HelloMessage | AlertMessage | CameraStateMessage | DetectionsMessage | ErrorMessage;
+export type ServerMessage = HelloMessage | AlertMessage | CameraStateMessage | DetectionsMessage | SystemMessage | ErrorMessage;
 
 /** Camera status as stored in Redis and answered by GET /api/cameras. */
 export interface CameraStatus {

@@ -3,7 +3,8 @@ import type { CameraState } from '../core/types';
 /**
  * Pure: a camera's state machine. `starting` (first spawn) → `streaming` (frames flow) → `stalled` (no frame for
  * `stallSeconds`, ffmpeg is being killed) → `reconnecting` (ffmpeg ended, waiting to respawn or for the first
- * frame) → `streaming` again; `failed` when the error cannot be fixed by retrying (still retried slowly).
+ * frame) → `streaming` again; `failed` when the error cannot be fixed by retrying (still retried slowly);
+ * `stopped` when the process stops ingesting it cleanly (shutdown) and nobody has taken it over yet.
  */
 
 /** What can happen to a camera. */
@@ -11,7 +12,8 @@ export type CameraEvent =
   | { type: 'frame' }
   | { type: 'stall'; seconds: number }
   | { type: 'no-first-frame'; seconds: number }
-  | { type: 'exit'; fatal: boolean; reason: string };
+  | { type: 'exit'; fatal: boolean; reason: string }
+  | { type: 'stop'; reason: string };
 
 /** A state with the reason it was entered. */
 export interface CameraStatePoint {
@@ -47,6 +49,8 @@ export function nextState(current: CameraStatePoint, event: CameraEvent): Camera
       }
       return state === 'reconnecting' && current.reason === reason ? undefined : { state: 'reconnecting', reason };
     }
+    case 'stop':
+      return state === 'stopped' ? undefined : { state: 'stopped', reason: event.reason };
     case 'exit': {
       const next: CameraState = event.fatal ? 'failed' : 'reconnecting';
       if (state === next && current.reason === event.reason) {

@@ -96,15 +96,19 @@ export class CameraSupervisor {
 
   /**
    * Stops ffmpeg (SIGTERM, SIGKILL after `graceMs`) and every timer. Idempotent. The status hash stays; `remove`
-   * deletes it.
+   * deletes it. With `stoppedReason` the camera's state becomes `stopped` (a clean shutdown); without, the state is
+   * left alone (another process owns the camera now, or it restarts at once).
    */
-  stop(graceMs = 1500): Promise<void> {
+  stop(graceMs = 1500, stoppedReason?: string): Promise<void> {
     this.stopping ??= (async () => {
       this.stopped = true;
       this.watchdog.disarm();
       clearTimeout(this.respawnTimer);
       clearInterval(this.statusTimer);
       await Promise.allSettled([this.proc?.stop(graceMs), this.deps.writer.close()]);
+      if (stoppedReason) {
+        this.apply({ type: 'stop', reason: stoppedReason });
+      }
       await this.writes.catch(() => undefined);
     })();
     return this.stopping;

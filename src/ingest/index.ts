@@ -96,17 +96,18 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
     sup.start();
   };
 
-  const stopCamera = async (id: string, removeState: boolean): Promise<void> => {
+  /** Stops a camera's ffmpeg: `remove` deletes its state, `stopped` marks it stopped, `keep` leaves it alone. */
+  const stopCamera = async (id: string, how: 'remove' | 'stopped' | 'keep'): Promise<void> => {
     const r = running.get(id);
     if (!r) {
       return;
     }
     running.delete(id);
-    if (removeState) {
+    if (how === 'remove') {
       await r.sup.remove();
       removeCameraSeries(metrics, id);
     } else {
-      await r.sup.stop(options.killGraceMs);
+      await r.sup.stop(options.killGraceMs, how === 'stopped' ? 'Vigil stopped ingesting it (clean shutdown)' : undefined);
     }
   };
 
@@ -125,9 +126,12 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
       },
       lost: async (reason, detail) => {
         if (reason === 'taken') {
+          // Another process owns the camera: its state is theirs to write.
           log.warn({ camera: id, detail }, 'camera lease lost: stopping its ffmpeg');
+          await stopCamera(id, 'keep');
+        } else {
+          await stopCamera(id, removing.delete(id) ? 'remove' : 'stopped');
         }
-        await stopCamera(id, removing.delete(id));
       },
     });
 
@@ -152,7 +156,7 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
           w.claim.exclusive(async () => {
             if (running.has(id)) {
               log.info({ camera: id }, 'camera changed: restarting it');
-              await stopCamera(id, false);
+              await stopCamera(id, 'keep');
               if (!closed) {
                 startCamera(next, w.claim);
               }
@@ -222,7 +226,21 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
   return {
     supervisors: () => new Map([...running].map(([id, r]) => [id, r.sup])),
     reconcile,
-    readiness: () => (redis.status === 'ready' ? [] : [`ingest: redis ${redis.status}`]),
+    // Ready when Redis answers and every camera held here streams or has a reason not to (failed, reconnecting,
+    // stalled: see GET /api/cameras); not while one is still starting or its lease is unconfirmed.
+    readiness: () => {
+      const reasons = redis.status === 'ready' ? [] : [`redis ${redis.status}`];
+      for (const [id, r] of running) {
+        if (r.sup.state === 'starting') {
+          reasons.push(`camera ${id}: starting`);
+        }
+        const claim = wanted.get(id)?.claim;
+        if (claim && claim.state === 'suspended') {
+          reasons.push(`camera ${id}: ingest lease unconfirmed`);
+        }
+      }
+      return reasons;
+    },
     close,
   };
 }

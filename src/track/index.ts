@@ -274,7 +274,15 @@ export async function start(ctx: Context): Promise<StageHandle> {
   ]);
 
   return {
-    readiness: () => (ready && cmd.status === 'ready' ? [] : ['track: redis not ready']),
+    readiness: () => {
+      const reasons = !ready ? ['starting'] : cmd.status === 'ready' ? [] : [`redis ${cmd.status}`];
+      for (const [id, w] of workers) {
+        if (w.suspended) {
+          reasons.push(`camera ${id}: track lease unconfirmed`);
+        }
+      }
+      return reasons;
+    },
     close,
   };
 }

@@ -130,7 +130,7 @@ export class WsHub {
     this.tail = this.ctx.redis('ws-tail', { maxRetriesPerRequest: null });
     this.sub = this.ctx.redis('ws-sub');
     this.sub.on('message', (channel: string, message: string) => this.onChannel(channel, message));
-    await this.sub.subscribe(keys.channels.camera, keys.channels.detections);
+    await this.sub.subscribe(keys.channels.camera, keys.channels.detections, keys.channels.system);
     this.server.on('upgrade', this.onUpgrade);
     this.heartbeat = setInterval(() => this.beat(), this.options.pingIntervalMs);
     this.heartbeat.unref();
@@ -408,6 +408,12 @@ export class WsHub {
       } else if (channel === channels.detections) {
         topic = 'detections';
         camera = (JSON.parse(message) as DetectionsMessage).camera;
+      } else if (channel === channels.system) {
+        // Rare and for everyone (e.g. Redis lost its data): sent to every client whatever it subscribed to.
+        for (const c of this.clients) {
+          this.send(c, message, false);
+        }
+        return;
       } else {
         return;
       }

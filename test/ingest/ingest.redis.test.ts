@@ -119,6 +119,9 @@ describe('ingest stage (real Redis, FFmpeg and GStreamer RTSP) @integration', fu
     await ingest.close();
     assert.ok(Date.now() - tc < 5000, 'close within a few seconds');
     assert.equal(alive(pid), false, 'ffmpeg is gone after close');
+    const after = await admin.hgetall(ctx.keys.cameraStatus('cam1'));
+    assert.equal(after.state, 'stopped', 'a clean stop says so (not a stale streaming)');
+    assert.ok(states.find('cam1', 'stopped'), 'and publishes it');
     // Nothing of the camera's frames is left: no pixels, no waiting ticket.
     assert.deepEqual(await admin.keys(`${ctx.keys.prefix}:frame*`), []);
     assert.deepEqual((await ingestQueueJobs(ctx)).filter((j) => j.camera === 'cam1' && j.queuedAt > tc), []);

@@ -25,6 +25,8 @@ async function pingRedis(app: FastifyInstance): Promise<string | undefined> {
 export async function healthRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok', version: VERSION }));
 
+  // Not ready: Redis does not answer, or a stage of this process is not (its reasons, each named once by its role).
+  // Warnings (Redis lost its data, has no persistence, may evict keys) do not make the process unready.
   app.get('/readyz', async (_req, reply) => {
     const reasons: string[] = [];
     const redis = await pingRedis(app);
@@ -36,10 +38,11 @@ export async function healthRoutes(app: FastifyInstance, ctx: Context): Promise<
         reasons.push(`${role}: ${r}`);
       }
     }
+    const warnings = ctx.redisHealth.warnings();
     if (reasons.length > 0) {
-      return reply.code(503).send({ status: 'not_ready', reasons });
+      return reply.code(503).send({ status: 'not_ready', reasons, warnings });
     }
-    return { status: 'ready' };
+    return { status: 'ready', warnings };
   });
 
   app.get('/metrics', async (_req, reply) => {

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import Redis from 'ioredis';
+import { Registry } from 'prom-client';
+import { Keys } from '../../src/core/keys';
+import { nullLogger } from '../../src/core/logger';
+import { RedisHealth } from '../../src/core/redis-health';
+import type { SystemMessage } from '../../src/core/types';
+import { RedisTestServer } from '../../src/testing/redis-server';
+
+async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
+  const t = Date.now();
+  while (!(await fn())) {
+    if (Date.now() - t > ms) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('RedisHealth: data loss, persistence and eviction (private redis-server)', function () {
+  this.timeout(30_000);
+  const keys = new Keys('vigil-health');
+  const made: Array<{ close(): unknown }> = [];
+  let server: RedisTestServer;
+
+  async function watch(s: RedisTestServer): Promise<{ health: RedisHealth; metrics: Registry; conn: Redis }> {
+    // They reconnect after 400 ms, the test's subscriber after 20 ms: it listens before they look.
+    const conn = new Redis(s.url, { retryStrategy: () => 400 });
+    conn.on('error', () => undefined);
+    const metrics = new Registry();
+    const health = new RedisHealth(conn, keys, nullLogger(), metrics, { checkEveryMs: 200 });
+    made.push({ close: () => health.close() }, { close: () => conn.disconnect() });
+    await until('connected', () => conn.status === 'ready');
+    await health.start();
+    return { health, metrics, conn };
+  }
+
+  afterEach(async () => {
+    for (const m of made.splice(0).reverse()) {
+      m.close();
+    }
+    await server?.close();
+  });
+
+  it('notices a Redis restarted without its data: warning, one system event, a metric; a fresh epoch after', async () => {
+    server = await RedisTestServer.start({ appendonly: false });
+    const a = await watch(server);
+    const b = await watch(server);
+    assert.deepEqual(
+      a.health.warnings().filter((w) => /lost/.test(w)),
+      [],
+    );
+    assert.ok(a.health.warnings().some((w) => /no persistence/.test(w)), 'no AOF and no save points: warned');
+    const probe = new Redis(server.url);
+    probe.on('error', () => undefined);
+    made.push({ close: () => probe.disconnect() });
+    const epoch = await probe.get(keys.epoch);
+    assert.ok(epoch);
+    const sub = new Redis(server.url, { retryStrategy: () => 20 });
+    sub.on('error', () => undefined);
+    made.push({ close: () => sub.disconnect() });
+    const events: SystemMessage[] = [];
+    sub.on('message', (_c, m) => events.push(JSON.parse(m) as SystemMessage));
+    await sub.subscribe(keys.channels.system);
+    await server.down();
+    await server.up();
+    await until('both processes noticed', () => a.health.warnings().some((w) => /lost its data/.test(w)) && b.health.warnings().some((w) => /lost its data/.test(w)));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(events.length, 1, 'one system event, whichever process noticed first');
+    assert.equal(events[0].event, 'redis_data_lost');
+    assert.match(await a.metrics.metrics(), /vigil_redis_data_lost_total \d/);
+    const again = await probe.get(keys.epoch);
+    assert.ok(again && again !== epoch, 'a new epoch was written');
+  });
+
+  it('keeps quiet through a restart that kept the data (AOF), and accepts a persistent, non-evicting Redis', async () => {
+    server = await RedisTestServer.start({ appendonly: true });
+    const a = await watch(server);
+    assert.deepEqual(a.health.warnings(), [], 'AOF on, noeviction: no warning');
+    await server.down();
+    await server.up();
+    await until('reconnected', () => a.conn.status === 'ready');
+    await a.health.check();
+    assert.deepEqual(a.health.warnings(), []);
+  });
+
+  it('warns about an evicting maxmemory-policy', async () => {
+    server = await RedisTestServer.start({ appendonly: true, maxmemoryPolicy: 'allkeys-lru' });
+    const a = await watch(server);
+    assert.ok(a.health.warnings().some((w) => /maxmemory-policy is allkeys-lru/.test(w)));
+  });
+});
