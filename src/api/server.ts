@@ -95,6 +95,21 @@ export interface BuildServerOptions {
  * Builds the HTTP app without listening (tests use `inject()` or listen on port 0): error handler, auth hook,
  * body limits and every route module. The WebSocket hub attaches to `app.server` separately.
  */
+/** Connections seen ready at least once. */
+const seenReady = new WeakSet<object>();
+
+/**
+ * Redis is away: the connection was ready before and is not now, or is waiting to reconnect. A connection still
+ * making its first connection is not "away": requests wait for it, as at start-up.
+ */
+function redisAway(r: { status: string }): boolean {
+  if (r.status === 'ready') {
+    seenReady.add(r);
+    return false;
+  }
+  return seenReady.has(r) || r.status === 'reconnecting' || r.status === 'close' || r.status === 'end';
+}
+
 export async function buildServer(
   ctx: Context,
   services: ApiServices,
@@ -197,7 +212,7 @@ export async function buildServer(
     }
     req.principal = principal;
     // Every /api route reads or writes Redis: while it is away, answer at once instead of queueing the request.
-    if (req.url.startsWith('/api/') && services.redis.status !== 'ready') {
+    if (req.url.startsWith('/api/') && redisAway(services.redis)) {
       return reply
         .code(503)
         .header('retry-after', '2')
