@@ -1,6 +1,6 @@
 /**
  * `vigil bench [--cameras K] [--seconds S] [--source rtsp|file] [--json] [--model M] [--config FILE] [--no-write]`
- * and `vigil bench soak ...` (delegated to src/bench/soak.ts).
+ * `vigil bench live ...` (src/bench/live.ts) and `vigil bench soak ...` (src/bench/soak.ts).
  *
  * Runs, in one process: the bare loop (FFmpeg decodes the file at full speed → model, no queue) as the ceiling; the
  * real pipeline (ingest + Redis frame queue + BullMQ + detect on a random Redis prefix) on K cameras reading the same
@@ -26,7 +26,7 @@ import { formatMarkdown, updateBenchmarks, type BenchResult, type PipelineRun } 
 
 const USAGE =
   'usage: vigil bench [--cameras K] [--seconds S] [--source rtsp|file] [--model yolox|fastestdet|detectnet_v2-960|detectnet_v2-640] ' +
-  '[--width PX] [--media DIR] [--config FILE] [--json] [--no-write]\n       vigil bench soak ...\n       vigil bench latency [--seconds S] [--fps F] [--json] [--no-write]';
+  '[--width PX] [--media DIR] [--config FILE] [--json] [--no-write]\n       vigil bench live --cameras N --fps F [--width W --height H] [--seconds S] [--runs R] ...\n       vigil bench soak ...\n       vigil bench latency [--seconds S] [--fps F] [--json] [--no-write]';
 
 /** The models the bench knows: family, file, frame width fed to it. */
 const BENCH_MODELS: Record<string, { family: 'yolox' | 'fastestdet' | 'detectnet_v2'; file: string; built?: boolean }> = {
@@ -61,6 +61,11 @@ export async function run(args: string[], log: Logger): Promise<number> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { phaseChild } = require('./isolate') as typeof import('./isolate');
     return await phaseChild(log);
+  }
+  if (args[0] === 'live') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { runLive } = require('./live') as typeof import('./live');
+    return await runLive(args.slice(1), log);
   }
   if (args[0] === 'soak') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

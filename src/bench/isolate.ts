@@ -12,6 +12,7 @@ import type { Logger } from '../core/logger';
 import { Detector } from '../detect/detector';
 import type { WorkerInit } from '../detect/inference-worker';
 import { bareLoop, type BareLoopResult } from './bare-loop';
+import { runLiveCeiling, type LiveCeilingOptions, type LiveCeilingResult } from './live-ceiling';
 import { runPipeline, type PipelineOptions } from './pipeline';
 import type { PipelineRun } from './stats';
 
@@ -26,10 +27,11 @@ export type PhaseRequest =
       height: number;
       seconds: number;
     }
-  | { phase: 'pipeline'; options: Omit<PipelineOptions, 'log'> };
+  | { phase: 'pipeline'; options: Omit<PipelineOptions, 'log'> }
+  | { phase: 'live-ceiling'; options: LiveCeilingOptions };
 
 /** What it answers. */
-export type PhaseResult = { bare: BareLoopResult; provider: string; batch: number } | { run: PipelineRun };
+export type PhaseResult = { bare: BareLoopResult; provider: string; batch: number } | { run: PipelineRun } | { ceiling: LiveCeilingResult };
 
 const ENV = 'VIGIL_BENCH_PHASE';
 
@@ -49,6 +51,9 @@ export async function runPhase(req: PhaseRequest, log: Logger): Promise<PhaseRes
     } finally {
       await det.close();
     }
+  }
+  if (req.phase === 'live-ceiling') {
+    return { ceiling: await runLiveCeiling(req.options) };
   }
   return { run: await runPipeline({ ...req.options, log }) };
 }

@@ -14,11 +14,17 @@ import { RtspTestServer } from '../testing/rtsp-server';
 import { purgePrefix } from '../core/purge';
 
 /**
- * `vigil bench soak`: N cameras for S seconds from a local GStreamer RTSP server serving vtest.mp4, ingest and the
- * frame queue only (detect NOT running): a tiny consumer completes jobs and deletes frames, so backpressure drops are
- * real if it falls behind. Reports frames in and dropped, Redis `used_memory` and the daemon's RSS at start and end,
- * and ingest CPU per camera (its ffmpeg plus a share of this process), then writes the "Ingest soak" section of
- * BENCHMARKS.md.
+ * `vigil bench soak`: N cameras for S seconds from a local GStreamer RTSP server serving vtest.mp4 (looped).
+ *
+ * Default (`--full`): the whole daemon, every role, detector on, in a process of its own (soak-daemon.ts): one line a
+ * minute of RSS, Redis used_memory, frames in, detected, dropped by reason, restarts, stuck jobs and frame keys, then
+ * the totals and, after the warm-up, the growth of RSS and used_memory (target ≤ 5 %, 0 restarts, 0 stuck jobs);
+ * writes the "Soak: whole daemon" section of BENCHMARKS.md.
+ *
+ * `--ingest-only` (the first soak): ingest and the frame queue only (detect NOT running): a tiny consumer completes
+ * jobs and deletes frames, so backpressure drops are real if it falls behind. Reports frames in and dropped, Redis
+ * `used_memory` and the daemon's RSS at start and end, and ingest CPU per camera (its ffmpeg plus a share of this
+ * process), then writes the "Ingest soak" section of BENCHMARKS.md.
  */
 
 interface Sample {
@@ -48,24 +54,57 @@ async function usedMemory(redis: Redis): Promise<number> {
 
 const mib = (b: number): string => (b / 1048576).toFixed(1);
 
+const USAGE =
+  'usage: vigil bench soak [--full] --cameras N --fps F --seconds S [--warmup S] [--interval S] [--width W [--height H]] [--media FILE] [--json] [--no-write]\n' +
+  '       vigil bench soak --ingest-only [--cameras N] [--fps F] [--seconds S] [--width PX] [--max-in-flight K] [--media FILE] [--redis URL] [--json] [--no-write]\n' +
+  '  --full (default): the whole daemon; --width/--height: the served stream size (re-encoded once when it differs from the clip)\n' +
+  '  --ingest-only: ingest and the frame queue only; --width: the frame width fed to the queue (default 640)';
+
+const OPTIONS = {
+  full: { type: 'boolean', default: false },
+  'ingest-only': { type: 'boolean', default: false },
+  cameras: { type: 'string', default: '8' },
+  seconds: { type: 'string', default: '600' },
+  fps: { type: 'string', default: '5' },
+  width: { type: 'string' },
+  height: { type: 'string' },
+  warmup: { type: 'string', default: '300' },
+  interval: { type: 'string', default: '60' },
+  'max-in-flight': { type: 'string', default: '2' },
+  media: { type: 'string' },
+  redis: { type: 'string' },
+  config: { type: 'string' },
+  write: { type: 'string', default: 'BENCHMARKS.md' },
+  'no-write': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+} as const;
+
+/** The parsed options of `vigil bench soak`. */
+export type SoakValues = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>['values'];
+
 /** Command entry point; returns the exit status. */
 export async function runSoak(args: string[], log: Logger): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      cameras: { type: 'string', default: '8' },
-      seconds: { type: 'string', default: '600' },
-      fps: { type: 'string', default: '5' },
-      width: { type: 'string', default: '640' },
-      'max-in-flight': { type: 'string', default: '2' },
-      media: { type: 'string' },
-      redis: { type: 'string' },
-      write: { type: 'string', default: 'BENCHMARKS.md' },
-      'no-write': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
+  let values: SoakValues;
+  try {
+    ({ values } = parseArgs({ args, options: OPTIONS, strict: true }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.full && values['ingest-only']) {
+    process.stderr.write(`--full and --ingest-only exclude each other\n${USAGE}\n`);
+    return 2;
+  }
+  if (values['ingest-only']) {
+    return await runIngestSoak(values, args, log);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { runDaemonSoak } = require('./soak-daemon') as typeof import('./soak-daemon');
+  return await runDaemonSoak(values, args, log, USAGE);
+}
+
+/** The old soak (`--ingest-only`): ingest and the frame queue with a stand-in consumer, in this process. */
+async function runIngestSoak(values: SoakValues, args: string[], log: Logger): Promise<number> {
   const n = Number(values.cameras);
   const seconds = Number(values.seconds);
   const media = values.media ?? path.join(process.env.VIGIL_TEST_MEDIA ?? path.resolve('..', 'shared', 'media'), 'vtest.mp4');
@@ -79,7 +118,7 @@ export async function runSoak(args: string[], log: Logger): Promise<number> {
   const cameras = Array.from({ length: n }, (_, i) => ({
     id: `cam${i}`,
     url: server.url(`/cam${i}`),
-    detect: { fps: Number(values.fps), width: Number(values.width) },
+    detect: { fps: Number(values.fps), width: Number(values.width ?? 640) },
     maxInFlight: Number(values['max-in-flight']),
   }));
   const config = parseConfig(JSON.stringify({ redis: { url: redisUrl, prefix }, cameras, log: { level: 'warn' } }), { VIGIL_NO_DEMO: '1' });
@@ -156,7 +195,7 @@ export async function runSoak(args: string[], log: Logger): Promise<number> {
     cameras: n,
     seconds: Math.round(elapsed),
     fps: Number(values.fps),
-    width: Number(values.width),
+    width: Number(values.width ?? 640),
     framesIn,
     framesPerCameraPerSecond: +(framesIn / n / elapsed).toFixed(2),
     consumed,

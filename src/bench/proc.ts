@@ -1,0 +1,77 @@
+/**
+ * Linux /proc readers for the benches: a process's CPU ticks and RSS, its main thread's ticks, its children. Every
+ * reader answers undefined (or an empty list) when the file cannot be read (process gone, not Linux), never throws.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { parseProcStat, type ProcStat } from './live-stats';
+
+let clkTck: number | undefined;
+
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`; 100 when it cannot be asked). */
+export function clockTicks(): number {
+  if (clkTck === undefined) {
+    const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2000 });
+    const n = Number((r.stdout ?? '').trim());
+    clkTck = Number.isInteger(n) && n > 0 ? n : 100;
+  }
+  return clkTck;
+}
+
+function read(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** /proc/<pid>/stat of a process (CPU of all its threads). */
+export function procStat(pid: number): ProcStat | undefined {
+  const t = read(`/proc/${pid}/stat`);
+  return t === undefined ? undefined : parseProcStat(t);
+}
+
+/** /proc/<pid>/task/<pid>/stat: the main thread alone (a Node process's event loop). */
+export function mainThreadStat(pid: number): ProcStat | undefined {
+  const t = read(`/proc/${pid}/task/${pid}/stat`);
+  return t === undefined ? undefined : parseProcStat(t);
+}
+
+/** Resident memory of a process in bytes (VmRSS of /proc/<pid>/status). */
+export function rssBytes(pid: number): number | undefined {
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(read(`/proc/${pid}/status`) ?? '');
+  return m ? Number(m[1]) * 1024 : undefined;
+}
+
+/** Direct children of a process (from every thread's `children` file: a child belongs to the thread that forked it). */
+export function childPids(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const out = new Set<number>();
+  for (const tid of tasks) {
+    for (const c of (read(`/proc/${pid}/task/${tid}/children`) ?? '').trim().split(/\s+/)) {
+      if (c !== '') {
+        out.add(Number(c));
+      }
+    }
+  }
+  return [...out];
+}
+
+/** The stats of a process's direct children whose command is `comm` (e.g. `ffmpeg`). */
+export function childrenNamed(pid: number, comm: string): ProcStat[] {
+  return childPids(pid)
+    .map((c) => procStat(c))
+    .filter((s): s is ProcStat => s !== undefined && s.comm === comm);
+}
+
+/** The 1, 5 and 15-minute load averages (/proc/loadavg). */
+export function loadAverage(): [number, number, number] | undefined {
+  const m = /^(\S+)\s+(\S+)\s+(\S+)/.exec(read('/proc/loadavg') ?? '');
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
