@@ -11,12 +11,28 @@ One shared media per path: every client sees the same live stream.
 import argparse
 import signal
 import sys
+import time
 
 import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+
+def wait_for_segment(media, timeout):
+    """Waits until every stream of the media has a segment on the pad it sends into the RTP session."""
+    deadline = time.monotonic() + timeout
+    pads = []
+    for i in range(media.n_streams()):
+        src = media.get_stream(i).get_srcpad()
+        pads.append(src.get_peer() or src)
+    while time.monotonic() < deadline:
+        if all(p.get_sticky_event(Gst.EventType.SEGMENT, 0) is not None for p in pads):
+            return True
+        time.sleep(0.002)
+    print(f"rtsp_server: no segment after {timeout} s", file=sys.stderr, flush=True)
+    return False
 
 
 def main():
@@ -57,8 +73,17 @@ def main():
                 return Gst.PadProbeReturn.OK
 
             parse.get_static_pad("sink").add_probe(Gst.PadProbeType.EVENT_DOWNSTREAM, on_event)
-            # Segment mode: the end of the file posts SEGMENT_DONE instead of EOS.
-            media.connect("prepared", lambda _m: GLib.idle_add(seek, Gst.SeekFlags.SEGMENT | Gst.SeekFlags.FLUSH))
+
+            def on_prepared(m):
+                # Segment mode: the end of the file posts SEGMENT_DONE instead of EOS. The seek is flushing, and a
+                # flush removes the stream's segment until the demuxer sends it again: a PLAY answered in that gap
+                # aborts the whole server (gst_rtsp_media_get_rates: "no segment event on send_rtp_sink pad",
+                # g_assert). With 32 cameras connecting on 2 busy cores it happened within seconds when the seek ran
+                # later from the main loop. So seek here, before DESCRIBE is answered, and wait for the segment.
+                seek(Gst.SeekFlags.SEGMENT | Gst.SeekFlags.FLUSH)
+                wait_for_segment(m, 5.0)
+
+            media.connect("prepared", on_prepared)
 
         factory.connect("media-configure", on_configure)
         return factory
