@@ -47,6 +47,8 @@ export interface LeaseKeeperOptions {
   ttlMs: number;
   /** Interval of rounds while something is held or wanted. @defaultValue ttlMs / 3 */
   roundMs?: number;
+  /** Interval of rounds while a wanted lease is held elsewhere (standby). @defaultValue 500 */
+  standbyRoundMs?: number;
   /** A hold counts as confirmed until sentAt + ttl - margin. @defaultValue min(ttl / 10, 500) */
   marginMs?: number;
   log?: Logger;
@@ -279,6 +281,18 @@ export class LeaseKeeper {
     }
   }
 
+  /**
+   * Rounds run every `roundMs`; sooner after a failed round (100 ms) and while a wanted lease is free to take or
+   * held elsewhere (at most 500 ms: a standby takes a dead owner's camera soon after its lease expires).
+   */
+  private nextDelay(): number {
+    if (this.failed) {
+      return Math.min(this.roundMs, 100);
+    }
+    const standby = [...this.claims.values()].some((c) => c.wanted && c.state === 'idle');
+    return standby ? Math.min(this.roundMs, this.options.standbyRoundMs ?? 500) : this.roundMs;
+  }
+
   private schedule(delay: number): void {
     if (this.closed) {
       return;
@@ -291,7 +305,7 @@ export class LeaseKeeper {
       this.timer = undefined;
       const late = Math.max(0, this.clock() - this.nextAt);
       this.m.late?.observe(late / 1000);
-      void this.round().finally(() => this.schedule(this.failed ? Math.min(this.roundMs, 100) : this.roundMs));
+      void this.round().finally(() => this.schedule(this.nextDelay()));
     }, delay);
     this.timer.unref?.();
   }

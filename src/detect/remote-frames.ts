@@ -38,7 +38,8 @@ export class RemoteFrames {
     private readonly keys: Keys,
     private readonly me: string,
     private readonly log: Logger,
-    private readonly timeoutMs = 1000,
+    /** A live owner answers within milliseconds; a dead one (its lease not expired yet) must not hold a worker long. */
+    private readonly timeoutMs = 500,
   ) {}
 
   /** Asks the ticket's owner for the frame bound to it. */
