@@ -67,6 +67,11 @@ export async function run(args: string[], log: Logger): Promise<number> {
     const { runLive } = require('./live') as typeof import('./live');
     return await runLive(args.slice(1), log);
   }
+  if (args[0] === 'faults') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { runFaults } = require('./faults') as typeof import('./faults');
+    return await runFaults(args.slice(1), log);
+  }
   if (args[0] === 'soak') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { runSoak } = require('./soak') as typeof import('./soak');

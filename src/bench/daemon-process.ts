@@ -94,7 +94,7 @@ export class DaemonProcess {
     const raw = {
       ...opts.config,
       server: { ...((opts.config.server as object | undefined) ?? {}), host: '127.0.0.1', port },
-      instance: { id: `bench-${randomBytes(4).toString('hex')}` },
+      instance: { id: `bench-${randomBytes(4).toString('hex')}`, ...((opts.config.instance as object | undefined) ?? {}) },
       log: { level: 'warn', format: 'json' },
     };
     const env: NodeJS.ProcessEnv = { ...process.env, VIGIL_NO_DEMO: '1' };
@@ -182,6 +182,28 @@ export class DaemonProcess {
       ffmpegTicks,
       ffmpegRssBytes: ffmpeg.length > 0 ? ffmpegRss : NaN,
     };
+  }
+
+  /**
+   * Kills the daemon and every FFmpeg it runs at once (SIGKILL), as a machine that dies would: nothing is released,
+   * no state is written. Resolves when the daemon process is gone.
+   */
+  async crash(): Promise<void> {
+    this.sample();
+    if (this.running) {
+      this.proc.kill('SIGKILL');
+    }
+    for (const [pid, startTime] of this.seenFfmpeg) {
+      const s = procStat(pid);
+      if (s?.comm === 'ffmpeg' && s.startTime === startTime) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Gone meanwhile.
+        }
+      }
+    }
+    await this.exited;
   }
 
   /**

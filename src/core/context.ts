@@ -86,7 +86,9 @@ export class Context extends EventEmitter<ContextEvents> {
       connectionName: `vigil:${name}:${process.pid}`,
       lazyConnect: false,
       enableOfflineQueue: true,
-      retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
+      // Reconnect quickly and keep trying every 500 ms: after an outage every stage is back within half a second of
+      // Redis (with a 5 s cap a 4 s outage cost 2.4 s more; reconnects to a closed port cost nothing).
+      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 4), 500),
       ...options,
     });
     conn.on('error', (err) => this.log.debug({ err: err.message, conn: name }, 'redis connection error'));

@@ -23,7 +23,8 @@ function counter(reg: Registry, name: string, help: string, labelNames: string[]
  */
 export async function start(ctx: Context): Promise<StageHandle> {
   const log = ctx.log.child({ stage: 'track' });
-  const cmd = ctx.redis('track');
+  // Alert writes queued while Redis is away are sent when it returns, never failed after a number of retries.
+  const cmd = ctx.redis('track', { maxRetriesPerRequest: null });
   const reader = ctx.redis('track-read', { maxRetriesPerRequest: null });
   const sub = ctx.redis('track-sub');
   const owner = ctx.instanceId;
