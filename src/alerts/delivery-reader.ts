@@ -15,6 +15,13 @@ export interface AlertEventConsumerOptions {
   blockMs?: number;
   /** Pause after an error, ms. @defaultValue 500 */
   retryMs?: number;
+  /**
+   * Where a group that does not exist yet starts (XGROUP CREATE's last-delivered id). @defaultValue `$` (the events
+   * written from now on)
+   */
+  startId?: () => Promise<string>;
+  /** Called after this consumer created the group, with the id it started at. */
+  onGroupCreated?: (startId: string) => Promise<void>;
 }
 
 /** Handles a batch in stream order; the batch is acknowledged only when this resolves. */
@@ -70,14 +77,18 @@ export class AlertEventConsumer {
   private groupReady = false;
 
   private async ensureGroup(): Promise<void> {
+    // Default `$`: a new group starts with the events written from now on; afterwards its cursor is kept by Redis.
+    const start = this.options.startId ? await this.options.startId() : '$';
     try {
-      // `$`: a new group starts with the events written from now on; afterwards its cursor is kept by Redis.
-      await this.redis.xgroup('CREATE', this.keys.alertEvents, this.options.group, '$', 'MKSTREAM');
+      await this.redis.xgroup('CREATE', this.keys.alertEvents, this.options.group, start, 'MKSTREAM');
     } catch (err) {
       if (!String((err as Error).message).includes('BUSYGROUP')) {
         throw err;
       }
+      return;
     }
+    this.log.info({ group: this.options.group, start }, 'alert event consumer group created');
+    await this.options.onGroupCreated?.(start);
   }
 
   private async run(): Promise<void> {

@@ -1,43 +1,113 @@
 import { hostname } from 'node:os';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { WebhookConfig } from '../config/schema';
 import type { Context } from '../core/context';
 import { redact } from '../core/redact';
+import type { Alert } from '../core/types';
 import type { AlertEventEntry } from './alert-store';
 import { AlertEventConsumer } from './delivery-reader';
-import { sendWebhook, type WebhookDelivery } from './sinks/webhook';
-import { backoffDelay, checkTemplate, deliveryId, webhookMatches, webhookName } from './sinks/webhook-format';
+import { sendWebhook, WebhookSendError, type WebhookDelivery } from './sinks/webhook';
+import { EndpointStates, type DisabledEndpoint } from './sinks/webhook-endpoints';
+import { checkTemplate, webhookName } from './sinks/webhook-format';
+import { DeliveryLedger } from './sinks/webhook-ledger';
+import { DeliveryReconciler, deliveriesOf, entryOf, type QueuedDelivery, type ReconcileReport } from './sinks/webhook-reconciler';
+import { retryDecision, retryPolicy } from './sinks/webhook-retry';
 
-/** A delivery that failed its last attempt (GET /api/webhooks/dead-letters). */
-export interface DeadLetter extends WebhookDelivery {
+/** A delivery that failed for good (GET /api/webhooks/dead-letters). */
+export interface DeadLetter {
   /** = `delivery`; the id used by the replay route. */
   id: string;
+  webhook: string;
+  delivery: string;
+  eventId: string;
+  event: WebhookDelivery['event'];
+  /** Absent only for a delivery lost with Redis's data (it cannot be replayed). */
+  alert?: Alert;
   error: string;
   attempts: number;
   failedAt: string;
+  /** Lost with Redis's data rather than failed at the receiver. */
+  lost?: boolean;
 }
 
-/** What the API needs of the dead-letter list. */
+/** One configured endpoint as the API shows it (no secret, no URL path or query: they often hold tokens). */
+export interface WebhookEndpoint {
+  name: string;
+  /** Scheme, host and port of the URL only. */
+  origin: string;
+  events: string[];
+  cameras?: string[];
+  rules?: string[];
+  minSeverity: string;
+  standardWebhooks: boolean;
+  retry: { initialSeconds: number; maxSeconds: number; horizonSeconds: number; attempts?: number };
+  status: 'enabled' | 'disabled';
+  disabled?: DisabledEndpoint;
+  /** Deliveries not yet settled (queued, retrying, or parked while disabled). */
+  pending: number;
+  deadLetters: number;
+}
+
+/** What the API needs of webhook delivery. */
 export interface DeadLetters {
   /** Newest first. */
   list(limit?: number): Promise<DeadLetter[]>;
   /** Enqueues the delivery again (same delivery id) and removes it from the list; undefined when unknown. */
   replay(id: string): Promise<DeadLetter | undefined>;
+  /** Every configured endpoint with its state. (The endpoint methods are absent only in test stubs.) */
+  endpoints?(): Promise<WebhookEndpoint[]>;
+  /** Enables an endpoint and queues its parked deliveries again; undefined when no such webhook. */
+  enable?(name: string): Promise<{ name: string; wasDisabled: boolean; requeued: number } | undefined>;
+  /** Disables an endpoint (its deliveries are kept); undefined when no such webhook. */
+  disable?(name: string, admin: string): Promise<{ name: string; wasEnabled: boolean } | undefined>;
+}
+
+/** Options of {@link WebhookService}. */
+export interface WebhookServiceOptions {
+  /** Concurrent deliveries of this process. @defaultValue 16 */
+  concurrency?: number;
+  /** Consumer name in the group. @defaultValue host:pid */
+  consumer?: string;
+  /** Blocking read of the event consumer, ms. @defaultValue 1000 */
+  readBlockMs?: number;
+  /** Reconciler period, ms. @defaultValue 30000 */
+  reconcileIntervalMs?: number;
+  /** Payloads of pending deliveries held in memory for recovery after a Redis data loss. @defaultValue 10000 */
+  maxCachedPayloads?: number;
+  /** Shortest time between two catch-ups of one endpoint after it answers again, ms. @defaultValue 30000 */
+  catchUpIntervalMs?: number;
 }
 
 /** Keep at most this many dead letters. */
 const MAX_DEAD_LETTERS = 10_000;
+/** BullMQ attempts: the horizon decides, not BullMQ. */
+const JOB_ATTEMPTS = 10_000_000;
 /** Custom BullMQ backoff type name. */
-const BACKOFF_TYPE = 'vigil-jitter';
+const BACKOFF_TYPE = 'vigil-retry';
+/** The consumer group of webhook delivery on the alert stream. */
+export const WEBHOOK_GROUP = 'webhooks';
 
-/** Job data: the delivery plus the retry base of its webhook at enqueue time. */
-interface JobData extends WebhookDelivery {
-  backoffMs: number;
+/** Job data. Older jobs carry `backoffMs` and no `startedAt` (the job's timestamp is used). */
+type JobData = QueuedDelivery | (WebhookDelivery & { backoffMs?: number; startedAt?: number });
+
+/** A failed attempt that BullMQ retries after `delayMs`. */
+class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+    this.name = 'RetryLater';
+  }
 }
 
 function counter(reg: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
   return (reg.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [reg] });
+}
+
+function gauge(reg: Registry, name: string, help: string, labelNames: string[]): Gauge<string> {
+  return (reg.getSingleMetric(name) as Gauge<string> | undefined) ?? new Gauge({ name, help, labelNames, registers: [reg] });
 }
 
 /** Named webhooks of the current config. */
@@ -45,24 +115,47 @@ function namedHooks(hooks: readonly WebhookConfig[]): Map<string, WebhookConfig>
   return new Map(hooks.map((h, i) => [webhookName(h, i), h]));
 }
 
+function origin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
+}
+
 /**
- * Webhook delivery: a consumer group on the alert events enqueues one BullMQ job per (event, matching webhook)
- * with jobId = delivery id (so an event is enqueued once, even when re-read after a crash); a worker POSTs with
- * retries (exponential backoff with jitter); after the last attempt the delivery goes to the dead-letter list.
+ * Webhook delivery: a consumer group on the alert events claims one ledger entry and adds one BullMQ job per
+ * (event, matching webhook) (job id = delivery id); a worker POSTs, checking the ledger first so a settled delivery
+ * is never sent again, and retries with exponential backoff and full jitter (or the receiver's Retry-After) until
+ * the retry horizon, after which the delivery goes to the dead-letter list. A 410 Gone disables the endpoint; its
+ * deliveries stay pending until an admin enables it. A reconciler re-creates lost jobs and deliveries (see
+ * DeliveryReconciler). When an endpoint answers again after failures, its waiting retries are run at once.
  */
 export class WebhookService implements DeadLetters {
   private readonly queue: Queue<JobData>;
   private worker?: Worker<JobData>;
   private consumer?: AlertEventConsumer;
+  private readonly ledger: DeliveryLedger;
+  private readonly endpointStates: EndpointStates;
+  readonly reconciler: DeliveryReconciler;
   private readonly delivered: Counter<string>;
   private readonly failed: Counter<string>;
   private readonly dead: Counter<string>;
+  private readonly lostCount: Counter<string>;
+  private readonly recreated: Counter<string>;
+  private readonly disabledGauge: Gauge<string>;
   private readonly log;
   private readonly redis;
+  /** Endpoints with a failed attempt since their last success (in this process). */
+  private readonly failing = new Set<string>();
+  private timer?: NodeJS.Timeout;
+  private reconciling?: Promise<ReconcileReport | undefined>;
+  private kickAgain = false;
+  private closed = false;
 
   constructor(
     private readonly ctx: Context,
-    private readonly options: { concurrency?: number; consumer?: string; readBlockMs?: number } = {},
+    private readonly options: WebhookServiceOptions = {},
   ) {
     this.log = ctx.log.child({ stage: 'webhooks' });
     this.redis = ctx.redis('webhook-dlq');
@@ -76,20 +169,50 @@ export class WebhookService implements DeadLetters {
       prefix: ctx.keys.bullPrefix,
     });
     this.queue.on('error', (err) => this.log.debug({ err: err.message }, 'webhook queue error'));
+    this.ledger = new DeliveryLedger(this.redis, ctx.keys);
+    this.endpointStates = new EndpointStates(this.redis, ctx.keys);
+    this.reconciler = new DeliveryReconciler(
+      this.redis,
+      ctx.keys,
+      this.ledger,
+      this.endpointStates,
+      {
+        hooks: () => namedHooks(this.ctx.config.webhooks),
+        addJobs: (ds) => this.addJobs(ds),
+        jobsExist: (ids) => this.jobsExist(ids),
+        settleDead: (d, error, attempts, lost) => this.settleDead(d, error, attempts, lost),
+      },
+      this.log,
+      { group: WEBHOOK_GROUP, maxCachedPayloads: options.maxCachedPayloads },
+    );
     this.delivered = counter(ctx.metrics, 'vigil_webhook_deliveries_total', 'Webhook deliveries accepted by the receiver', ['webhook']);
     this.failed = counter(ctx.metrics, 'vigil_webhook_failures_total', 'Failed webhook attempts (retried or dead-lettered)', ['webhook']);
     this.dead = counter(ctx.metrics, 'vigil_webhook_dead_letters_total', 'Webhook deliveries moved to the dead-letter list', ['webhook']);
+    this.lostCount = counter(ctx.metrics, 'vigil_webhook_lost_total', 'Webhook deliveries lost with Redis data (no payload left to send)', ['webhook']);
+    this.recreated = counter(ctx.metrics, 'vigil_webhook_recreated_total', 'Webhook delivery jobs re-created by the reconciler', []);
+    this.disabledGauge = gauge(ctx.metrics, 'vigil_webhook_endpoint_disabled', '1 while a webhook endpoint is disabled (410 Gone or an admin)', ['webhook']);
   }
 
-  /** Starts the event consumer and the worker. Without configured webhooks only the dead-letter API works. */
+  /** Starts the event consumer, the worker and the reconciler. Without configured webhooks only the API works. */
   async start(): Promise<void> {
     const ctx = this.ctx;
     const consumer = this.options.consumer ?? `${hostname()}:${process.pid}`;
+    // The first pass learns the ledger's epoch (so a later loss is recognised) before any event is read.
+    await this.reconcile();
     this.consumer = new AlertEventConsumer(
       ctx.redis('webhook-events', { maxRetriesPerRequest: null }),
       ctx.keys,
       (entries) => this.enqueue(entries),
-      { group: 'webhooks', consumer, blockMs: this.options.readBlockMs },
+      {
+        group: WEBHOOK_GROUP,
+        consumer,
+        blockMs: this.options.readBlockMs,
+        startId: () => this.reconciler.groupStartId(),
+        onGroupCreated: async (start) => {
+          await this.reconciler.groupCreated(start);
+          this.kick();
+        },
+      },
       this.log,
       (err) => this.log.warn({ err: (err as Error).message }, 'webhook event reader: retrying'),
     );
@@ -99,80 +222,254 @@ export class WebhookService implements DeadLetters {
       prefix: ctx.keys.bullPrefix,
       concurrency: this.options.concurrency ?? 16,
       settings: {
-        backoffStrategy: (attemptsMade, _type, _err, job) =>
-          backoffDelay(attemptsMade, (job?.data as JobData | undefined)?.backoffMs ?? 1000),
+        backoffStrategy: (_attemptsMade, _type, err) => (err instanceof RetryLater ? err.delayMs : 5000),
       },
     });
     this.worker.on('error', (err) => this.log.warn({ err: err.message }, 'webhook worker error'));
+    // A job that failed without being settled (stalled too often, or an older job out of BullMQ attempts) is
+    // removed so that the reconciler re-creates it from the ledger.
+    this.worker.on('failed', (job, err) => {
+      if (!job || err instanceof UnrecoverableError || err.name === 'UnrecoverableError') {
+        return;
+      }
+      if (err instanceof RetryLater && job.opts.attempts === JOB_ATTEMPTS) {
+        return; // retried by BullMQ
+      }
+      job
+        .getState()
+        .then(async (state) => {
+          if (state === 'failed') {
+            await job.remove();
+            this.kick();
+          }
+        })
+        .catch(() => undefined);
+    });
+    this.timer = setInterval(() => this.kick(), this.options.reconcileIntervalMs ?? 30_000);
+    this.timer.unref();
   }
 
-  /** Enqueues the deliveries of a batch of events (idempotent per delivery id). */
-  async enqueue(entries: AlertEventEntry[]): Promise<void> {
-    const hooks = namedHooks(this.ctx.config.webhooks);
-    const jobs: Array<{ name: string; data: JobData; opts: object }> = [];
-    for (const e of entries) {
-      for (const [name, hook] of hooks) {
-        if (!webhookMatches(hook, e.event, e.alert)) {
-          continue;
+  /** Runs a reconciler pass now (or right after the running one). */
+  kick(): void {
+    if (this.closed) {
+      return;
+    }
+    if (this.reconciling) {
+      this.kickAgain = true;
+      return;
+    }
+    void this.reconcile();
+  }
+
+  /** One reconciler pass; resolves with its report (undefined after an error, which is logged). */
+  async reconcile(): Promise<ReconcileReport | undefined> {
+    if (this.reconciling) {
+      await this.reconciling;
+    }
+    const p = (async () => {
+      try {
+        const r = await this.reconciler.run();
+        if (!r.skipped) {
+          this.recreated.inc(r.recreated + r.rederived + r.restored);
+          const off = await this.endpointStates.all();
+          for (const name of namedHooks(this.ctx.config.webhooks).keys()) {
+            this.disabledGauge.set({ webhook: name }, off.has(name) ? 1 : 0);
+          }
         }
-        const id = deliveryId(e.id, name);
-        jobs.push({ name, data: this.jobData(hook, { webhook: name, delivery: id, eventId: e.id, event: e.event, alert: e.alert }), opts: this.jobOpts(hook, id) });
+        return r;
+      } catch (err) {
+        this.log.warn({ err: redact((err as Error).message) }, 'webhook reconciler pass failed');
+        return undefined;
+      }
+    })();
+    this.reconciling = p;
+    try {
+      return await p;
+    } finally {
+      this.reconciling = undefined;
+      if (this.kickAgain) {
+        this.kickAgain = false;
+        this.kick();
       }
     }
-    if (jobs.length > 0) {
-      await this.queue.addBulk(jobs);
+  }
+
+  /** Claims ledger entries and adds jobs for a batch of events (idempotent per delivery id). */
+  async enqueue(entries: AlertEventEntry[]): Promise<void> {
+    const hooks = namedHooks(this.ctx.config.webhooks);
+    if (hooks.size === 0) {
+      return;
+    }
+    const now = Date.now();
+    const ds = entries.flatMap((e) => deliveriesOf(e, hooks, now));
+    if (ds.length > 0) {
+      await this.reconciler.queue(ds, await this.endpointStates.all(), true);
     }
   }
 
-  private jobData(hook: WebhookConfig, d: WebhookDelivery): JobData {
-    return { webhook: d.webhook, delivery: d.delivery, eventId: d.eventId, event: d.event, alert: d.alert, backoffMs: hook.backoffMs };
+  private async addJobs(ds: QueuedDelivery[]): Promise<void> {
+    for (let i = 0; i < ds.length; i += 500) {
+      await this.queue.addBulk(
+        ds.slice(i, i + 500).map((d) => ({
+          name: d.webhook,
+          data: d,
+          opts: {
+            jobId: d.delivery,
+            attempts: JOB_ATTEMPTS,
+            backoff: { type: BACKOFF_TYPE },
+            // The ledger remembers what was sent; job ids are freed at once so a lost or replayed delivery can
+            // be queued again under the same id.
+            removeOnComplete: true,
+            removeOnFail: true,
+          },
+        })),
+      );
+    }
   }
 
-  private jobOpts(hook: WebhookConfig, jobId: string): object {
-    return {
-      jobId,
-      attempts: hook.attempts,
-      backoff: { type: BACKOFF_TYPE },
-      // Completed ids are kept a day so that an event read twice is not delivered twice.
-      removeOnComplete: { age: 86_400, count: 100_000 },
-      removeOnFail: { age: 86_400, count: 10_000 },
-    };
+  private async jobsExist(ids: string[]): Promise<boolean[]> {
+    const out: boolean[] = [];
+    for (let i = 0; i < ids.length; i += 1000) {
+      const m = this.redis.pipeline();
+      for (const id of ids.slice(i, i + 1000)) {
+        m.exists(this.queue.toKey(id));
+      }
+      const res = (await m.exec()) ?? [];
+      out.push(...res.map(([err, n]) => !err && Number(n) === 1));
+    }
+    return out;
   }
 
   private async process(job: Job<JobData>): Promise<void> {
     const d = job.data;
+    const attempt = job.attemptsMade + 1;
     // Only configured URLs are ever called: the URL comes from the current config, never from the job.
     const hook = namedHooks(this.ctx.config.webhooks).get(d.webhook);
     if (!hook) {
-      await this.toDeadLetters(d, 'webhook is no longer configured', job.attemptsMade + 1);
+      await this.settleDead(d, 'webhook is no longer configured', attempt, false);
       throw new UnrecoverableError('webhook is no longer configured');
+    }
+    const [entry, off] = await Promise.all([this.ledger.get(d.delivery), this.endpointStates.get(d.webhook)]);
+    // The ledger's horizon start wins: it is restarted when a disabled endpoint is enabled again.
+    const startedAt = entry?.t ?? d.startedAt ?? job.timestamp;
+    if (entry && entry.s !== 'pending') {
+      // Settled already (a re-created or re-read job): never sent twice.
+      this.reconciler.cache.delete(d.delivery);
+      return;
+    }
+    if (!entry) {
+      // An older job, or the ledger was lost: track it from now on.
+      await this.ledger.claim([[d.delivery, entryOf({ ...d, startedAt })]]);
+    }
+    if (off) {
+      // Parked: stays pending in the ledger and is queued again when the endpoint is enabled.
+      return;
     }
     try {
       await sendWebhook(hook, d);
-      this.delivered.inc({ webhook: d.webhook });
     } catch (err) {
       this.failed.inc({ webhook: d.webhook });
-      const attempt = job.attemptsMade + 1;
-      const message = redact((err as Error).message);
-      if (attempt >= (job.opts.attempts ?? 1)) {
-        await this.toDeadLetters(d, message, attempt);
+      const e = err instanceof WebhookSendError ? err : new WebhookSendError(String((err as Error).message));
+      const message = redact(e.message);
+      if (e.status === 410) {
+        await this.disableGone(d.webhook);
+        return;
       }
-      this.log.debug({ webhook: d.webhook, delivery: d.delivery, attempt, err: message }, 'webhook attempt failed');
-      throw new Error(message);
+      if (e.retryAfterMs === undefined) {
+        this.failing.add(d.webhook);
+      }
+      const decision = retryDecision(retryPolicy(hook), { attempt, startedAt, now: Date.now(), retryAfterMs: e.retryAfterMs });
+      this.log.debug({ webhook: d.webhook, delivery: d.delivery, attempt, err: message, next: decision }, 'webhook attempt failed');
+      if (!decision.retry) {
+        await this.settleDead({ ...d, startedAt }, `${message} (${decision.reason})`, attempt, false);
+        throw new UnrecoverableError(message);
+      }
+      throw new RetryLater(message, decision.delayMs);
+    }
+    await this.ledger.set(d.delivery, { ...entryOf({ ...d, startedAt }), s: 'delivered' });
+    this.reconciler.cache.delete(d.delivery);
+    this.delivered.inc({ webhook: d.webhook });
+    if (this.failing.delete(d.webhook)) {
+      this.catchUp(d.webhook).catch((err: Error) => this.log.debug({ err: err.message }, 'webhook catch-up failed'));
     }
   }
 
-  private async toDeadLetters(d: WebhookDelivery, error: string, attempts: number): Promise<void> {
-    const entry: DeadLetter = { id: d.delivery, webhook: d.webhook, delivery: d.delivery, eventId: d.eventId, event: d.event, alert: d.alert, error, attempts, failedAt: new Date().toISOString() };
-    const redis = this.redis;
-    await redis.multi().lpush(this.ctx.keys.webhookDeadLetters, JSON.stringify(entry)).ltrim(this.ctx.keys.webhookDeadLetters, 0, MAX_DEAD_LETTERS - 1).exec();
-    this.dead.inc({ webhook: d.webhook });
-    this.log.warn({ webhook: d.webhook, delivery: d.delivery, attempts, err: error }, 'webhook delivery dead-lettered');
+  /** The receiver answered 410 Gone: disable the endpoint (once), keep its deliveries. */
+  private async disableGone(webhook: string): Promise<void> {
+    const first = await this.endpointStates.disable(webhook, { at: new Date().toISOString(), reason: 'the receiver answered 410 Gone', by: 'receiver' });
+    this.disabledGauge.set({ webhook }, 1);
+    if (first) {
+      this.log.warn({ webhook }, 'webhook endpoint answered 410 Gone: disabled; its deliveries are kept until an admin enables it (POST /api/webhooks/:name/enable)');
+    }
+  }
+
+  /**
+   * An endpoint answers again after failures: run its waiting retries now rather than at their backoff times
+   * (at most once per `catchUpIntervalMs` per endpoint across processes).
+   */
+  private async catchUp(webhook: string): Promise<void> {
+    const lock = await this.redis.set(this.ctx.keys.webhookLock(`catch-up:${webhook}`), '1', 'PX', this.options.catchUpIntervalMs ?? 30_000, 'NX');
+    if (lock === null) {
+      return;
+    }
+    let promoted = 0;
+    let start = 0;
+    for (;;) {
+      const jobs = await this.queue.getDelayed(start, start + 499);
+      if (jobs.length === 0) {
+        break;
+      }
+      let here = 0;
+      for (const j of jobs) {
+        if (j.name === webhook) {
+          try {
+            await j.promote();
+            here++;
+          } catch {
+            // ran or moved meanwhile
+          }
+        }
+      }
+      promoted += here;
+      start += jobs.length - here;
+    }
+    if (promoted > 0) {
+      this.log.info({ webhook, promoted }, 'webhook endpoint answers again: its waiting retries are sent now');
+    }
+  }
+
+  private async settleDead(d: Omit<WebhookDelivery, 'alert'> & { alert?: Alert; startedAt?: number }, error: string, attempts: number, lost: boolean): Promise<void> {
+    const entry: DeadLetter = {
+      id: d.delivery,
+      webhook: d.webhook,
+      delivery: d.delivery,
+      eventId: d.eventId,
+      event: d.event,
+      ...(d.alert ? { alert: d.alert } : {}),
+      error,
+      attempts,
+      failedAt: new Date().toISOString(),
+      ...(lost ? { lost: true } : {}),
+    };
+    const k = this.ctx.keys;
+    await this.redis
+      .multi()
+      .lpush(k.webhookDeadLetters, JSON.stringify(entry))
+      .ltrim(k.webhookDeadLetters, 0, MAX_DEAD_LETTERS - 1)
+      .hset(k.webhookLedger, d.delivery, JSON.stringify({ s: 'dead', w: d.webhook, e: d.eventId, k: d.event, t: d.startedAt ?? Date.now() }))
+      .exec();
+    this.reconciler.cache.delete(d.delivery);
+    if (lost) {
+      this.lostCount.inc({ webhook: d.webhook });
+      this.log.error({ webhook: d.webhook, delivery: d.delivery, eventId: d.eventId }, `webhook delivery LOST: ${error}`);
+    } else {
+      this.dead.inc({ webhook: d.webhook });
+      this.log.warn({ webhook: d.webhook, delivery: d.delivery, attempts, err: error }, 'webhook delivery dead-lettered');
+    }
   }
 
   async list(limit = 1000): Promise<DeadLetter[]> {
-    const redis = this.redis;
-    const rows = await redis.lrange(this.ctx.keys.webhookDeadLetters, 0, Math.max(0, limit - 1));
+    const rows = await this.redis.lrange(this.ctx.keys.webhookDeadLetters, 0, Math.max(0, limit - 1));
     const out: DeadLetter[] = [];
     for (const r of rows) {
       try {
@@ -185,32 +482,105 @@ export class WebhookService implements DeadLetters {
   }
 
   async replay(id: string): Promise<DeadLetter | undefined> {
-    const redis = this.redis;
-    const rows = await redis.lrange(this.ctx.keys.webhookDeadLetters, 0, -1);
-    const raw = rows.find((r: string) => {
+    const rows = await this.redis.lrange(this.ctx.keys.webhookDeadLetters, 0, -1);
+    let raw: string | undefined;
+    let dl: DeadLetter | undefined;
+    for (const r of rows) {
       try {
-        return (JSON.parse(r) as DeadLetter).id === id;
+        const v = JSON.parse(r) as DeadLetter;
+        if (v.id === id) {
+          raw = r;
+          dl = v;
+          break;
+        }
       } catch {
-        return false;
+        // skip damaged entries
       }
-    });
-    if (raw === undefined) {
+    }
+    if (raw === undefined || !dl?.alert || !namedHooks(this.ctx.config.webhooks).has(dl.webhook)) {
       return undefined;
     }
-    const dl = JSON.parse(raw) as DeadLetter;
-    const hook = namedHooks(this.ctx.config.webhooks).get(dl.webhook);
-    if (!hook) {
-      return undefined;
+    const d: QueuedDelivery = { webhook: dl.webhook, delivery: dl.delivery, eventId: dl.eventId, event: dl.event, alert: dl.alert, startedAt: Date.now() };
+    // An older failed job may still hold the id.
+    const old = await this.queue.getJob(d.delivery);
+    if (old && (await old.isFailed())) {
+      await old.remove();
     }
-    // A new job id (the old failed job may still be kept) but the same delivery id header.
-    await this.queue.add(dl.webhook, this.jobData(hook, dl), this.jobOpts(hook, `${dl.delivery}.replay-${Date.now()}`));
-    await redis.lrem(this.ctx.keys.webhookDeadLetters, 0, raw);
+    // Same delivery id header; a fresh retry horizon.
+    await this.ledger.set(d.delivery, entryOf(d));
+    this.reconciler.cache.add(d);
+    await this.addJobs([d]);
+    await this.redis.lrem(this.ctx.keys.webhookDeadLetters, 0, raw);
     return dl;
   }
 
-  /** Stops reading events, lets the worker finish its current attempts, closes the queue. Idempotent. */
+  async endpoints(): Promise<WebhookEndpoint[]> {
+    const hooks = namedHooks(this.ctx.config.webhooks);
+    const off = await this.endpointStates.all();
+    const pending = new Map<string, number>();
+    for await (const page of this.ledger.scan()) {
+      for (const [, e] of page) {
+        if (e.s === 'pending') {
+          pending.set(e.w, (pending.get(e.w) ?? 0) + 1);
+        }
+      }
+    }
+    const dead = new Map<string, number>();
+    for (const d of await this.list(MAX_DEAD_LETTERS)) {
+      dead.set(d.webhook, (dead.get(d.webhook) ?? 0) + 1);
+    }
+    return [...hooks].map(([name, h]) => {
+      const p = retryPolicy(h);
+      const disabled = off.get(name);
+      return {
+        name,
+        origin: origin(h.url),
+        events: [...h.events],
+        ...(h.cameras ? { cameras: [...h.cameras] } : {}),
+        ...(h.rules ? { rules: [...h.rules] } : {}),
+        minSeverity: h.minSeverity,
+        standardWebhooks: h.standardWebhooks,
+        retry: { initialSeconds: p.initialMs / 1000, maxSeconds: p.maxMs / 1000, horizonSeconds: p.horizonMs / 1000, ...(p.maxAttempts !== undefined ? { attempts: p.maxAttempts } : {}) },
+        status: disabled ? 'disabled' : 'enabled',
+        ...(disabled ? { disabled } : {}),
+        pending: pending.get(name) ?? 0,
+        deadLetters: dead.get(name) ?? 0,
+      };
+    });
+  }
+
+  async enable(name: string): Promise<{ name: string; wasDisabled: boolean; requeued: number } | undefined> {
+    if (!namedHooks(this.ctx.config.webhooks).has(name)) {
+      return undefined;
+    }
+    const wasDisabled = await this.endpointStates.enable(name);
+    this.disabledGauge.set({ webhook: name }, 0);
+    const requeued = await this.reconciler.requeueEndpoint(name, Date.now());
+    if (wasDisabled) {
+      this.log.info({ webhook: name, requeued }, 'webhook endpoint enabled: its kept deliveries are queued again');
+    }
+    return { name, wasDisabled, requeued };
+  }
+
+  async disable(name: string, admin: string): Promise<{ name: string; wasEnabled: boolean } | undefined> {
+    if (!namedHooks(this.ctx.config.webhooks).has(name)) {
+      return undefined;
+    }
+    const wasEnabled = await this.endpointStates.disable(name, { at: new Date().toISOString(), reason: `disabled by ${admin}`, by: 'admin', admin });
+    this.disabledGauge.set({ webhook: name }, 1);
+    if (wasEnabled) {
+      this.log.warn({ webhook: name, admin }, 'webhook endpoint disabled by an admin: its deliveries are kept until it is enabled');
+    }
+    return { name, wasEnabled };
+  }
+
+  /** Stops reading events and the reconciler, lets the worker finish its current attempts, closes the queue. Idempotent. */
   async close(): Promise<void> {
-    await Promise.allSettled([this.consumer?.close(), this.worker?.close()]);
+    this.closed = true;
+    if (this.timer) {
+      clearInterval(this.timer);
+    }
+    await Promise.allSettled([this.consumer?.close(), this.worker?.close(), this.reconciling]);
     await this.queue.close().catch(() => undefined);
   }
 }

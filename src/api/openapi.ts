@@ -63,7 +63,10 @@ export function openApiDocument(): object {
           requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { action: { enum: ['acknowledged', 'dismissed'] } } } } } },
         }, { admin: true }),
       },
-      '/api/webhooks/dead-letters': { get: op('Webhook deliveries that failed their last attempt', { '200': json({ type: 'object', properties: { deadLetters: { type: 'array', items: { type: 'object' } } } }) }) },
+      '/api/webhooks': { get: op('Configured webhook endpoints with their state (enabled/disabled, pending deliveries, dead letters); no secrets, URL origin only', { '200': json({ type: 'object', properties: { webhooks: { type: 'array', items: { type: 'object' } } } }) }) },
+      '/api/webhooks/{name}/enable': { post: op('Enable a webhook endpoint again; its kept deliveries are sent', { '200': json({ type: 'object', properties: { name: { type: 'string' }, status: { type: 'string' }, wasDisabled: { type: 'boolean' }, requeued: { type: 'integer' } } }), '404': err }, { parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'webhook name' }] }, { admin: true }) },
+      '/api/webhooks/{name}/disable': { post: op('Disable a webhook endpoint; its deliveries are kept until it is enabled', { '200': json({ type: 'object', properties: { name: { type: 'string' }, status: { type: 'string' }, wasEnabled: { type: 'boolean' } } }), '404': err }, { parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'webhook name' }] }, { admin: true }) },
+      '/api/webhooks/dead-letters': { get: op('Webhook deliveries that failed until their retry horizon, or were lost', { '200': json({ type: 'object', properties: { deadLetters: { type: 'array', items: { type: 'object' } } } }) }) },
       '/api/webhooks/dead-letters/{id}/replay': { post: op('Deliver a dead letter again (same delivery id)', { '202': json({ type: 'object' }), '404': err }, { parameters: [idParam('delivery id')] }, { admin: true }) },
       '/api/faces': {
         get: op('The face watchlist', { '200': json({ type: 'object' }) }),

@@ -1,16 +1,20 @@
 /**
  * Webhook delivery benchmark: M alert events written through the alert store, delivered by the webhook service
- * (consumer group → BullMQ → signed POST) to a local receiver. Reports deliveries per second and the latency
- * from the event's XADD to the receiver, and checks every delivery id arrived exactly once, every signature
- * (HMAC-SHA256 of `TIMESTAMP.BODY`, verified by the receiver itself) is valid and nothing was dead-lettered.
+ * (consumer group → ledger → BullMQ → signed POST) to a local receiver. Reports deliveries per second and the
+ * latency from the event's XADD to the receiver, and checks every delivery id arrived exactly once, every signature
+ * (X-Vigil-Signature, and the Standard Webhooks one) is valid, verified by the receiver itself, and nothing was
+ * dead-lettered.
  *
  * With `--outage-seconds N` the receiver is down for the first N seconds while the events are being written:
  * its port is closed (connections refused), and for the last `--unavailable-seconds M` of the outage it listens
- * but answers 503; then it comes back (204). The webhook uses the production retry settings of the config schema
- * (attempts, backoffMs, timeoutMs defaults) unless `--attempts` / `--backoff-ms` say otherwise.
+ * but answers 503 with `Retry-After: 5`; then it comes back (204). The webhook uses the production retry settings
+ * of the config schema (`retry` defaults: first retry within 5 s, at most 1 h apart, 24 h horizon) unless
+ * `--initial-seconds` / `--max-seconds` / `--horizon-seconds` say otherwise. `--lose-jobs-at S` deletes every
+ * BullMQ key of the webhook queue S seconds after the start (a Redis evicting them): the reconciler (every
+ * `--reconcile-seconds`, default 30) must re-create them. The run is mostly idle: retries are sparse.
  *
  *   npx tsx src/bench/webhooks.ts --alerts 1000 [--concurrency 16]
- *   npx tsx src/bench/webhooks.ts --alerts 200 --outage-seconds 60 [--unavailable-seconds 15] [--write-seconds 60]
+ *   npx tsx src/bench/webhooks.ts --alerts 300 --outage-seconds 1800 [--unavailable-seconds 60] [--lose-jobs-at 900]
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
@@ -18,7 +22,8 @@ import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
 import { AlertStore } from '../alerts';
 import { WebhookService } from '../alerts/delivery';
-import { backoffDelay } from '../alerts/sinks/webhook-format';
+import { retryPolicy } from '../alerts/sinks/webhook-retry';
+import { verifyStandard } from '../alerts/sinks/webhook-standard';
 import { configSchema } from '../config/schema';
 import { Context } from '../core/context';
 import { nullLogger } from '../core/logger';
@@ -38,22 +43,33 @@ export interface WebhookBenchOptions {
   unavailableSeconds?: number;
   /** Spread the writes evenly over this long (0 = one burst, 100 in flight). @defaultValue outageSeconds */
   writeSeconds?: number;
-  /** Webhook `attempts`; omitted = the config default. */
-  attempts?: number;
-  /** Webhook `backoffMs`; omitted = the config default. */
-  backoffMs?: number;
+  /** `retry.initialSeconds`; omitted = the config default. */
+  initialSeconds?: number;
+  /** `retry.maxSeconds`; omitted = the config default. */
+  maxSeconds?: number;
+  /** `retry.horizonSeconds`; omitted = the config default. */
+  horizonSeconds?: number;
+  /** Delete the webhook queue's BullMQ keys this long after the start (seconds). */
+  loseJobsAtSeconds?: number;
+  /** Reconciler period. @defaultValue 30 */
+  reconcileSeconds?: number;
+  /** Progress lines on stderr every this many seconds while waiting (0 = none). @defaultValue 60 */
+  progressSeconds?: number;
 }
 
 /** What {@link runWebhookBench} measured. */
 export interface WebhookBenchResult {
-  alerts: number;
+  /** Alert events written (each one delivery). */
+  raised: number;
   /** Distinct delivery ids accepted (2xx) by the receiver. */
   delivered: number;
+  /** Deliveries still pending in the ledger at the end (retrying or parked). */
+  pending: number;
   /** Requests the receiver accepted (2xx), duplicates included. */
   received: number;
   /** Delivery ids accepted more than once (must be 0). */
   duplicates: number;
-  /** Every request the receiver saw (503 answers included), checked against the secret. */
+  /** Every request the receiver saw (503 answers included), checked against the secret, both schemes. */
   signatures: { valid: number; invalid: number };
   /** Attempts the receiver answered 503 (during the outage's 503 phase). */
   rejected503: number;
@@ -61,28 +77,34 @@ export interface WebhookBenchResult {
   failedAttempts: number;
   /** Dead-letter list length at the end (must be 0). */
   deadLetters: number;
+  /** Jobs re-created by the reconciler. */
+  recreated: number;
   perSecond: number;
   latencyMs: { p50: number; p99: number; max: number };
-  retry: { attempts: number; backoffMs: number; timeoutMs: number; windowMs: { min: number; max: number } };
+  retry: { initialSeconds: number; maxSeconds: number; horizonSeconds: number; timeoutMs: number };
   outage?: {
     seconds: number;
     refusedSeconds: number;
     unavailableSeconds: number;
     writeSeconds: number;
+    /** Job keys deleted at this time (seconds after the start), if asked. */
+    jobsLostAtSeconds?: number;
     /** Accepted before the receiver came back (must be 0). */
     deliveredBeforeReturn: number;
     /** From the receiver's return to the last accepted delivery. */
     returnToLastDeliveryMs: number;
   };
+  wallSeconds: number;
 }
 
-const SECRET = 'bench-secret-1234';
+/** A whsec_ secret (24 random bytes) so that both signature schemes are checked. */
+const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 /** A signed timestamp further than this from the receiver's clock is refused, as a receiver should. */
 const MAX_SKEW_S = 300;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-/** What a receiver does to check `X-Vigil-Signature` (independent of the sender's code). */
+/** What a receiver does to check `X-Vigil-Signature` and the Standard Webhooks headers (independent of the sender). */
 function signatureValid(headers: http.IncomingHttpHeaders, body: string, nowMs: number): boolean {
   const ts = String(headers['x-vigil-timestamp'] ?? '');
   const sig = String(headers['x-vigil-signature'] ?? '');
@@ -94,6 +116,9 @@ function signatureValid(headers: http.IncomingHttpHeaders, body: string, nowMs: 
   if (got.length !== want.length || !timingSafeEqual(got, want)) {
     return false;
   }
+  if (!verifyStandard(SECRET, String(headers['webhook-id']), String(headers['webhook-timestamp']), body, String(headers['webhook-signature']))) {
+    return false;
+  }
   try {
     return (JSON.parse(body) as { event?: string }).event === headers['x-vigil-event'];
   } catch {
@@ -101,23 +126,14 @@ function signatureValid(headers: http.IncomingHttpHeaders, body: string, nowMs: 
   }
 }
 
-/** Shortest and longest total wait over every retry of one delivery (the project's backoff, jitter at both ends). */
-export function retryWindowMs(attempts: number, backoffMs: number): { min: number; max: number } {
-  let min = 0;
-  let max = 0;
-  for (let n = 1; n < attempts; n++) {
-    min += backoffDelay(n, backoffMs, () => 0);
-    max += backoffDelay(n, backoffMs, () => 1);
-  }
-  return { min, max };
-}
-
 /** Runs the benchmark on its own random prefix; cleans up. */
 export async function runWebhookBench(opts: WebhookBenchOptions): Promise<WebhookBenchResult> {
+  const started = Date.now();
   const redisUrl = opts.redisUrl ?? 'redis://127.0.0.1:6379';
   const outageMs = Math.max(0, (opts.outageSeconds ?? 0) * 1000);
   const unavailableMs = Math.min(outageMs, Math.max(0, (opts.unavailableSeconds ?? 0) * 1000));
   const writeMs = Math.max(0, (opts.writeSeconds ?? opts.outageSeconds ?? 0) * 1000);
+  const progressMs = (opts.progressSeconds ?? 60) * 1000;
   const seen = new Map<string, number>();
   const lat: number[] = [];
   const sig = { valid: 0, invalid: 0 };
@@ -163,26 +179,35 @@ export async function runWebhookBench(opts: WebhookBenchOptions): Promise<Webhoo
     upAt = Date.now();
   }
   const prefix = `vigil-bench-${randomBytes(4).toString('hex')}`;
-  const hook: Record<string, unknown> = { name: 'bench', url: `http://127.0.0.1:${port}/hook`, secret: SECRET, events: ['alert.start'] };
-  if (opts.attempts !== undefined) {
-    hook.attempts = opts.attempts;
+  const retry: Record<string, number> = {};
+  for (const [k, v] of [['initialSeconds', opts.initialSeconds], ['maxSeconds', opts.maxSeconds], ['horizonSeconds', opts.horizonSeconds]] as const) {
+    if (v !== undefined) {
+      retry[k] = v;
+    }
   }
-  if (opts.backoffMs !== undefined) {
-    hook.backoffMs = opts.backoffMs;
-  }
-  const config = configSchema.parse({ redis: { url: redisUrl, prefix }, webhooks: [hook] });
+  const config = configSchema.parse({
+    redis: { url: redisUrl, prefix },
+    webhooks: [{ name: 'bench', url: `http://127.0.0.1:${port}/hook`, secret: SECRET, standardWebhooks: true, events: ['alert.start'], retry }],
+  });
   const wh = config.webhooks[0];
-  const retry = { attempts: wh.attempts, backoffMs: wh.backoffMs, timeoutMs: wh.timeoutMs, windowMs: retryWindowMs(wh.attempts, wh.backoffMs) };
+  const policy = retryPolicy(wh);
+  const retryShown = { initialSeconds: policy.initialMs / 1000, maxSeconds: policy.maxMs / 1000, horizonSeconds: policy.horizonMs / 1000, timeoutMs: wh.timeoutMs };
   if (outageMs > 0) {
     console.error(
-      `retry: ${retry.attempts} attempts, backoff ${retry.backoffMs} ms doubling with jitter: last attempt ` +
-        `${(retry.windowMs.min / 1000).toFixed(1)}-${(retry.windowMs.max / 1000).toFixed(1)} s after the first` +
-        (retry.windowMs.min > outageMs ? ` (> ${outageMs / 1000} s outage)` : ` — SHORTER than the ${outageMs / 1000} s outage: deliveries can be dead-lettered`),
+      `retry: full jitter from ${retryShown.initialSeconds} s doubling, at most ${retryShown.maxSeconds} s apart, ` +
+        `dead letters only after ${retryShown.horizonSeconds} s` +
+        (policy.horizonMs > outageMs ? ` (> ${outageMs / 1000} s outage)` : ` — SHORTER than the ${outageMs / 1000} s outage: deliveries can be dead-lettered`),
     );
   }
   const ctx = new Context(config, nullLogger(), new Set(['api']), { defaultMetrics: false });
-  const service = new WebhookService(ctx, { concurrency: opts.concurrency ?? 16, readBlockMs: 200 });
+  const service = new WebhookService(ctx, { concurrency: opts.concurrency ?? 16, readBlockMs: 200, reconcileIntervalMs: (opts.reconcileSeconds ?? 30) * 1000 });
+  const admin = new Redis(redisUrl);
   let phases: Promise<void> = Promise.resolve();
+  let jobsLostAt: number | undefined;
+  const metric = async (name: string) => {
+    const text = await ctx.metrics.getSingleMetricAsString(name);
+    return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'gm'))].reduce((s, m) => s + Number(m[1]), 0);
+  };
   try {
     await service.start();
     const store = new AlertStore(ctx.redis('bench-writer'), ctx.keys);
@@ -204,6 +229,15 @@ export async function runWebhookBench(opts: WebhookBenchOptions): Promise<Webhoo
         console.error(`${((upAt - t0) / 1000).toFixed(1)} s: receiver back (204)`);
       })();
     }
+    const lose =
+      opts.loseJobsAtSeconds === undefined
+        ? Promise.resolve()
+        : (async () => {
+            await sleep(t0 + (opts.loseJobsAtSeconds ?? 0) * 1000 - Date.now());
+            const n = await purgePrefix(admin, `${ctx.keys.bullPrefix}:${ctx.keys.queues.webhooks}`);
+            jobsLostAt = (Date.now() - t0) / 1000;
+            console.error(`${jobsLostAt.toFixed(1)} s: deleted ${n} BullMQ keys of the webhook queue`);
+          })();
     const alert = (i: number): Alert => ({
       id: '', rule: 'bench', type: 'zone_enter', camera: 'bench', severity: 'medium', state: 'active',
       startedAt: new Date().toISOString(), updatedAt: new Date().toISOString(),
@@ -222,36 +256,44 @@ export async function runWebhookBench(opts: WebhookBenchOptions): Promise<Webhoo
       }
     }
     console.error(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${opts.alerts} alerts written`);
-    // Long enough for the last retry of an event written at the end of the writes or the outage.
-    const deadline = t0 + Math.max(outageMs, writeMs) + retry.windowMs.max + retry.attempts * retry.timeoutMs + 30_000;
+    await lose;
+    // A delivery that failed just before the return waits at most maxMs for its next attempt (less when the
+    // endpoint's catch-up runs the waiting retries at once).
+    const deadline = t0 + Math.max(outageMs, writeMs) + policy.maxMs + wh.timeoutMs + 60_000;
     let deadLetters = 0;
     let polls = 0;
+    let nextProgress = Date.now() + progressMs;
     while (seen.size + deadLetters < opts.alerts && Date.now() < deadline) {
       await sleep(50);
       if (++polls % 20 === 0) {
         deadLetters = (await service.list()).length;
+      }
+      if (progressMs > 0 && Date.now() >= nextProgress) {
+        nextProgress += progressMs;
+        console.error(`${((Date.now() - t0) / 1000).toFixed(0)} s: receiver ${mode}, delivered ${seen.size}/${opts.alerts}, failed attempts ${await metric('vigil_webhook_failures_total')}, dead ${deadLetters}`);
       }
     }
     await phases;
     // Late duplicates (a retry of something already accepted) would arrive now.
     await sleep(2000);
     deadLetters = (await service.list()).length;
-    const failedText = await ctx.metrics.getSingleMetricAsString('vigil_webhook_failures_total');
-    const failedAttempts = [...failedText.matchAll(/^vigil_webhook_failures_total\{[^}]*\} (\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
+    const pending = (await service.endpoints())[0]?.pending ?? 0;
     lat.sort((a, b) => a - b);
     const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] ?? NaN;
     return {
-      alerts: opts.alerts,
+      raised: opts.alerts,
       delivered: seen.size,
+      pending,
       received,
       duplicates: [...seen.values()].filter((n) => n > 1).length,
       signatures: sig,
       rejected503,
-      failedAttempts,
+      failedAttempts: await metric('vigil_webhook_failures_total'),
       deadLetters,
+      recreated: await metric('vigil_webhook_recreated_total'),
       perSecond: Math.round((seen.size / Math.max(1, last - Math.max(t0, upAt))) * 1000),
       latencyMs: { p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1] ?? NaN },
-      retry,
+      retry: retryShown,
       ...(outageMs > 0
         ? {
             outage: {
@@ -259,11 +301,13 @@ export async function runWebhookBench(opts: WebhookBenchOptions): Promise<Webhoo
               refusedSeconds: (outageMs - unavailableMs) / 1000,
               unavailableSeconds: unavailableMs / 1000,
               writeSeconds: writeMs / 1000,
+              ...(jobsLostAt !== undefined ? { jobsLostAtSeconds: jobsLostAt } : {}),
               deliveredBeforeReturn,
               returnToLastDeliveryMs: upAt > 0 && last > 0 ? last - upAt : NaN,
             },
           }
         : {}),
+      wallSeconds: Math.round((Date.now() - started) / 1000),
     };
   } finally {
     await phases.catch(() => undefined);
@@ -271,9 +315,8 @@ export async function runWebhookBench(opts: WebhookBenchOptions): Promise<Webhoo
     await ctx.closeConnections();
     server.closeAllConnections();
     server.close();
-    const r = new Redis(redisUrl);
-    await purgePrefix(r, prefix);
-    r.disconnect();
+    await purgePrefix(admin, prefix);
+    admin.disconnect();
   }
 }
 
@@ -288,13 +331,22 @@ if (require.main === module) {
     outageSeconds: arg('outage-seconds'),
     unavailableSeconds: arg('unavailable-seconds'),
     writeSeconds: arg('write-seconds'),
-    attempts: arg('attempts'),
-    backoffMs: arg('backoff-ms'),
+    initialSeconds: arg('initial-seconds'),
+    maxSeconds: arg('max-seconds'),
+    horizonSeconds: arg('horizon-seconds'),
+    loseJobsAtSeconds: arg('lose-jobs-at'),
+    reconcileSeconds: arg('reconcile-seconds'),
+    progressSeconds: arg('progress-seconds'),
   }).then(
     (r) => {
       console.log(JSON.stringify(r, null, 2));
       const ok =
-        r.delivered === r.alerts && r.duplicates === 0 && r.signatures.invalid === 0 && r.deadLetters === 0 && (r.outage?.deliveredBeforeReturn ?? 0) === 0;
+        r.delivered + r.pending === r.raised &&
+        r.delivered === r.raised &&
+        r.duplicates === 0 &&
+        r.signatures.invalid === 0 &&
+        r.deadLetters === 0 &&
+        (r.outage?.deliveredBeforeReturn ?? 0) === 0;
       process.exit(ok ? 0 : 1);
     },
     (err) => {

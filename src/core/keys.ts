@@ -129,6 +129,26 @@ export class Keys {
     return `${this.prefix}:webhook-dlq`;
   }
 
+  /** Webhook delivery ledger: hash delivery id -> JSON state (pending/delivered/dead), plus its epoch field. */
+  get webhookLedger(): string {
+    return `${this.prefix}:webhook-ledger`;
+  }
+
+  /** Alert event id below which every webhook delivery is settled (the ledger is pruned below it). */
+  get webhookMark(): string {
+    return `${this.prefix}:webhook-mark`;
+  }
+
+  /** Hash webhook name -> JSON of a disabled endpoint (410 Gone or an admin); absent = enabled. */
+  get webhookEndpoints(): string {
+    return `${this.prefix}:webhook-endpoints`;
+  }
+
+  /** Short lock: one webhook reconciler pass at a time across processes; `webhookLock('promote:soc')`. */
+  webhookLock(name: string): string {
+    return `${this.prefix}:webhook-lock:${name}`;
+  }
+
   /** Hash alert id -> JSON {action, by, at}: operator acknowledgements from the dashboard (api). */
   get alertAcks(): string {
     return `${this.prefix}:alert-acks`;

@@ -1,5 +1,5 @@
 /**
- * Pure parts of webhook delivery: filters, body templates, the signature and the retry delays. No I/O here.
+ * Pure parts of webhook delivery: filters, body templates and the signature (retry delays: webhook-retry.ts). No I/O here.
  */
 import { createHmac } from 'node:crypto';
 import type { WebhookConfig } from '../../config/schema';
@@ -35,20 +35,6 @@ export function signBody(secret: string, timestampS: number, body: string): stri
 /** Checks a signature as a receiver would (used by tests and documented for receivers). */
 export function verifySignature(secret: string, timestampS: string | number, body: string, signature: string): boolean {
   return signBody(secret, Number(timestampS), body) === signature;
-}
-
-/** Longest wait between two attempts. */
-export const MAX_BACKOFF_MS = 3_600_000;
-
-/**
- * Delay before retry number `attemptsMade` (1 = after the first failure): `baseMs * 2^(n-1)`, capped, with
- * "equal jitter" (uniform in the upper half) so that receivers coming back are not hit by every sender at once
- * while the delay still grows.
- */
-export function backoffDelay(attemptsMade: number, baseMs: number, random: () => number = Math.random): number {
-  const n = Math.max(1, Math.floor(attemptsMade));
-  const exp = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.min(n - 1, 40));
-  return Math.round(exp / 2 + random() * (exp / 2));
 }
 
 /** The CONTRACT body. */

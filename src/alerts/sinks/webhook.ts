@@ -1,6 +1,8 @@
 import type { WebhookConfig } from '../../config/schema';
 import type { Alert, AlertEventKind } from '../../core/types';
 import { eventName, signBody, webhookBody } from './webhook-format';
+import { RETRY_AFTER_STATUSES, parseRetryAfter } from './webhook-retry';
+import { standardHeaders } from './webhook-standard';
 
 /** One delivery as it sits in the BullMQ job (no URL and no secret: those are read from the config). */
 export interface WebhookDelivery {
@@ -14,11 +16,15 @@ export interface WebhookDelivery {
   alert: Alert;
 }
 
-/** A failed attempt; `status` is the receiver's HTTP status when it answered. */
+/**
+ * A failed attempt; `status` is the receiver's HTTP status when it answered, `retryAfterMs` its `Retry-After`
+ * (only read on 429 and 503).
+ */
 export class WebhookSendError extends Error {
   constructor(
     message: string,
     readonly status?: number,
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'WebhookSendError';
@@ -26,8 +32,9 @@ export class WebhookSendError extends Error {
 }
 
 /**
- * POSTs one delivery to the configured URL with the CONTRACT headers; resolves on 2xx, rejects with a
- * WebhookSendError otherwise (non-2xx, timeout, network). The message never holds the URL or the secret.
+ * POSTs one delivery to the configured URL with the CONTRACT headers (and the Standard Webhooks ones when
+ * `standardWebhooks` is set); resolves on 2xx, rejects with a WebhookSendError otherwise (non-2xx, timeout,
+ * network). Redirects are not followed (a 3xx is a failure). The message never holds the URL or the secret.
  */
 export async function sendWebhook(hook: WebhookConfig, d: WebhookDelivery, now: () => number = Date.now): Promise<void> {
   const body = webhookBody(hook.template, d.event, d.alert, d.delivery);
@@ -40,6 +47,7 @@ export async function sendWebhook(hook: WebhookConfig, d: WebhookDelivery, now: 
     'x-vigil-delivery': d.delivery,
     'x-vigil-timestamp': String(ts),
     'x-vigil-signature': signBody(hook.secret, ts, body),
+    ...(hook.standardWebhooks ? standardHeaders(hook.secret, d.delivery, ts, body) : {}),
   };
   let res: Response;
   try {
@@ -58,6 +66,7 @@ export async function sendWebhook(hook: WebhookConfig, d: WebhookDelivery, now: 
   // Drain the answer so the connection can be reused; its content is not needed.
   await res.arrayBuffer().catch(() => undefined);
   if (res.status < 200 || res.status >= 300) {
-    throw new WebhookSendError(`receiver answered HTTP ${res.status}`, res.status);
+    const retryAfter = RETRY_AFTER_STATUSES.has(res.status) ? parseRetryAfter(res.headers.get('retry-after'), now()) : undefined;
+    throw new WebhookSendError(`receiver answered HTTP ${res.status}`, res.status, retryAfter);
   }
 }

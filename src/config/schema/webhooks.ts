@@ -1,15 +1,39 @@
 import { z } from 'zod';
 import { checkTemplate } from '../../alerts/sinks/webhook-format';
+import { standardSecretKey } from '../../alerts/sinks/webhook-standard';
 import { SEVERITIES } from '../../core/types';
+import { seconds } from './common';
 
 export const WEBHOOK_EVENTS = ['alert.start', 'alert.update', 'alert.end'] as const;
+
+/** Retry schedule of one webhook (exponential backoff with full jitter, capped, up to a horizon). */
+export const webhookRetrySchema = z
+  .strictObject({
+    /** Upper bound of the first retry's wait (full jitter: uniform from 0); doubles per attempt. @defaultValue 5 */
+    initialSeconds: seconds(0.01, 3600).default(5),
+    /** Longest wait between two attempts, also the cap on a receiver's Retry-After. @defaultValue 3600 */
+    maxSeconds: seconds(0.1, 86_400).default(3600),
+    /** Keep retrying this long after the event before the dead-letter list (the last attempt is made at the horizon). @defaultValue 86400 */
+    horizonSeconds: seconds(1, 30 * 86_400).default(86_400),
+  })
+  .prefault({})
+  .superRefine((r, ctx) => {
+    if (r.maxSeconds < r.initialSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['maxSeconds'], message: 'must be at least retry.initialSeconds' });
+    }
+    if (r.horizonSeconds < r.initialSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['horizonSeconds'], message: 'must be at least retry.initialSeconds' });
+    }
+  });
 
 export const webhookSchema = z.strictObject({
   /** Name used in metrics and the dead-letter list. @defaultValue webhook-N */
   name: z.string().regex(/^[a-z0-9_-]{1,64}$/).optional(),
   url: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL'),
-  /** HMAC-SHA256 signing secret. */
+  /** HMAC-SHA256 signing secret (with standardWebhooks: whsec_ + base64 of 24-64 random bytes). */
   secret: z.string().min(8, 'must be at least 8 characters'),
+  /** Also send the Standard Webhooks headers webhook-id, webhook-timestamp, webhook-signature (v1). @defaultValue false */
+  standardWebhooks: z.boolean().default(false),
   events: z.array(z.enum(WEBHOOK_EVENTS)).default(['alert.start', 'alert.end']),
   cameras: z.array(z.string()).optional(),
   rules: z.array(z.string()).optional(),
@@ -18,13 +42,21 @@ export const webhookSchema = z.strictObject({
   template: z.string().optional(),
   /** Per-attempt timeout. @defaultValue 5000 */
   timeoutMs: z.number().int().min(100).max(60_000).default(5000),
-  /** Attempts before the dead-letter list. @defaultValue 8 */
-  attempts: z.number().int().min(1).max(50).default(8),
-  /** First retry delay; doubles each attempt, each wait jittered between half and all of it (8 attempts ride out 63-127 s). @defaultValue 1000 */
-  backoffMs: z.number().int().min(10).max(600_000).default(1000),
+  retry: webhookRetrySchema,
+  /** Dead-letter after this many attempts even before the horizon; omitted = retry until retry.horizonSeconds. */
+  attempts: z.number().int().min(1).max(100_000).optional(),
+  /** Older name of retry.initialSeconds, in ms; when set it wins. */
+  backoffMs: z.number().int().min(10).max(600_000).optional(),
   /** Extra request headers. */
   headers: z.record(z.string(), z.string()).default({}),
 }).superRefine((w, ctx) => {
+  if (w.standardWebhooks) {
+    try {
+      standardSecretKey(w.secret);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['secret'], message: `with standardWebhooks: ${(err as Error).message}` });
+    }
+  }
   if (w.template === undefined) {
     return;
   }

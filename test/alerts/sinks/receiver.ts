@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../../../src/alerts/sinks/webhook-format';
+import { verifyStandard } from '../../../src/alerts/sinks/webhook-standard';
 
 /** One request as the receiver saw it. */
 export interface Received {
@@ -8,14 +9,25 @@ export interface Received {
   event: string;
   timestamp: string;
   signatureValid: boolean;
+  /** Standard Webhooks headers checked (undefined when the request had none). */
+  standardValid?: boolean;
+  headers: http.IncomingHttpHeaders;
   body: string;
+  /** Arrival time, ms. */
+  at: number;
+  /** The status it was answered with. */
+  status: number;
 }
+
+/** How the receiver answers a request (default 204). */
+export type Reply = (r: Omit<Received, 'status'>) => { status: number; headers?: Record<string, string> };
 
 /** A local webhook receiver that can be taken down (connection refused) and brought back on the same port. */
 export class Receiver {
   readonly received: Received[] = [];
   private server?: http.Server;
   port = 0;
+  reply: Reply = () => ({ status: 204 });
 
   constructor(private readonly secret: string) {}
 
@@ -26,14 +38,21 @@ export class Receiver {
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         const h = req.headers;
-        this.received.push({
+        const r = {
           delivery: String(h['x-vigil-delivery']),
           event: String(h['x-vigil-event']),
           timestamp: String(h['x-vigil-timestamp']),
           signatureValid: h['content-type'] === 'application/json' && verifySignature(this.secret, String(h['x-vigil-timestamp']), body, String(h['x-vigil-signature'])),
+          ...(h['webhook-id'] !== undefined
+            ? { standardValid: verifyStandard(this.secret, String(h['webhook-id']), String(h['webhook-timestamp']), body, String(h['webhook-signature'])) }
+            : {}),
+          headers: h,
           body,
-        });
-        res.writeHead(204).end();
+          at: Date.now(),
+        };
+        const answer = this.reply(r);
+        this.received.push({ ...r, status: answer.status });
+        res.writeHead(answer.status, answer.headers).end();
       });
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', () => resolve()));
@@ -50,11 +69,16 @@ export class Receiver {
     }
   }
 
-  /** Delivery ids received more than once. */
+  /** Requests answered 2xx. */
+  accepted(): Received[] {
+    return this.received.filter((r) => r.status >= 200 && r.status < 300);
+  }
+
+  /** Delivery ids accepted (2xx) more than once. */
   duplicates(): string[] {
     const seen = new Set<string>();
     const dup: string[] = [];
-    for (const r of this.received) {
+    for (const r of this.accepted()) {
       if (seen.has(r.delivery)) {
         dup.push(r.delivery);
       }

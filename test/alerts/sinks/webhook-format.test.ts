@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import {
   SAMPLE_ALERT,
-  backoffDelay,
   checkTemplate,
   deliveryId,
   renderTemplate,
@@ -20,21 +19,6 @@ describe('webhook-format', () => {
       assert.ok(verifySignature('s3cret-key', '1700000000', '{"a":1}', `sha256=${expected}`));
       assert.ok(!verifySignature('s3cret-key', '1700000001', '{"a":1}', `sha256=${expected}`));
       assert.ok(!verifySignature('other-key', '1700000000', '{"a":1}', `sha256=${expected}`));
-    });
-  });
-  describe('#backoffDelay', () => {
-    it('doubles per attempt with jitter in the upper half', () => {
-      assert.equal(backoffDelay(1, 1000, () => 0), 500);
-      assert.equal(backoffDelay(1, 1000, () => 1), 1000);
-      assert.equal(backoffDelay(3, 1000, () => 0), 2000);
-      assert.equal(backoffDelay(3, 1000, () => 1), 4000);
-      for (let n = 1; n < 12; n++) {
-        const d = backoffDelay(n, 100);
-        assert.ok(d >= 100 * 2 ** (n - 1) / 2 && d <= 100 * 2 ** (n - 1), `attempt ${n}: ${d}`);
-      }
-    });
-    it('is capped at one hour', () => {
-      assert.equal(backoffDelay(60, 1000, () => 1), 3_600_000);
     });
   });
   describe('#webhookMatches', () => {
