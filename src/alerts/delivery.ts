@@ -75,6 +75,8 @@ export interface WebhookServiceOptions {
   reconcileIntervalMs?: number;
   /** Payloads of pending deliveries held in memory for recovery after a Redis data loss. @defaultValue 10000 */
   maxCachedPayloads?: number;
+  /** Pending deliveries younger than this are not checked for a missing job. @defaultValue 10000 */
+  reconcileGraceMs?: number;
   /** Shortest time between two catch-ups of one endpoint after it answers again, ms. @defaultValue 30000 */
   catchUpIntervalMs?: number;
 }
@@ -183,7 +185,7 @@ export class WebhookService implements DeadLetters {
         settleDead: (d, error, attempts, lost) => this.settleDead(d, error, attempts, lost),
       },
       this.log,
-      { group: WEBHOOK_GROUP, maxCachedPayloads: options.maxCachedPayloads },
+      { group: WEBHOOK_GROUP, maxCachedPayloads: options.maxCachedPayloads, graceMs: options.reconcileGraceMs },
     );
     this.delivered = counter(ctx.metrics, 'vigil_webhook_deliveries_total', 'Webhook deliveries accepted by the receiver', ['webhook']);
     this.failed = counter(ctx.metrics, 'vigil_webhook_failures_total', 'Failed webhook attempts (retried or dead-lettered)', ['webhook']);

@@ -117,6 +117,11 @@ export interface ReconcilerOptions {
   lockMs?: number;
   /** Payloads held in memory for recovery after a data loss. @defaultValue 10000 */
   maxCachedPayloads?: number;
+  /**
+   * A pending entry younger than this is not checked for its job (the consumer writes the entry just before it
+   * adds the job). @defaultValue 10000
+   */
+  graceMs?: number;
 }
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -145,6 +150,7 @@ export class DeliveryReconciler {
   lastMark?: string;
   readonly cache: PendingCache;
   private readonly lockMs: number;
+  private readonly graceMs: number;
 
   constructor(
     private readonly redis: Redis,
@@ -156,6 +162,7 @@ export class DeliveryReconciler {
     private readonly options: ReconcilerOptions,
   ) {
     this.lockMs = options.lockMs ?? 120_000;
+    this.graceMs = options.graceMs ?? 10_000;
     this.cache = new PendingCache(options.maxCachedPayloads ?? 10_000);
   }
 
@@ -244,7 +251,7 @@ export class DeliveryReconciler {
         if (pendingMin === undefined || compareStreamIds(e.e, pendingMin) < 0) {
           pendingMin = e.e;
         }
-        if (!disabled.has(e.w)) {
+        if (!disabled.has(e.w) && now - e.t >= this.graceMs) {
           check.push([id, e]);
         }
       }

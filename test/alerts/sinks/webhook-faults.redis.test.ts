@@ -30,7 +30,7 @@ describe('WebhookService under Redis faults', () => {
     });
     const log = pino({ level: 'warn' }, { write: (s: string) => void lines.push(JSON.parse(s) as Line) });
     ctx = new Context(base.config, log, new Set(['api']), { defaultMetrics: false });
-    service = new WebhookService(ctx, { readBlockMs: 200, reconcileIntervalMs: 60_000, ...opts });
+    service = new WebhookService(ctx, { readBlockMs: 200, reconcileIntervalMs: 60_000, reconcileGraceMs: 0, ...opts });
     await service.start();
     return { store: new AlertStore(ctx.redis('w'), ctx.keys), service, ctx };
   }
