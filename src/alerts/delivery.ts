@@ -151,8 +151,9 @@ export class WebhookService implements DeadLetters {
   /** Endpoints with a failed attempt since their last success (in this process). */
   private readonly failing = new Set<string>();
   private timer?: NodeJS.Timeout;
-  private reconciling?: Promise<ReconcileReport | undefined>;
-  private kickAgain = false;
+  /** The reconciler passes of this process, one after the other. */
+  private passes: Promise<unknown> = Promise.resolve();
+  private kickQueued = false;
   private closed = false;
 
   constructor(
@@ -251,24 +252,25 @@ export class WebhookService implements DeadLetters {
     this.timer.unref();
   }
 
-  /** Runs a reconciler pass now (or right after the running one). */
+  /** Runs a reconciler pass soon: after the running one, and only one queued however often it is asked. */
   kick(): void {
-    if (this.closed) {
+    if (this.closed || this.kickQueued) {
       return;
     }
-    if (this.reconciling) {
-      this.kickAgain = true;
-      return;
-    }
-    void this.reconcile();
+    this.kickQueued = true;
+    void this.reconcile(() => {
+      this.kickQueued = false;
+    });
   }
 
-  /** One reconciler pass; resolves with its report (undefined after an error, which is logged). */
-  async reconcile(): Promise<ReconcileReport | undefined> {
-    if (this.reconciling) {
-      await this.reconciling;
-    }
-    const p = (async () => {
+  /**
+   * One reconciler pass, after those already queued in this process (passes of other processes are kept apart
+   * by a lock in Redis: then the report says `skipped`). Resolves with its report; undefined after an error,
+   * which is logged.
+   */
+  reconcile(onStart?: () => void): Promise<ReconcileReport | undefined> {
+    const run = this.passes.then(async () => {
+      onStart?.();
       try {
         const r = await this.reconciler.run();
         if (!r.skipped) {
@@ -283,17 +285,9 @@ export class WebhookService implements DeadLetters {
         this.log.warn({ err: redact((err as Error).message) }, 'webhook reconciler pass failed');
         return undefined;
       }
-    })();
-    this.reconciling = p;
-    try {
-      return await p;
-    } finally {
-      this.reconciling = undefined;
-      if (this.kickAgain) {
-        this.kickAgain = false;
-        this.kick();
-      }
-    }
+    });
+    this.passes = run;
+    return run;
   }
 
   /** Claims ledger entries and adds jobs for a batch of events (idempotent per delivery id). */
@@ -582,7 +576,7 @@ export class WebhookService implements DeadLetters {
     if (this.timer) {
       clearInterval(this.timer);
     }
-    await Promise.allSettled([this.consumer?.close(), this.worker?.close(), this.reconciling]);
+    await Promise.allSettled([this.consumer?.close(), this.worker?.close(), this.passes]);
     await this.queue.close().catch(() => undefined);
   }
 }
