@@ -10,7 +10,7 @@ import { AlertEventConsumer } from './delivery-reader';
 import { sendWebhook, WebhookSendError, type WebhookDelivery } from './sinks/webhook';
 import { EndpointStates, type DisabledEndpoint } from './sinks/webhook-endpoints';
 import { checkTemplate, webhookName } from './sinks/webhook-format';
-import { DeliveryLedger } from './sinks/webhook-ledger';
+import { DeliveryLedger, compareStreamIds } from './sinks/webhook-ledger';
 import { DeliveryReconciler, deliveriesOf, entryOf, type QueuedDelivery, type ReconcileReport } from './sinks/webhook-reconciler';
 import { retryDecision, retryPolicy } from './sinks/webhook-retry';
 
@@ -91,7 +91,7 @@ const BACKOFF_TYPE = 'vigil-retry';
 export const WEBHOOK_GROUP = 'webhooks';
 
 /** Job data. Older jobs carry `backoffMs` and no `startedAt` (the job's timestamp is used). */
-type JobData = QueuedDelivery | (WebhookDelivery & { backoffMs?: number; startedAt?: number });
+type JobData = QueuedDelivery | (WebhookDelivery & { backoffMs?: number; startedAt?: number; replayed?: boolean });
 
 /** A failed attempt that BullMQ retries after `delayMs`. */
 class RetryLater extends Error {
@@ -102,6 +102,20 @@ class RetryLater extends Error {
     super(message);
     this.name = 'RetryLater';
   }
+}
+
+/** A job without its delivery data. */
+class DamagedJob extends UnrecoverableError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DamagedJob';
+  }
+}
+
+/** Does the job data hold a delivery? */
+function isDelivery(d: unknown): d is WebhookDelivery & { startedAt?: number } {
+  const v = d as Partial<WebhookDelivery> | null | undefined;
+  return typeof v?.webhook === 'string' && typeof v.delivery === 'string' && typeof v.eventId === 'string' && typeof v.event === 'string' && typeof v.alert === 'object' && v.alert !== null;
 }
 
 function counter(reg: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
@@ -232,7 +246,7 @@ export class WebhookService implements DeadLetters {
     // A job that failed without being settled (stalled too often, or an older job out of BullMQ attempts) is
     // removed so that the reconciler re-creates it from the ledger.
     this.worker.on('failed', (job, err) => {
-      if (!job || err instanceof UnrecoverableError || err.name === 'UnrecoverableError') {
+      if (!job || (!(err instanceof DamagedJob) && (err instanceof UnrecoverableError || err.name === 'UnrecoverableError'))) {
         return;
       }
       if (err instanceof RetryLater && job.opts.attempts === JOB_ATTEMPTS) {
@@ -323,21 +337,53 @@ export class WebhookService implements DeadLetters {
     }
   }
 
+  /**
+   * Whether each id has a live job (waiting, delayed or active: it has its data and has not finished). A job hash
+   * that finished, or that a script left without its data after the job's keys vanished mid-attempt, is removed so
+   * that the delivery can be queued again under its id.
+   */
   private async jobsExist(ids: string[]): Promise<boolean[]> {
     const out: boolean[] = [];
     for (let i = 0; i < ids.length; i += 1000) {
+      const part = ids.slice(i, i + 1000);
       const m = this.redis.pipeline();
-      for (const id of ids.slice(i, i + 1000)) {
+      for (const id of part) {
         m.exists(this.queue.toKey(id));
+        m.hmget(this.queue.toKey(id), 'data', 'finishedOn');
       }
       const res = (await m.exec()) ?? [];
-      out.push(...res.map(([err, n]) => !err && Number(n) === 1));
+      for (let k = 0; k < part.length; k++) {
+        const [e1, exists] = res[2 * k] ?? [];
+        const [e2, fields] = res[2 * k + 1] ?? [];
+        if (e1 || e2 || Number(exists) !== 1) {
+          out.push(false);
+          continue;
+        }
+        const [data, finishedOn] = fields as [string | null, string | null];
+        const live = data !== null && finishedOn === null;
+        if (!live) {
+          await this.removeStaleJob(part[k]);
+        }
+        out.push(live);
+      }
     }
     return out;
   }
 
+  private async removeStaleJob(id: string): Promise<void> {
+    const removed = await this.queue.remove(id).catch(() => 0);
+    if (removed !== 1) {
+      await this.redis.del(this.queue.toKey(id));
+    }
+  }
+
   private async process(job: Job<JobData>): Promise<void> {
     const d = job.data;
+    if (!isDelivery(d)) {
+      // Its keys vanished mid-attempt and a script wrote part of the hash back: removed by the 'failed' handler
+      // and queued again by the reconciler from the ledger.
+      throw new DamagedJob(`job ${String(job.id)} has no delivery data`);
+    }
     const attempt = job.attemptsMade + 1;
     // Only configured URLs are ever called: the URL comes from the current config, never from the job.
     const hook = namedHooks(this.ctx.config.webhooks).get(d.webhook);
@@ -345,11 +391,14 @@ export class WebhookService implements DeadLetters {
       await this.settleDead(d, 'webhook is no longer configured', attempt, false);
       throw new UnrecoverableError('webhook is no longer configured');
     }
-    const [entry, off] = await Promise.all([this.ledger.get(d.delivery), this.endpointStates.get(d.webhook)]);
+    const [entry, off, mark] = await Promise.all([this.ledger.get(d.delivery), this.endpointStates.get(d.webhook), this.ledger.mark()]);
     // The ledger's horizon start wins: it is restarted when a disabled endpoint is enabled again.
     const startedAt = entry?.t ?? d.startedAt ?? job.timestamp;
-    if (entry && entry.s !== 'pending') {
-      // Settled already (a re-created or re-read job): never sent twice.
+    // Below the mark every delivery was settled (and its entry pruned); older jobs (no startedAt) and replays predate
+    // or bypass the mark.
+    const belowMark = !entry && d.startedAt !== undefined && !d.replayed && mark !== undefined && compareStreamIds(d.eventId, mark) < 0;
+    if ((entry && entry.s !== 'pending') || belowMark) {
+      // Settled already (a re-created, re-read or stalled job): never sent twice.
       this.reconciler.cache.delete(d.delivery);
       return;
     }
@@ -496,7 +545,7 @@ export class WebhookService implements DeadLetters {
     if (raw === undefined || !dl?.alert || !namedHooks(this.ctx.config.webhooks).has(dl.webhook)) {
       return undefined;
     }
-    const d: QueuedDelivery = { webhook: dl.webhook, delivery: dl.delivery, eventId: dl.eventId, event: dl.event, alert: dl.alert, startedAt: Date.now() };
+    const d: QueuedDelivery = { webhook: dl.webhook, delivery: dl.delivery, eventId: dl.eventId, event: dl.event, alert: dl.alert, startedAt: Date.now(), replayed: true };
     // An older failed job may still hold the id.
     const old = await this.queue.getJob(d.delivery);
     if (old && (await old.isFailed())) {

@@ -13,6 +13,8 @@ import { compareStreamIds, nextStreamId, type DeliveryLedger, type LedgerEntry }
 export interface QueuedDelivery extends WebhookDelivery {
   /** ms; the retry horizon counts from here. */
   startedAt: number;
+  /** Sent again from the dead-letter list (its event may be below the mark). */
+  replayed?: boolean;
 }
 
 /** What the reconciler needs of the webhook service. */

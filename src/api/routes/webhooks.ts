@@ -31,6 +31,7 @@ export async function webhooksRoutes(app: FastifyInstance, ctx: Context): Promis
     '/api/webhooks/:name/enable',
     { config: { role: 'admin' }, bodyLimit: 1024 },
     async (req) => {
+      req.auditDetails = { target: req.params.name };
       const r = NAME.test(req.params.name) ? await admin().enable(req.params.name) : undefined;
       if (!r) {
         throw new VigilError('not_found', 'no such webhook');
@@ -43,6 +44,7 @@ export async function webhooksRoutes(app: FastifyInstance, ctx: Context): Promis
     '/api/webhooks/:name/disable',
     { config: { role: 'admin' }, bodyLimit: 1024 },
     async (req) => {
+      req.auditDetails = { target: req.params.name };
       const r = NAME.test(req.params.name) ? await admin().disable(req.params.name, req.principal?.name ?? 'admin') : undefined;
       if (!r) {
         throw new VigilError('not_found', 'no such webhook');
