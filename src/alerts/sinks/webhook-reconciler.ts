@@ -55,6 +55,7 @@ interface Ref {
   webhook: string;
   eventId: string;
   event: WebhookDelivery['event'];
+  startedAt: number;
 }
 
 /**
@@ -82,14 +83,14 @@ export class PendingCache {
       this.items.set(d.delivery, d);
       this.payloads++;
     } else if (!old) {
-      this.items.set(d.delivery, { webhook: d.webhook, eventId: d.eventId, event: d.event });
+      this.items.set(d.delivery, { webhook: d.webhook, eventId: d.eventId, event: d.event, startedAt: d.startedAt });
     }
   }
 
   /** Remembers a pending delivery by id (kept as is when already known). */
   ref(id: string, e: LedgerEntry): void {
     if (!this.items.has(id)) {
-      this.items.set(id, { webhook: e.w, eventId: e.e, event: e.k });
+      this.items.set(id, { webhook: e.w, eventId: e.e, event: e.k, startedAt: e.t });
     }
   }
 
@@ -259,8 +260,10 @@ export class DeliveryReconciler {
       }
       await this.recreateMissing(check, hooks, report);
     }
-    for (const [id] of this.cache.entries()) {
-      if (!pendingIds.has(id)) {
+    // Forget what is no longer pending (settled by another process); entries the consumer is adding right now may
+    // not have been scanned yet.
+    for (const [id, v] of this.cache.entries()) {
+      if (!pendingIds.has(id) && now - v.startedAt >= this.graceMs) {
         this.cache.delete(id);
       }
     }
