@@ -95,6 +95,8 @@ export interface WebhookBenchResult {
     returnToLastDeliveryMs: number;
   };
   wallSeconds: number;
+  /** CPU time of this process (sender, receiver and writer together) and its peak RSS. */
+  process: { cpuSeconds: number; maxRssMiB: number };
 }
 
 /** A whsec_ secret (24 random bytes) so that both signature schemes are checked. */
@@ -129,6 +131,7 @@ function signatureValid(headers: http.IncomingHttpHeaders, body: string, nowMs: 
 /** Runs the benchmark on its own random prefix; cleans up. */
 export async function runWebhookBench(opts: WebhookBenchOptions): Promise<WebhookBenchResult> {
   const started = Date.now();
+  const cpu0 = process.cpuUsage();
   const redisUrl = opts.redisUrl ?? 'redis://127.0.0.1:6379';
   const outageMs = Math.max(0, (opts.outageSeconds ?? 0) * 1000);
   const unavailableMs = Math.min(outageMs, Math.max(0, (opts.unavailableSeconds ?? 0) * 1000));
@@ -308,6 +311,10 @@ export async function runWebhookBench(opts: WebhookBenchOptions): Promise<Webhoo
           }
         : {}),
       wallSeconds: Math.round((Date.now() - started) / 1000),
+      process: (() => {
+        const c = process.cpuUsage(cpu0);
+        return { cpuSeconds: Math.round((c.user + c.system) / 1e4) / 100, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) };
+      })(),
     };
   } finally {
     await phases.catch(() => undefined);
