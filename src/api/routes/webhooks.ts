@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { webhookName } from '../../alerts/sinks/webhook-format';
 import type { Context } from '../../core/context';
 import { VigilError } from '../../core/errors';
 
@@ -9,7 +10,8 @@ const NAME = /^[a-z0-9_-]{1,64}$/;
  * GET /api/webhooks/dead-letters, POST /api/webhooks/dead-letters/:id/replay (admin).
  */
 export async function webhooksRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
-  void ctx;
+  /** A configured webhook's name, checked before anything else (the current config: reloads count). */
+  const configured = (name: string) => NAME.test(name) && ctx.config.webhooks.some((h, i) => webhookName(h, i) === name);
   const service = () => {
     const d = app.vigil.deadLetters;
     if (!d) {
@@ -25,14 +27,14 @@ export async function webhooksRoutes(app: FastifyInstance, ctx: Context): Promis
     return { endpoints: d.endpoints.bind(d), enable: d.enable.bind(d), disable: d.disable.bind(d) };
   };
 
-  app.get('/api/webhooks', async () => ({ webhooks: await admin().endpoints() }));
+  app.get('/api/webhooks', async () => ({ webhooks: ctx.config.webhooks.length === 0 ? [] : await admin().endpoints() }));
 
   app.post<{ Params: { name: string } }>(
     '/api/webhooks/:name/enable',
     { config: { role: 'admin' }, bodyLimit: 1024 },
     async (req) => {
       req.auditDetails = { target: req.params.name };
-      const r = NAME.test(req.params.name) ? await admin().enable(req.params.name) : undefined;
+      const r = configured(req.params.name) ? await admin().enable(req.params.name) : undefined;
       if (!r) {
         throw new VigilError('not_found', 'no such webhook');
       }
@@ -45,7 +47,7 @@ export async function webhooksRoutes(app: FastifyInstance, ctx: Context): Promis
     { config: { role: 'admin' }, bodyLimit: 1024 },
     async (req) => {
       req.auditDetails = { target: req.params.name };
-      const r = NAME.test(req.params.name) ? await admin().disable(req.params.name, req.principal?.name ?? 'admin') : undefined;
+      const r = configured(req.params.name) ? await admin().disable(req.params.name, req.principal?.name ?? 'admin') : undefined;
       if (!r) {
         throw new VigilError('not_found', 'no such webhook');
       }
