@@ -131,7 +131,7 @@ export class RedisHealth {
       this.lostAt = Date.now();
       this.lostDetail = created === 'OK' ? 'its epoch key was gone: restarted without persistence or flushed' : 'a different epoch: another Redis or a restore';
       this.lost.inc();
-      this.log.error({ detail: this.lostDetail }, 'Redis lost its data: alert history, watchlist and pending deliveries from before are gone; configure persistence (see docs/operations.md)');
+      this.log.error({ detail: this.lostDetail }, 'Redis lost its data: alert history, watchlist and pending deliveries from before are gone; configure persistence (docs/operations.md)');
       // Every process notices; the first to claim the announcement publishes it, once.
       if ((await this.redis.set(`${this.keys.epoch}:announced:${id ?? 'none'}`, '1', 'EX', 86_400, 'NX')) === 'OK') {
         const msg: SystemMessage = { type: 'system', event: 'redis_data_lost', message: `Redis lost its data: ${this.lostDetail}`, at: new Date(this.lostAt).toISOString() };
