@@ -24,6 +24,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level: options.level ?? 'info',
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Errors are turned into {type, message, code, stack, cause} (redacted) by the hook below; pino's own `err`
+    // serializer would then relabel that plain object as type "Object", so serialized errors pass through as they are.
+    serializers: { err: serializeErr, error: serializeErr },
     hooks: {
       logMethod(args, method) {
         for (let i = 0; i < args.length; i++) {
@@ -46,6 +49,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     transport: pretty ? { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } : undefined,
   };
   return options.destination ? pino(opts, options.destination as pino.DestinationStream) : pino(opts);
+}
+
+/** `err` / `error` fields: an Error (one that bypassed the hook, e.g. in bindings) is serialized and redacted. */
+function serializeErr(value: unknown): unknown {
+  return value instanceof Error ? redactDeep(value) : value;
 }
 
 /** A JSON logger at `level` whose lines are kept in `lines` (tests: what reaches the log, redacted). */
