@@ -99,13 +99,14 @@ describe('WebhookService', () => {
       assert.deepEqual(a.map((x) => x.delivery), [ids[camera], ids[camera]]);
       return a[1].at - a[0].at;
     };
+    // Lower bounds: the wait asked for; upper bounds loose enough for a loaded machine, far below the uncapped 3600 s.
     const walkway = gap('walkway');
-    assert.ok(walkway >= 1950 && walkway < 3500, `Retry-After: 2 → ${walkway} ms`);
+    assert.ok(walkway >= 1950 && walkway < 6000, `Retry-After: 2 → ${walkway} ms`);
     // The date has a resolution of one second: 2-3 s.
     const yard = gap('yard');
-    assert.ok(yard >= 1950 && yard < 3900, `Retry-After: <date in 3 s> → ${yard} ms`);
+    assert.ok(yard >= 1950 && yard < 6000, `Retry-After: <date in 3 s> → ${yard} ms`);
     const gate = gap('gate');
-    assert.ok(gate >= 3950 && gate < 5500, `Retry-After: 3600 capped at 4 s → ${gate} ms`);
+    assert.ok(gate >= 3950 && gate < 9000, `Retry-After: 3600 capped at 4 s → ${gate} ms`);
     assert.deepEqual(receiver.duplicates(), []);
   });
 
