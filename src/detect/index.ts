@@ -22,6 +22,9 @@ import { Detector } from './detector';
 import type { BatchTimings } from './inference-worker';
 import { detectMetrics } from './metrics';
 
+/** Detection results stay in their camera's stream this long (ms). */
+const DETECTIONS_KEPT_MS = 60_000;
+
 /** Path of the configured detector model. */
 export function modelPath(config: VigilConfig): string {
   const f = config.models.detector.file;
@@ -171,7 +174,10 @@ export async function start(ctx: Context): Promise<StageHandle> {
     // same write (corkUntilCheckPhase); Redis still runs the XADD first. A failed XADD loses only this frame's
     // detections: counted and logged, like a frame that failed.
     corkUntilCheckPhase(bullConn);
-    bullConn.xadd(ctx.keys.detections(f.camera), 'MAXLEN', '~', '1000', '*', 'd', JSON.stringify(result)).catch((err: Error) => {
+    // Kept by age, not count: a tracker (or one taking over) needs the last seconds, and Redis memory stays flat at
+    // any frame rate from the first minute on (a count of 1000 took 5 minutes to fill at 3 fps a camera).
+    const minId = `${publishedAt - DETECTIONS_KEPT_MS}-0`;
+    bullConn.xadd(ctx.keys.detections(f.camera), 'MINID', '~', minId, '*', 'd', JSON.stringify(result)).catch((err: Error) => {
       m.droppedTotal.inc({ camera: f.camera, reason: 'redis_error' });
       log.warn({ camera: f.camera, seq: f.seq, err: err.message }, 'detections not published');
     });
