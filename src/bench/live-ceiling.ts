@@ -2,8 +2,9 @@
  * The ceiling of `vigil bench live`: what one machine can detect from N live cameras with nothing in between. One
  * FFmpeg per camera reads the RTSP URL (the ingest's input options) and decodes straight to the model's input size,
  * thinned with `fps=F` when F is below the stream's rate; each camera keeps only its newest frame; one inference
- * worker (all cores as ONNX Runtime intra-op threads, batch 1) runs the model on the frame that has waited longest,
- * round robin on ties (newest-frames.ts). No queue, no Redis. Runs in a process of its own (isolate.ts).
+ * worker (all cores as ONNX Runtime intra-op threads, batch 1) runs the model on the newest frame of the camera that
+ * has waited longest since it was last served, round robin (newest-frames.ts). No queue, no Redis. Runs in a process
+ * of its own (isolate.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { framePool } from '../core/frame-pool';

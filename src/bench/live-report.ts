@@ -92,7 +92,7 @@ export function formatLiveMarkdown(r: LiveResult): string {
     const c = x.ceiling;
     const p = x.pipeline;
     return (
-      `| ${i + 1} | ${f1(c.detectFps)} | ${pct3(c.latencyMs)} | ${f1(p.detectFps)} | ${f0(x.ratio * 100)} % | ${pct3(p.latencyMs)} | ` +
+      `| ${i + 1} | ${f1(c.detectFps)} | ${pct3(c.latencyMs)} | ${f2(c.perCameraFps.min)} / ${f2(c.perCameraFps.max)} | ${f1(p.detectFps)} | ${f0(x.ratio * 100)} % | ${pct3(p.latencyMs)} | ` +
       `${f2(p.perCameraFps.min)} / ${f2(p.perCameraFps.mean)} / ${f2(p.perCameraFps.max)} | ${p.framesIn} | ${formatCounts(p.dropped)} | ` +
       `${f1(p.cpuPctPerCamera.ffmpeg)} / ${f1(p.cpuPctPerCamera.node)} (${f1(p.cpuPctPerCamera.nodeMain)}) | ${f0(p.rssMb)} (${f0(p.ffmpegRssMb)}) | ` +
       `${signed(p.redisUsedMemoryDeltaMb)} (${f1(p.prefixMemoryMb)}) |`
@@ -102,7 +102,7 @@ export function formatLiveMarkdown(r: LiveResult): string {
   const spreadRow =
     all.length > 1
       ? [
-          `| spread of ${all.length} runs | ${range(all.map((x) => x.ceiling.detectFps), f1)} | p95 ${range(all.map((x) => x.ceiling.latencyMs.p95), f0)} | ` +
+          `| spread of ${all.length} runs | ${range(all.map((x) => x.ceiling.detectFps), f1)} | p95 ${range(all.map((x) => x.ceiling.latencyMs.p95), f0)} | | ` +
             `${range(all.map((x) => x.pipeline.detectFps), f1)} | ${range(all.map((x) => x.ratio * 100), f0)} % | p95 ${range(all.map((x) => x.pipeline.latencyMs.p95), f0)} | ` +
             `min ${range(all.map((x) => x.pipeline.perCameraFps.min), f2)} | | | | RSS ${range(all.map((x) => x.pipeline.rssMb), f0)} | |`,
         ]
@@ -133,8 +133,8 @@ export function formatLiveMarkdown(r: LiveResult): string {
       `${r.stream.source}${r.stream.reencoded ? ', re-encoded once to this size' : ''}); each measured ${r.seconds} s after a ${r.warmupS} s warm-up. ` +
       `Offered ${f1(r.cameras * r.fps)} frames/s. Pipeline cameras: ${r.detectSize}; ceiling frames at the model's input size ${all[0]?.ceiling.input ?? '-'}.`,
     '',
-    '| run | ceiling fps | ceiling capture→inferred p50/p95/p99 ms | pipeline fps | ratio | capture→published p50/p95/p99 ms | per-camera fps min/mean/max | frames in | drops by reason | CPU % of a core per camera: ffmpeg / node (main thread) | RSS MB node (ffmpeg) | Redis used_memory Δ MB (prefix MB) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| run | ceiling fps | ceiling capture→inferred p50/p95/p99 ms | ceiling per-camera fps min / max | pipeline fps | ratio | capture→published p50/p95/p99 ms | per-camera fps min/mean/max | frames in | drops by reason | CPU % of a core per camera: ffmpeg / node (main thread) | RSS MB node (ffmpeg) | Redis used_memory Δ MB (prefix MB) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     ...spreadRow,
     '',
@@ -142,7 +142,7 @@ export function formatLiveMarkdown(r: LiveResult): string {
     ...checkLines,
     '',
     `- Ceiling: one FFmpeg per camera decoding to the model's input size (\`fps\` filter only below the stream's rate), newest frame per camera, one ` +
-      `inference worker with all ${r.machine.cores} cores as intra-op threads on the camera waiting longest; CPU % per camera ffmpeg / node: ${ceilingCpu}; ` +
+      `inference worker with all ${r.machine.cores} cores as intra-op threads serving the ready camera that has waited longest since its last detection (round robin); CPU % per camera ffmpeg / node: ${ceilingCpu}; ` +
       `frames superseded before detection: ${all.map((x) => x.ceiling.superseded).join(', ')}.`,
     `- Pipeline: \`vigil start\` with every role, frames detected and latency from the cameras' detections streams (published in the window), ` +
       `drops from \`vigil_frames_dropped_total\`, CPU and RSS from /proc (node = every thread of the daemon, inference included). ` +
