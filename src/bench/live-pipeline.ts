@@ -65,11 +65,26 @@ export async function usedMemory(redis: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? NaN);
 }
 
-/** Keys under `prefix:` matching `pattern` (SCAN) and, with `memory`, the sum of their MEMORY USAGE. */
-export async function scanPrefix(redis: Redis, pattern: string, memory = false): Promise<{ keys: number; bytes: number }> {
+/** The kind of a key under `prefix:`: its first segment, with the queue name for BullMQ keys (`det`, `bull:frames`). */
+export function keyKind(key: string, prefix: string): string {
+  const parts = key.slice(prefix.length + 1).split(':');
+  return parts[0] === 'bull' && parts.length > 1 ? `bull:${parts[1]}` : parts[0];
+}
+
+/**
+ * Keys matching `pattern` (SCAN) and, with `memory`, the sum of their MEMORY USAGE, also by kind of key
+ * ({@link keyKind} under `prefix`).
+ */
+export async function scanPrefix(
+  redis: Redis,
+  pattern: string,
+  memory = false,
+  prefix = pattern.replace(/:\*$/, ''),
+): Promise<{ keys: number; bytes: number; byKind: Record<string, number> }> {
   let cursor = '0';
   let keys = 0;
   let bytes = 0;
+  const byKind: Record<string, number> = {};
   do {
     const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
     cursor = next;
@@ -79,12 +94,16 @@ export async function scanPrefix(redis: Redis, pattern: string, memory = false):
       for (const k of batch) {
         p.call('MEMORY', 'USAGE', k, 'SAMPLES', '0');
       }
-      for (const [, v] of (await p.exec()) ?? []) {
-        bytes += Number(v ?? 0) || 0;
-      }
+      const replies = (await p.exec()) ?? [];
+      replies.forEach(([, v], i) => {
+        const b = Number(v ?? 0) || 0;
+        bytes += b;
+        const kind = keyKind(batch[i], prefix);
+        byKind[kind] = (byKind[kind] ?? 0) + b;
+      });
     }
   } while (cursor !== '0');
-  return { keys, bytes };
+  return { keys, bytes, byKind };
 }
 
 /** A frame's times as read from a detections stream. */

@@ -92,6 +92,7 @@ export async function runDaemonSoak(values: SoakValues, args: string[], log: Log
   const series: SoakPoint[] = [];
   let daemonExit = 'code 0';
   let frameKeysLeft = NaN;
+  let prefixByKind: Record<string, number> = {};
   let elapsed = 0;
   const ff = new TickAccount();
   let node0 = NaN;
@@ -152,6 +153,7 @@ export async function runDaemonSoak(values: SoakValues, args: string[], log: Log
       daemonExit = stopped.killed ? 'did not stop within 15 s (SIGKILL)' : `stopped with ${stopped.signal ?? `code ${stopped.code}`}`;
     }
     frameKeysLeft = (await scanPrefix(redis, `${prefix}:frame:*`)).keys;
+    prefixByKind = (await scanPrefix(redis, `${prefix}:*`, true)).byKind;
   } finally {
     await daemon?.stop();
     await server?.stop();
@@ -186,6 +188,7 @@ export async function runDaemonSoak(values: SoakValues, args: string[], log: Log
     },
     cpuPctPerCamera: { ffmpeg: cpuPercent(ff.total, clockTicks(), elapsed) / n, node: cpuPercent(node1 - node0, clockTicks(), elapsed) / n },
     frameKeysLeft,
+    prefixByKind,
     daemonExit,
     warnings: Object.fromEntries(daemon?.warnings ?? []),
   };

@@ -19,8 +19,10 @@ export interface DaemonSoakResult {
   totals: { framesIn: number; detected: number; dropped: Record<string, number>; restarts: number };
   /** % of one core per camera over the whole run. */
   cpuPctPerCamera: { ffmpeg: number; node: number };
-  /** Frame keys and active jobs left in Redis after the daemon stopped. */
+  /** Frame keys left in Redis after the daemon stopped. */
   frameKeysLeft: number;
+  /** MEMORY USAGE of the run's keys by kind after the daemon stopped (`det`, `bull:frames`, ...), bytes. */
+  prefixByKind: Record<string, number>;
   /** How the daemon ended when the bench stopped it ('code 0'), or why it ended earlier. */
   daemonExit: string;
   warnings: Record<string, number>;
@@ -58,6 +60,13 @@ export function formatSoakTotals(r: DaemonSoakResult): string[] {
     `RSS after the warm-up: ${growthText(v.rss, r.warmupS)}`,
     `Redis used_memory after the warm-up: ${growthText(v.usedMemory, r.warmupS)}`,
     `the run's Redis keys (MEMORY USAGE of the prefix) after the warm-up: ${growthText(v.prefixMemory, r.warmupS)}`,
+    `the run's Redis keys after stop by kind: ${
+      Object.entries(r.prefixByKind)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5)
+        .map(([k, b]) => `${k} ${mib(b)} MiB`)
+        .join(', ') || 'none'
+    }`,
     `CPU per camera: ffmpeg ${r.cpuPctPerCamera.ffmpeg.toFixed(1)} %, node ${r.cpuPctPerCamera.node.toFixed(1)} % of one core`,
     `targets (growth ≤ 5 %, 0 restarts, 0 stuck jobs): memory ${lim(v.memoryOk)}, restarts ${v.restarts === 0 ? 'met' : 'NOT met'}, stuck jobs ${v.maxStuckJobs === 0 ? 'met' : 'NOT met'}`,
   ];

@@ -3,7 +3,7 @@ import type { LiveCeilingResult } from '../../src/bench/live-ceiling';
 import { ceilingFfmpegArgs } from '../../src/bench/live-ceiling';
 import { parseProbe, reencodeArgs } from '../../src/bench/live-media';
 import type { LivePipelineResult } from '../../src/bench/live-pipeline';
-import { benchCameras, pipelineCounters } from '../../src/bench/live-pipeline';
+import { benchCameras, keyKind, pipelineCounters } from '../../src/bench/live-pipeline';
 import { formatLiveMarkdown, liveChecks, spreadDeviationPct, updateSection, type LiveResult, type LiveRun } from '../../src/bench/live-report';
 import {
   cameraRates,
@@ -216,6 +216,7 @@ describe('bench live statistics', () => {
         totals: { framesIn: 2400, detected: 2000, dropped: { backpressure: 390, stale: 10 }, restarts: 1 },
         cpuPctPerCamera: { ffmpeg: 4, node: 15 },
         frameKeysLeft: 0,
+        prefixByKind: { det: 6 * mib, 'bull:frames': 0.5 * mib },
         daemonExit: 'stopped with code 0',
         warnings: {},
       };
@@ -224,6 +225,7 @@ describe('bench live statistics', () => {
       assert.match(md, /RSS after the warm-up: 300\.0 MiB at 60 s → 320\.0 MiB at the end: \*\*\+6\.7 %\*\*/);
       assert.match(md, /memory NOT met, restarts NOT met, stuck jobs NOT met/);
       assert.match(md, /load average 1\.00 \/ 2\.00 \/ 3\.00 before/);
+      assert.match(md, /keys after stop by kind: det 6\.0 MiB, bull:frames 0\.5 MiB/);
     });
   });
 
@@ -381,6 +383,12 @@ describe('bench live commands (pure parts)', () => {
     assert.ok(r.includes('libx264') && r.includes('-bf'));
     assert.equal(r[r.indexOf('-g') + 1], '20');
     assert.equal(r[r.length - 1], 'out.mp4');
+  });
+
+  it('key kinds of a prefix', () => {
+    assert.equal(keyKind('p-1:det:cam1', 'p-1'), 'det');
+    assert.equal(keyKind('p-1:bull:frames:123', 'p-1'), 'bull:frames');
+    assert.equal(keyKind('p-1:alert-events', 'p-1'), 'alert-events');
   });
 
   it('bench cameras: ids cam1..N, detect fps and the size only when asked', () => {
