@@ -5,8 +5,9 @@ ARG ORT_INSTALL=skip
 RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg ca-certificates && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN ONNXRUNTIME_NODE_INSTALL=${ORT_INSTALL} npm ci --ignore-scripts && \
-    if [ "$ORT_INSTALL" != "skip" ]; then ONNXRUNTIME_NODE_INSTALL=${ORT_INSTALL} npm rebuild onnxruntime-node; fi
+# .npmrc sets ignore-scripts: no dependency script runs; the CUDA provider is fetched by onnxruntime-node's script.
+RUN npm ci && \
+    if [ "$ORT_INSTALL" != "skip" ]; then ONNXRUNTIME_NODE_INSTALL=${ORT_INSTALL} node node_modules/onnxruntime-node/script/install.js; fi
 COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src

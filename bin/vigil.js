@@ -9,14 +9,48 @@
 if (!process.execArgv.some((a) => a.startsWith('--initial-old-space-size'))) {
   require('node:v8').setFlagsFromString('--initial-old-space-size=256');
 }
-// Runs the compiled daemon (dist/, built by `npm install` through the prepare script). Inside a checkout
-// without a build, fall back to the TypeScript sources through tsx.
+// Runs the compiled daemon (dist/, built by `npm run build`) when it is up to date. `npm install` builds nothing
+// (.npmrc: ignore-scripts), so in a checkout without a build, or with a build older than a source file (after a
+// `git pull`), it runs the TypeScript sources through tsx instead: never a stale build. VIGIL_FROM_SOURCE=1 forces
+// the sources. Where tsx is not installed (a production image pruned of dev dependencies) the build always runs.
 const fs = require('node:fs');
 const path = require('node:path');
-const built = path.join(__dirname, '..', 'dist', 'main.js');
-if (fs.existsSync(built) && !process.env.VIGIL_FROM_SOURCE) {
+const root = path.join(__dirname, '..');
+const built = path.join(root, 'dist', 'main.js');
+
+/** Is a .ts file under `dir` newer than `t` (ms)? */
+function newerSource(dir, t) {
+  let entries;
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory() ? newerSource(p, t) : e.name.endsWith('.ts') && fs.statSync(p).mtimeMs > t) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function hasTsx() {
+  try {
+    require.resolve('tsx/cjs');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const useBuild =
+  fs.existsSync(built) &&
+  !process.env.VIGIL_FROM_SOURCE &&
+  (!hasTsx() || !newerSource(path.join(root, 'src'), fs.statSync(built).mtimeMs));
+if (useBuild) {
   require(built).main(process.argv.slice(2));
 } else {
   require('tsx/cjs');
-  require(path.join(__dirname, '..', 'src', 'main.ts')).main(process.argv.slice(2));
+  require(path.join(root, 'src', 'main.ts')).main(process.argv.slice(2));
 }
