@@ -9,6 +9,7 @@ import { Context, type ReloadOutcome, type ReloadRequester, type StageHandle } f
 import { resolveInstanceId } from './core/instance';
 import { createLogger, type Logger } from './core/logger';
 import { STAGES } from './core/stage';
+import { startProbeServer, type ProbeServer } from './api/probe-server';
 import { ROLES, type Role } from './core/types';
 import { VERSION } from './core/version';
 
@@ -42,15 +43,24 @@ export function parseRoles(values: string[] | undefined): Set<Role> {
 /** A running daemon: its context and stages, and a complete, idempotent stop. */
 export interface Daemon {
   ctx: Context;
+  /** The port its /healthz, /readyz and /metrics answer on (the api's port, or the probe listener's). */
+  port: number;
   stop(): Promise<void>;
 }
 
 /** Starts the stages for `roles` on an existing context (tests use this with their own prefix). */
 export async function startDaemon(ctx: Context): Promise<Daemon> {
   const started: Array<{ role: Role; handle: StageHandle }> = [];
+  let probes: ProbeServer | undefined;
+  ctx.starting = true;
   try {
     // Data loss, persistence and eviction of the shared Redis are checked from the start (core/redis-health.ts).
     await ctx.redisHealth.start();
+    // Every process answers probes and scrapes: without the api role, on a listener of its own (up while the
+    // stages start, so /readyz says "starting" rather than nothing answering).
+    if (!ctx.roles.has('api')) {
+      probes = await startProbeServer(ctx);
+    }
     for (const stage of STAGES) {
       if (!ctx.roles.has(stage.role)) {
         continue;
@@ -62,10 +72,15 @@ export async function startDaemon(ctx: Context): Promise<Daemon> {
       ctx.log.info({ role: stage.role }, 'stage started');
     }
   } catch (err) {
+    ctx.starting = false;
     await Promise.allSettled(started.reverse().map((s) => s.handle.close()));
+    await probes?.close().catch(() => undefined);
     await ctx.closeConnections();
     throw err;
   }
+  ctx.starting = false;
+  const api = ctx.stages.get('api') as (StageHandle & { port?: number }) | undefined;
+  const port = probes?.port ?? api?.port ?? ctx.config.server.port;
   let stopping: Promise<void> | undefined;
   const stop = () => {
     // Close order: ingest stops taking frames, detect drains, track flushes alerts, api last; Redis after all.
@@ -78,11 +93,12 @@ export async function startDaemon(ctx: Context): Promise<Daemon> {
           ctx.log.error({ err, role: s.role }, 'stage failed to stop cleanly');
         }
       }
+      await probes?.close().catch((err) => ctx.log.error({ err }, 'probe listener failed to stop cleanly'));
       await ctx.closeConnections();
     })();
     return stopping;
   };
-  return { ctx, stop };
+  return { ctx, port, stop };
 }
 
 /**

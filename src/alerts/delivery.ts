@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
+import { webhookMetrics } from '../core/metrics';
 import type { WebhookConfig } from '../config/schema';
 import type { Context } from '../core/context';
 import { redact } from '../core/redact';
@@ -118,14 +119,6 @@ function isDelivery(d: unknown): d is WebhookDelivery & { startedAt?: number } {
   return typeof v?.webhook === 'string' && typeof v.delivery === 'string' && typeof v.eventId === 'string' && typeof v.event === 'string' && typeof v.alert === 'object' && v.alert !== null;
 }
 
-function counter(reg: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
-  return (reg.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [reg] });
-}
-
-function gauge(reg: Registry, name: string, help: string, labelNames: string[]): Gauge<string> {
-  return (reg.getSingleMetric(name) as Gauge<string> | undefined) ?? new Gauge({ name, help, labelNames, registers: [reg] });
-}
-
 /** Named webhooks of the current config. */
 function namedHooks(hooks: readonly WebhookConfig[]): Map<string, WebhookConfig> {
   return new Map(hooks.map((h, i) => [webhookName(h, i), h]));
@@ -202,12 +195,7 @@ export class WebhookService implements DeadLetters {
       this.log,
       { group: WEBHOOK_GROUP, maxCachedPayloads: options.maxCachedPayloads, graceMs: options.reconcileGraceMs },
     );
-    this.delivered = counter(ctx.metrics, 'vigil_webhook_deliveries_total', 'Webhook deliveries accepted by the receiver', ['webhook']);
-    this.failed = counter(ctx.metrics, 'vigil_webhook_failures_total', 'Failed webhook attempts (retried or dead-lettered)', ['webhook']);
-    this.dead = counter(ctx.metrics, 'vigil_webhook_dead_letters_total', 'Webhook deliveries moved to the dead-letter list', ['webhook']);
-    this.lostCount = counter(ctx.metrics, 'vigil_webhook_lost_total', 'Webhook deliveries lost with Redis data (no payload left to send)', ['webhook']);
-    this.recreated = counter(ctx.metrics, 'vigil_webhook_recreated_total', 'Webhook delivery jobs re-created by the reconciler', []);
-    this.disabledGauge = gauge(ctx.metrics, 'vigil_webhook_endpoint_disabled', '1 while a webhook endpoint is disabled (410 Gone or an admin)', ['webhook']);
+    ({ delivered: this.delivered, failed: this.failed, dead: this.dead, lost: this.lostCount, recreated: this.recreated, disabled: this.disabledGauge } = webhookMetrics(ctx.metrics));
   }
 
   /** Starts the event consumer, the worker and the reconciler. Without configured webhooks only the API works. */

@@ -34,7 +34,17 @@ export function openApiDocument(): object {
         get: op('Dashboard static file', { '200': { description: 'file' }, '404': err }, { parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }] }, { open: true }),
       },
       '/healthz': { get: op('Liveness', { '200': json({ type: 'object', properties: { status: { const: 'ok' } } }) }, {}, { open: true }) },
-      '/readyz': { get: op('Readiness: Redis and the stages of this process', { '200': json({ type: 'object' }), '503': json({ type: 'object', properties: { reasons: { type: 'array', items: { type: 'string' } } } }, 'not ready') }) },
+      '/readyz': {
+        get: op(
+          'Readiness of this process (Redis and its stages). Open; with a valid token (or auth off) the answer adds the reasons and warnings',
+          {
+            '200': json({ type: 'object', required: ['status'], properties: { status: { const: 'ready' }, warnings: { type: 'array', items: { type: 'string' } } } }),
+            '503': json({ type: 'object', required: ['status'], properties: { status: { const: 'not_ready' }, reasons: { type: 'array', items: { type: 'string' } }, warnings: { type: 'array', items: { type: 'string' } } } }, 'not ready'),
+          },
+          {},
+          { open: true },
+        ),
+      },
       '/metrics': { get: op('Prometheus metrics', { '200': { description: 'text exposition format', content: { 'text/plain': {} } } }) },
       '/openapi.json': { get: op('This document', { '200': json({ type: 'object' }) }) },
       '/ws': { get: op('WebSocket endpoint (upgrade; token by header or ?token=)', { '101': { description: 'Switching protocols' }, '400': err }) },

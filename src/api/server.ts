@@ -3,10 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type Redis from 'ioredis';
-import { Counter, type Registry } from 'prom-client';
 import type { AlertStore } from '../alerts';
 import type { DeadLetters } from '../alerts/delivery';
 import type { Context } from '../core/context';
+import { authMetrics } from '../core/metrics';
 import { AuditLog, type AuditActor } from './audit';
 import { allowed, authenticate, bearerToken, type Principal } from './auth';
 import { AuthFailureLimiter } from './auth-limiter';
@@ -17,7 +17,7 @@ import { alertsRoutes } from './routes/alerts';
 import { camerasRoutes } from './routes/cameras';
 import { dashboardRoutes } from './routes/dashboard';
 import { facesRoutes } from './routes/faces';
-import { healthRoutes, wsInfoRoute } from './routes/health';
+import { healthRoutes, probeRoutes, wsInfoRoute } from './routes/health';
 import { webhooksRoutes } from './routes/webhooks';
 
 declare module 'fastify' {
@@ -89,6 +89,8 @@ export function routeList(app: FastifyInstance): readonly RouteSummary[] {
 export interface BuildServerOptions {
   /** Log requests through ctx.log. @defaultValue false (access logs are noisy on a busy dashboard) */
   logRequests?: boolean;
+  /** Only /healthz, /readyz and /metrics (a process without the api role). @defaultValue false */
+  probesOnly?: boolean;
 }
 
 /**
@@ -242,7 +244,11 @@ export async function buildServer(
   });
 
   await app.register(async (scope) => {
-    await healthRoutes(scope, ctx);
+    if (options.probesOnly) {
+      await probeRoutes(scope, ctx, limiter);
+      return;
+    }
+    await healthRoutes(scope, ctx, limiter);
     await wsInfoRoute(scope);
     await camerasRoutes(scope, ctx);
     await alertsRoutes(scope, ctx);
@@ -253,12 +259,4 @@ export async function buildServer(
     await configRoutes(scope, ctx);
   });
   return app;
-}
-
-function authMetrics(reg: Registry): { failures: Counter; refused: Counter } {
-  const get = (name: string, help: string) => (reg.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, registers: [reg] });
-  return {
-    failures: get('vigil_api_auth_failures_total', 'Requests and WebSocket upgrades refused 401 (no or unknown token)'),
-    refused: get('vigil_api_auth_blocked_total', 'Requests and WebSocket upgrades refused 429 after too many failed authentications'),
-  };
 }

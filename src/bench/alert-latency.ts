@@ -39,6 +39,7 @@ export async function measureAlertLatency(opts: { media: string; modelsDir: stri
   const yaml = `
 redis: { url: "${opts.redisUrl}", prefix: ${prefix} }
 models: { dir: "${opts.modelsDir}" }
+server: { port: 0 }
 log: { level: warn }
 cameras:
   - id: walkway

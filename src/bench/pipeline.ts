@@ -55,6 +55,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineRun> {
   const prefix = `vigil-bench-${randomBytes(4).toString('hex')}`;
   const config = configSchema.parse({
     redis: { url: o.base.redis.url, prefix },
+    server: { port: 0 },
     models: o.base.models,
     detect: o.base.detect,
     cameras: o.urls.map((url, i) => ({ id: `cam${i + 1}`, url, loop: true, realtime: o.realtime ?? true, detect: { fps: o.fps, width: o.width }, frameTtlSeconds: 5, ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}) })),

@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import Redis, { type RedisOptions } from 'ioredis';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { VigilConfig } from '../config/schema';
 import { Keys } from './keys';
 import { LeaseKeeper } from './leases';
 import { RedisHealth } from './redis-health';
 import { LocalFrames } from './local-frames';
+import { processMetrics } from './metrics';
+import { VERSION } from './version';
 import type { Logger } from './logger';
 import type { Role } from './types';
 
@@ -45,6 +47,8 @@ export class Context extends EventEmitter<ContextEvents> {
   readonly keys: Keys;
   readonly metrics: Registry;
   private readonly connections = new Set<Redis>();
+  /** True while `startDaemon` starts the stages: a role without its stage yet is "starting" (GET /readyz). */
+  starting = false;
   /** Stages register readiness probes here (GET /readyz reads them). */
   readonly stages = new Map<string, StageHandle>();
   /** Frames in flight between this process's ingest and detect stages (see LocalFrames). */
@@ -72,9 +76,13 @@ export class Context extends EventEmitter<ContextEvents> {
     this.instanceId = options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     this.keys = new Keys(config.redis.prefix);
     this.metrics = new Registry();
-    if (options.defaultMetrics !== false) {
-      collectDefaultMetrics({ register: this.metrics, prefix: 'vigil_process_' });
-    }
+    processMetrics(this.metrics, {
+      version: VERSION,
+      roles: [...roles],
+      instance: this.instanceId,
+      defaultMetrics: options.defaultMetrics,
+      readiness: () => new Map([...this.stages].map(([role, s]) => [role, s.readiness()])),
+    });
   }
 
   /**

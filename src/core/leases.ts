@@ -25,7 +25,8 @@
  * previous owner).
  */
 import type Redis from 'ioredis';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { leaseMetrics } from './metrics';
 import type { Logger } from './logger';
 
 /** Why a lease is no longer held. */
@@ -133,13 +134,6 @@ const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
 /** Meta keys outlive any outage worth resuming from. */
 const META_TTL_S = 7 * 86_400;
 
-function metric<T>(reg: Registry | undefined, name: string, make: (registers: Registry[]) => T): T | undefined {
-  if (!reg) {
-    return undefined;
-  }
-  return (reg.getSingleMetric(name) as T | undefined) ?? make([reg]);
-}
-
 /**
  * Holds this process's leases (see the module comment). Stages `claim` what they want; the keeper calls their
  * handlers. One keeper per process, on a connection of its own.
@@ -156,12 +150,7 @@ export class LeaseKeeper {
   /** The round command still waiting for Redis's answer, if any. */
   private pending: Promise<unknown> | undefined;
   readonly clock: () => number;
-  private readonly m: {
-    late?: Histogram<string>;
-    round?: Histogram<string>;
-    lost?: Counter<string>;
-    held?: Gauge<string>;
-  };
+  private readonly m: Partial<ReturnType<typeof leaseMetrics>>;
 
   constructor(
     private readonly redis: Redis,
@@ -172,21 +161,7 @@ export class LeaseKeeper {
       throw new TypeError(`lease ttl must be at least 100 ms (got ${options.ttlMs})`);
     }
     this.clock = options.now ?? (() => performance.now());
-    const reg = options.metrics;
-    this.m = {
-      late: metric(reg, 'vigil_lease_round_lateness_seconds', (registers) =>
-        new Histogram({ name: 'vigil_lease_round_lateness_seconds', help: 'How late lease renewal rounds start', buckets: [0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers }),
-      ),
-      round: metric(reg, 'vigil_lease_round_seconds', (registers) =>
-        new Histogram({ name: 'vigil_lease_round_seconds', help: 'Round trip of one lease renewal round (all leases of the process)', buckets: [0.001, 0.005, 0.02, 0.05, 0.1, 0.25, 1], registers }),
-      ),
-      lost: metric(reg, 'vigil_leases_lost_total', (registers) =>
-        new Counter({ name: 'vigil_leases_lost_total', help: 'Leases suspended (renewal too late) or lost (another owner)', labelNames: ['stage', 'reason'], registers }),
-      ),
-      held: metric(reg, 'vigil_leases_held', (registers) =>
-        new Gauge({ name: 'vigil_leases_held', help: 'Leases this process holds', labelNames: ['stage'], registers }),
-      ),
-    };
+    this.m = options.metrics ? leaseMetrics(options.metrics) : {};
   }
 
   private get roundMs(): number {

@@ -14,7 +14,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { redisMetrics } from './metrics';
 import type { Keys } from './keys';
 import type { Logger } from './logger';
 import type { SystemMessage } from './types';
@@ -51,9 +52,7 @@ export class RedisHealth {
     metrics: Registry,
     private readonly options: RedisHealthOptions = {},
   ) {
-    this.lost =
-      (metrics.getSingleMetric('vigil_redis_data_lost_total') as Counter<string> | undefined) ??
-      new Counter({ name: 'vigil_redis_data_lost_total', help: 'Times this process found that Redis had lost its data', registers: [metrics] });
+    this.lost = redisMetrics(metrics, () => this.warnings().length).dataLost;
   }
 
   /** Redis answers commands now. */

@@ -20,7 +20,7 @@ import { createFaceStage, type FaceStage } from '../faces';
 import { fetchModel, findKnownModel } from '../models/registry';
 import { Detector } from './detector';
 import type { BatchTimings } from './inference-worker';
-import { detectMetrics } from './metrics';
+import { detectMetrics } from '../core/metrics';
 
 /** Detection results stay in their camera's stream this long (ms). */
 const DETECTIONS_KEPT_MS = 60_000;
@@ -182,11 +182,10 @@ export async function start(ctx: Context): Promise<StageHandle> {
       log.warn({ camera: f.camera, seq: f.seq, err: err.message }, 'detections not published');
     });
     m.framesTotal.inc({ camera: f.camera });
-    m.stageLatency.observe({ stage: 'capture_to_queued' }, (f.queuedAt - f.capturedAt) / 1000);
-    m.stageLatency.observe({ stage: 'queued_to_picked' }, (pickedAt - f.queuedAt) / 1000);
-    m.stageLatency.observe({ stage: 'picked_to_inferred' }, (inferredAt - pickedAt) / 1000);
-    m.stageLatency.observe({ stage: 'inferred_to_published' }, (publishedAt - inferredAt) / 1000);
-    m.stageLatency.observe({ stage: 'capture_to_detections' }, (publishedAt - f.capturedAt) / 1000);
+    m.stageLatency.observe({ camera: f.camera, stage: 'queued' }, (f.queuedAt - f.capturedAt) / 1000);
+    m.stageLatency.observe({ camera: f.camera, stage: 'picked' }, (pickedAt - f.capturedAt) / 1000);
+    m.stageLatency.observe({ camera: f.camera, stage: 'inferred' }, (inferredAt - f.capturedAt) / 1000);
+    m.stageLatency.observe({ camera: f.camera, stage: 'published' }, (publishedAt - f.capturedAt) / 1000);
     fpsCount.set(f.camera, (fpsCount.get(f.camera) ?? 0) + 1);
     return kept;
   }
@@ -200,6 +199,7 @@ export async function start(ctx: Context): Promise<StageHandle> {
     const p = redis.pipeline();
     for (const [cam, n] of fpsCount) {
       p.hset(ctx.keys.cameraStatus(cam), 'fpsDetect', (n / dt).toFixed(2));
+      m.detectFps.set({ camera: cam }, Math.round((n / dt) * 100) / 100);
       if (n === 0) {
         fpsCount.delete(cam);
       } else {
@@ -217,11 +217,12 @@ export async function start(ctx: Context): Promise<StageHandle> {
     try {
       const next = await createDetector(ctx, (t, n) => {
         const model = modelName();
-        m.inferenceSeconds.observe({ model }, t.inferMs / 1000);
+        const device = detector?.info.provider ?? ctx.config.models.detector.device;
+        m.inferenceSeconds.observe({ model, device }, t.inferMs / 1000);
         m.workerSeconds.inc({ model, step: 'pre' }, t.preMs / 1000);
         m.workerSeconds.inc({ model, step: 'infer' }, t.inferMs / 1000);
         m.workerSeconds.inc({ model, step: 'post' }, t.postMs / 1000);
-        m.batchSize.observe({ model: modelName() }, n);
+        m.batchSize.observe({ model, device }, n);
       });
       if (closed) {
         await next.close();
@@ -230,6 +231,8 @@ export async function start(ctx: Context): Promise<StageHandle> {
       const prev = detector;
       detector = next;
       modelProblem = undefined;
+      m.loaded.reset();
+      m.loaded.set({ model: modelName(), device: next.info.provider }, 1);
       // Enough frames in flight to fill every worker's batch, plus one per worker being fetched from Redis.
       worker.concurrency = next.workers * next.batchSize + next.workers;
       if (!worker.isRunning()) {
@@ -238,6 +241,10 @@ export async function start(ctx: Context): Promise<StageHandle> {
       await prev?.close();
     } catch (err) {
       modelProblem = `detect: ${(err as Error).message}`;
+      if (!detector) {
+        m.loaded.reset();
+        m.loaded.set({ model: modelName(), device: ctx.config.models.detector.device }, 0);
+      }
       log.error({ err: (err as Error).message }, 'detector not loaded; retrying in 30 s');
       if (!closed) {
         retryTimer = setTimeout(() => void load(), 30_000);

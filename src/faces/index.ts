@@ -1,7 +1,7 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
 import type { VigilConfig } from '../config/schema';
 import type { Context } from '../core/context';
 import { onceClose } from '../core/context';
+import { faceMetrics } from '../core/metrics';
 import type { Detection, FaceObservation } from '../core/types';
 import { loadFaceModels, sharedFaceModels } from './models';
 import { FacePipeline, type FacePipelineOptions } from './pipeline';
@@ -35,10 +35,6 @@ function enabledCameras(cfg: VigilConfig): Set<string> {
   return new Set(cfg.cameras.filter((c) => c.faces.enabled).map((c) => c.id));
 }
 
-function metric<T>(reg: Registry, name: string, make: () => T): T {
-  return (reg.getSingleMetric(name) as T | undefined) ?? make();
-}
-
 /**
  * Creates the face stage, or undefined when no camera uses faces. Builds missing face models on first start,
  * loads the sessions and keeps the watchlist index in sync across processes.
@@ -55,19 +51,7 @@ export async function createFaceStage(ctx: Context): Promise<FaceStage | undefin
   const sync = new WatchlistSync(store, ctx.redis('faces-sub'), ctx.keys, log);
   await sync.start();
   const pipeline = new FacePipeline(models, sync.index, pipelineOptions(ctx.config));
-  const seconds = metric(ctx.metrics, 'vigil_face_stage_seconds', () => new Histogram({
-    name: 'vigil_face_stage_seconds',
-    help: 'Face stage time per frame, by step (detect, landmarks, embed, total)',
-    labelNames: ['step'],
-    buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
-    registers: [ctx.metrics],
-  }));
-  const facesTotal = metric(ctx.metrics, 'vigil_faces_total', () => new Counter({
-    name: 'vigil_faces_total',
-    help: 'Faces seen by the face stage, by camera and result (match, unknown)',
-    labelNames: ['camera', 'result'],
-    registers: [ctx.metrics],
-  }));
+  const { seconds, facesTotal } = faceMetrics(ctx.metrics);
   const onConfig = (next: VigilConfig): void => {
     pipeline.opts = pipelineOptions(next);
     const nextCams = enabledCameras(next);

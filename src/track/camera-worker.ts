@@ -14,6 +14,8 @@ export const REORDER_WAIT_MS = 250;
 export interface CameraWorkerHooks {
   onAlert(change: AlertChange, latencyMs: number): void;
   onLate(camera: string, n: number): void;
+  /** A frame was tracked: objects tracked in it, track ids handed out for it, capture → tracked time. */
+  onTracked?(camera: string, tracks: number, created: number, latencyMs: number): void;
   record?(result: DetectionResult): void;
   /** Pixels this process's detect stage kept (results with `pixels: 'local'`), and their release. */
   frames?: Pick<LocalFrames, 'peek' | 'release'>;
@@ -194,7 +196,9 @@ export class CameraWorker {
 
   private async processOne(r: DetectionResult): Promise<void> {
     try {
+      const ids = this.engine.tracker.idCounter;
       const out = this.engine.process(r);
+      this.hooks.onTracked?.(r.camera, out.objects.length, this.engine.tracker.idCounter - ids, Math.max(0, Date.now() - r.times.capturedAt));
       const msg: DetectionsMessage = {
         type: 'detections',
         camera: r.camera,

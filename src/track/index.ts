@@ -1,17 +1,13 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Context, StageHandle } from '../core/context';
 import { onceClose } from '../core/context';
+import { trackMetrics } from '../core/metrics';
 import type { LeaseClaim } from '../core/leases';
 import { effectiveCameras, readCameraOverrides } from '../core/camera-overrides';
 import type { CameraConfig, VigilConfig } from '../config/schema';
 import type { CameraStateMessage, DetectionResult } from '../core/types';
 import { AlertStore } from '../alerts';
 import { CameraWorker } from './camera-worker';
-
-function counter(reg: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
-  return (reg.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [reg] });
-}
 
 /**
  * Starts the track stage: per camera a lease (`keys.lease('track', camera)`, held through the process's
@@ -30,30 +26,28 @@ export async function start(ctx: Context): Promise<StageHandle> {
   const owner = ctx.instanceId;
   let config: VigilConfig = ctx.config;
   let store = new AlertStore(cmd, ctx.keys, { maxEvents: config.alerts.maxEvents, maxAgeSeconds: config.alerts.maxAgeSeconds });
-  const alertsTotal = counter(ctx.metrics, 'vigil_alerts_total', 'Alert events written', ['rule', 'type', 'event']);
-  const late = counter(ctx.metrics, 'vigil_tracker_late_frames_total', 'Detection results dropped as too late to reorder', ['camera']);
-  const latency =
-    (ctx.metrics.getSingleMetric('vigil_stage_latency_seconds') as Histogram<string> | undefined) ??
-    new Histogram({
-      name: 'vigil_stage_latency_seconds',
-      help: 'Latency from frame capture to the end of a stage',
-      labelNames: ['stage'],
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [ctx.metrics],
-    });
+  const m = trackMetrics(ctx.metrics);
   let recorder: WriteStream | undefined;
   if (config.alerts.recordFile) {
     recorder = createWriteStream(config.alerts.recordFile, { flags: 'a' });
     recorder.on('error', (err) => log.error({ err }, 'record file write failed'));
   }
   const hooks = {
-    onAlert: (c: { event: string; alert: { rule: string; type: string } }, latencyMs: number) => {
-      alertsTotal.inc({ rule: c.alert.rule, type: c.alert.type, event: c.event });
+    onAlert: (c: { event: string; alert: { camera: string; rule: string; type: string } }, latencyMs: number) => {
+      m.alertsTotal.inc({ camera: c.alert.camera, rule: c.alert.rule, type: c.alert.type, event: c.event });
       if (c.event === 'start') {
-        latency.observe({ stage: 'alert' }, latencyMs / 1000);
+        m.stageLatency.observe({ camera: c.alert.camera, stage: 'alert' }, latencyMs / 1000);
       }
     },
-    onLate: (camera: string, n: number) => late.inc({ camera }, n),
+    onLate: (camera: string, n: number) => m.lateFrames.inc({ camera }, n),
+    onTracked: (camera: string, tracks: number, created: number, latencyMs: number) => {
+      m.framesTotal.inc({ camera });
+      m.tracks.set({ camera }, tracks);
+      if (created > 0) {
+        m.tracksCreated.inc({ camera }, created);
+      }
+      m.stageLatency.observe({ camera, stage: 'tracked' }, latencyMs / 1000);
+    },
     frames: ctx.localFrames,
     liveWanted: (camera: string) => watched.has(camera),
     record: recorder ? (r: DetectionResult) => void recorder!.write(`${JSON.stringify(r)}\n`) : undefined,

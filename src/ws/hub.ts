@@ -1,7 +1,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type Redis from 'ioredis';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter } from 'prom-client';
+import { authMetrics, wsMetrics, type WsMetrics } from '../core/metrics';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { parseEntry, type AlertEventEntry, type AlertStore } from '../alerts';
 import { authenticate, bearerToken, type Principal } from '../api/auth';
@@ -90,6 +91,7 @@ export class WsHub {
   private readonly cutoffs: Counter<string>;
   private readonly droppedDetections: Counter<string>;
   private readonly rejected: Counter<string>;
+  private readonly clientsGauge: WsMetrics['clients'];
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head);
 
   constructor(
@@ -107,15 +109,11 @@ export class WsHub {
     this.readCount = options.readCount ?? 500;
     this.maxPending = options.maxPendingEvents ?? 10_000;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false });
-    const reg = ctx.metrics;
-    const gauge = reg.getSingleMetric('vigil_ws_clients') as Gauge | undefined;
-    if (!gauge) {
-      const clients = this.clients;
-      new Gauge({ name: 'vigil_ws_clients', help: 'Connected WebSocket clients', registers: [reg], collect() { this.set(clients.size); } });
-    }
-    this.cutoffs = metric(reg, 'vigil_ws_cutoff_total', 'WebSocket clients cut off (slow: send buffer full; dead: missed a pong)', ['reason']);
-    this.droppedDetections = metric(reg, 'vigil_ws_detections_dropped_total', 'Detections messages not sent to slow WebSocket clients', []);
-    this.rejected = metric(reg, 'vigil_ws_messages_rejected_total', 'Malformed WebSocket client messages answered with an error', []);
+    const m = wsMetrics(ctx.metrics);
+    this.clientsGauge = m.clients;
+    this.cutoffs = m.cutoffs;
+    this.droppedDetections = m.droppedDetections;
+    this.rejected = m.rejected;
   }
 
   /** Number of connected clients. */
@@ -169,13 +167,13 @@ export class WsHub {
     const limiter = this.options.limiter;
     const wait = limiter?.retryAfter(from) ?? 0;
     if (wait > 0) {
-      (this.ctx.metrics.getSingleMetric('vigil_api_auth_blocked_total') as Counter | undefined)?.inc();
+      authMetrics(this.ctx.metrics).refused.inc();
       return refuse(socket, 429, 'Too Many Requests', `Retry-After: ${wait}\r\n`);
     }
     const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
     const principal = authenticate(this.ctx.config.server.tokens, token);
     if (!principal) {
-      (this.ctx.metrics.getSingleMetric('vigil_api_auth_failures_total') as Counter | undefined)?.inc();
+      authMetrics(this.ctx.metrics).failures.inc();
       if (limiter?.fail(from)) {
         this.log.warn({ from }, 'too many failed authentications: address blocked');
       }
@@ -200,6 +198,7 @@ export class WsHub {
       subscribing: false,
     };
     this.clients.add(c);
+    this.clientsGauge.inc();
     ws.on('pong', () => {
       c.alive = true;
     });
@@ -474,7 +473,9 @@ export class WsHub {
     c.closed = true;
     clearTimeout(c.window);
     c.pending = [];
-    this.clients.delete(c);
+    if (this.clients.delete(c)) {
+      this.clientsGauge.dec();
+    }
   }
 
   private beat(): void {
@@ -510,10 +511,6 @@ export class WsHub {
     })();
     return this.closing;
   }
-}
-
-function metric(reg: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
-  return (reg.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [reg] });
 }
 
 /** The `alert` message of an event, encoded once and shared by every client. */

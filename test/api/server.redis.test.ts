@@ -35,7 +35,7 @@ describe('api server', () => {
   it('registers the CONTRACT routes with their roles', () => {
     assert.ok(routes.some((r) => r.url === '/api/alerts' && r.method === 'GET'));
     assert.ok(routes.some((r) => r.url === '/api/cameras/:id' && r.method === 'PUT' && r.role === 'admin'));
-    assert.deepEqual(routes.filter((r) => r.public && r.method === 'GET').map((r) => r.url).sort(), ['/', '/dashboard/:file', '/healthz']);
+    assert.deepEqual(routes.filter((r) => r.public && r.method === 'GET').map((r) => r.url).sort(), ['/', '/dashboard/:file', '/healthz', '/readyz']);
   });
 
   it('has every registered route in /openapi.json and every documented path registered', () => {
@@ -78,6 +78,34 @@ describe('api server', () => {
     const res = await app.inject({ url: '/healthz' });
     assert.equal(res.statusCode, 200);
     assert.equal(res.json().status, 'ok');
+  });
+
+  it('answers /readyz without a token and without details; a wrong token gets no details either', async () => {
+    ctx.stages.set('track', { readiness: () => ['no lease yet'], close: async () => undefined });
+    try {
+      let res = await app.inject({ url: '/readyz' });
+      assert.equal(res.statusCode, 503);
+      assert.deepEqual(res.json(), { status: 'not_ready' });
+      res = await app.inject({ url: '/readyz', headers: { authorization: 'Bearer not-a-token-0123456789' } });
+      assert.equal(res.statusCode, 503);
+      assert.deepEqual(res.json(), { status: 'not_ready' });
+    } finally {
+      ctx.stages.delete('track');
+    }
+    const res = await app.inject({ url: '/readyz' });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { status: 'ready' });
+  });
+
+  it('names a stage of a process still starting in /readyz', async () => {
+    ctx.starting = true;
+    try {
+      const res = await app.inject({ url: '/readyz', headers: { authorization: `Bearer ${VIEWER}` } });
+      assert.equal(res.statusCode, 503);
+      assert.deepEqual(res.json().reasons, ['api: starting']);
+    } finally {
+      ctx.starting = false;
+    }
   });
 
   it('reports readiness with reasons', async () => {

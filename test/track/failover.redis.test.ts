@@ -139,8 +139,8 @@ describe('track stage failover and rule reload (Redis)', function () {
     const store = new AlertStore(redis, keys);
     await until('zone alert', async () => (await store.listAlerts({ rule: 'zr' })).length === 1);
     const metrics = await b.metrics.metrics();
-    assert.match(metrics, /vigil_alerts_total\{rule="zr",type="zone_enter",event="start"\} 1/);
-    assert.match(metrics, /vigil_stage_latency_seconds_count\{stage="alert"\} 1/);
+    assert.match(metrics, /vigil_alerts_total\{camera="cam",rule="zr",type="zone_enter",event="start"\} 1/);
+    assert.match(metrics, /vigil_stage_latency_seconds_count\{camera="cam",stage="alert"\} 1/);
 
     // camera_down: the camera state channel says the camera failed; no frames come; the alert starts.
     const msg = { type: 'camera', camera: 'cam', state: 'failed', reason: 'gave up', at: new Date().toISOString() };
