@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { AuditLog } from './api/audit';
 import { ZodError } from 'zod';
 import { formatPath, loadConfig } from './config/load';
 import { reloadProblems } from './config/reload';
 import type { VigilConfig } from './config/schema';
+import { didYouMean, nearest, parseCommandArgs, UsageError, wantsHelp } from './core/cli-args';
 import { ConfigError } from './core/errors';
 import { Context, type ReloadOutcome, type ReloadRequester, type StageHandle } from './core/context';
 import { resolveInstanceId } from './core/instance';
@@ -13,15 +13,21 @@ import { startProbeServer, type ProbeServer } from './api/probe-server';
 import { ROLES, type Role } from './core/types';
 import { VERSION } from './core/version';
 
-const USAGE = `vigil ${VERSION}: real-time video surveillance analytics
+/** `vigil start`'s options and usage. */
+const START_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  role: { type: 'string', multiple: true, short: 'r' },
+  record: { type: 'string' },
+} as const;
+const START_USAGE = `usage: vigil start [--config FILE] [--role all|ingest|detect|track|api ...] [--record FILE]
+  Runs the daemon. --config: the configuration (default $VIGIL_CONFIG, else config/default.yaml; with no camera a
+  demo camera plays); --role (repeatable or comma-separated): the roles this process runs (default all);
+  --record FILE: also write every detection result to FILE (JSONL) for 'vigil replay'.`;
 
-Usage:
-  vigil start [--config FILE] [--role all|ingest|detect|track|api ...] [--record FILE]
-  vigil config check [--config FILE]
-  vigil models <list|build|verify|fetch> [--dir DIR]
-  vigil bench [--cameras N] [--seconds S] [--json] ...
-  vigil replay --rules FILE (--detections FILE.jsonl | --video FILE) [--json]
-`;
+const CONFIG_OPTIONS = { config: { type: 'string', short: 'c' } } as const;
+const CONFIG_USAGE = `usage: vigil config check [--config FILE]
+  Validates the configuration (default $VIGIL_CONFIG, else config/default.yaml): exit 0, or exit 2 with every
+  problem, schema and cross-checks alike, one per line as PATH: message.`;
 
 /** Parses `--role a --role b,c`; `all` (the default) means every role. */
 export function parseRoles(values: string[] | undefined): Set<Role> {
@@ -140,15 +146,7 @@ export async function reloadConfig(ctx: Context, load: () => VigilConfig, audit:
 }
 
 async function cmdStart(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      config: { type: 'string', short: 'c' },
-      role: { type: 'string', multiple: true, short: 'r' },
-      record: { type: 'string' },
-    },
-    strict: true,
-  });
+  const { values } = parseCommandArgs({ command: 'vigil start', usage: START_USAGE, options: START_OPTIONS }, args);
   const { config, file } = loadConfig(values.config);
   const log = createLogger({ level: config.log.level, format: config.log.format });
   const roles = parseRoles(values.role);
@@ -200,15 +198,12 @@ async function cmdStart(args: string[]): Promise<number> {
 }
 
 function cmdConfig(args: string[], log: (s: string) => void): number {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { config: { type: 'string', short: 'c' } },
-    allowPositionals: true,
-  });
-  if (positionals[0] !== 'check') {
-    log('usage: vigil config check [--config FILE]');
-    return 2;
+  const [verb, ...rest] = args;
+  if (verb !== 'check') {
+    const why = verb === undefined ? 'missing command (vigil config check)' : `unknown command "${verb}"${didYouMean(verb, ['check'])}`;
+    throw new UsageError('vigil config', why, CONFIG_USAGE);
   }
+  const { values } = parseCommandArgs({ command: 'vigil config check', usage: CONFIG_USAGE, options: CONFIG_OPTIONS }, rest);
   try {
     const { config, file } = loadConfig(values.config);
     log(`${file}: ok (${config.cameras.length} cameras, ${config.rules.length} rules, ${config.webhooks.length} webhooks)`);
@@ -224,33 +219,120 @@ function cmdConfig(args: string[], log: (s: string) => void): number {
   }
 }
 
-/** Extra commands registered by other modules (models, bench, replay) to keep main small. */
+/** A command's help: its summary (for the command list) and its usage text, with subcommands where it has them. */
+interface CommandInfo {
+  summary: string;
+  /** The usage text of the command, or of one of its subcommands. */
+  usage(sub?: string): string;
+  subcommands?: readonly string[];
+}
+
+/* eslint-disable @typescript-eslint/no-require-imports -- command modules load only when their command runs */
+const COMMAND_INFO: Record<string, CommandInfo> = {
+  start: { summary: 'run the daemon (every role, or some with --role)', usage: () => START_USAGE },
+  config: { summary: 'check a configuration file and print every problem', usage: () => CONFIG_USAGE, subcommands: ['check'] },
+  models: {
+    summary: 'list, build, verify or fetch model files',
+    usage: () => (require('./models/cli') as typeof import('./models/cli')).MODELS_USAGE,
+    subcommands: ['list', 'verify', 'fetch', 'build'],
+  },
+  bench: {
+    summary: 'measure the pipeline against a bare FFmpeg → model loop (also: live, soak, latency, faults)',
+    usage: (sub) => (require('./bench/cli') as typeof import('./bench/cli')).benchUsage(sub),
+    subcommands: ['live', 'soak', 'latency', 'faults'],
+  },
+  replay: {
+    summary: 'run the rules over recorded detections or a video, offline, and print the alerts',
+    usage: () => (require('./alerts/replay-cli') as typeof import('./alerts/replay-cli')).REPLAY_USAGE,
+  },
+  help: { summary: 'this list, or a command\'s usage (vigil help COMMAND)', usage: () => 'usage: vigil help [COMMAND [SUBCOMMAND]]' },
+  version: { summary: 'print the version', usage: () => 'usage: vigil version (or vigil --version)' },
+};
+
+/** Commands registered by other modules (models, bench, replay) to keep main small. */
 const COMMANDS: Record<string, () => Promise<(args: string[], log: Logger) => Promise<number>>> = {
   models: async () => (require('./models/cli') as typeof import('./models/cli')).run,
   bench: async () => (require('./bench/cli') as typeof import('./bench/cli')).run,
   replay: async () => (require('./alerts/replay-cli') as typeof import('./alerts/replay-cli')).run,
 };
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** The top-level help: every command with one line; options are in each command's own help. */
+export function topUsage(): string {
+  const width = Math.max(...Object.keys(COMMAND_INFO).map((c) => c.length)) + 2;
+  return [
+    `vigil ${VERSION}: real-time video surveillance analytics`,
+    '',
+    'Usage: vigil COMMAND [options]        vigil COMMAND --help: the command\'s options',
+    '',
+    'Commands:',
+    ...Object.entries(COMMAND_INFO).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`),
+    '',
+  ].join('\n');
+}
+
+/**
+ * Pure: the help `argv` asks for (`vigil help X Y`, `vigil X Y --help`), as text, or undefined when it does not ask
+ * for help. An unknown command or subcommand in a help request is answered by the nearest one's help when there is one.
+ */
+export function helpText(argv: string[]): string | undefined {
+  let words: string[];
+  if (argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    words = argv.slice(1).filter((a) => !a.startsWith('-'));
+  } else if (wantsHelp(argv)) {
+    words = argv.filter((a) => !a.startsWith('-'));
+  } else {
+    return undefined;
+  }
+  const [cmd, sub] = words;
+  if (cmd === undefined) {
+    return topUsage();
+  }
+  const name = cmd in COMMAND_INFO ? cmd : nearest(cmd, Object.keys(COMMAND_INFO));
+  if (name === undefined) {
+    return `${unknownCommand(cmd)}\n${topUsage()}`;
+  }
+  const info = COMMAND_INFO[name];
+  const subName = sub !== undefined && info.subcommands ? (info.subcommands.includes(sub) ? sub : nearest(sub, info.subcommands)) : undefined;
+  const text = info.usage(subName);
+  const subs = info.subcommands && subName === undefined ? `\ncommands: ${info.subcommands.join(', ')} (vigil ${name} COMMAND --help)` : '';
+  return `${text}${subs}\n`;
+}
+
+function unknownCommand(cmd: string): string {
+  const names = Object.keys(COMMAND_INFO);
+  const hint = didYouMean(cmd, names.filter((c) => c !== 'help'));
+  return `vigil: unknown command "${cmd}"${hint === '' ? ` (commands: ${names.join(', ')})` : hint}`;
+}
 
 /** CLI entry point; exits the process with the command's status. */
 export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   let code = 0;
   try {
-    if (cmd === 'start') {
+    const help = helpText(argv);
+    if (help !== undefined) {
+      process.stdout.write(help.endsWith('\n') ? help : `${help}\n`);
+    } else if (cmd === undefined) {
+      process.stdout.write(topUsage());
+    } else if (cmd === 'start') {
       code = await cmdStart(rest);
     } else if (cmd === 'config') {
       code = cmdConfig(rest, (s) => process.stdout.write(`${s}\n`));
-    } else if (cmd !== undefined && cmd in COMMANDS) {
+    } else if (cmd in COMMANDS) {
       const log = createLogger({ level: process.env.VIGIL_LOG_LEVEL ?? 'info' });
       code = await (await COMMANDS[cmd]())(rest, log);
-    } else if (cmd === '--version' || cmd === 'version') {
+    } else if (cmd === '--version' || cmd === 'version' || cmd === '-V') {
       process.stdout.write(`${VERSION}\n`);
     } else {
-      process.stdout.write(USAGE);
-      code = cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
+      process.stderr.write(`${unknownCommand(cmd)}\nRun "vigil --help" for the list of commands.\n`);
+      code = 2;
     }
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.command}: ${err.message}\n${err.usage}\n`);
+      code = 2;
+    } else if (err instanceof ConfigError) {
       process.stderr.write(`${err.problems.join('\n')}\n`);
       code = 2;
     } else {

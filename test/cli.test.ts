@@ -46,10 +46,77 @@ describe('vigil CLI', function () {
     assert.equal(r.code, 2);
     assert.match(r.stdout, /cannot read/);
   });
-  it('an unknown command prints usage and exits 2', async () => {
-    const r = await vigil(['frobnicate']);
+  it('config check reports schema errors and cross-checks in one run, and an unset ${VAR} once', async () => {
+    const f = path.join(dir, 'many.yaml');
+    writeFileSync(
+      f,
+      [
+        'server: { host: 0.0.0.0, port: 8080, tokens: [ { name: soc, token: "${VIGIL_TEST_UNSET_TOKEN}", role: admin } ] }',
+        'cameras:',
+        '  - { id: a, url: "rtsp://x/y", detect: { fps: 100 } }',
+        '  - { id: b, url: "rtsp://x/z", realtime: false }',
+        'rules:',
+        '  - { id: r1, type: zone_enter, camera: nope, zone: z }',
+        '  - { id: r2, type: line_cross, camera: a, line: gate }',
+        '',
+      ].join('\n'),
+    );
+    const r = await vigil(['config', 'check', '--config', f], { VIGIL_TEST_UNSET_TOKEN: undefined as unknown as string });
     assert.equal(r.code, 2);
-    assert.match(r.stdout, /Usage:/);
+    assert.deepEqual(r.stdout.trim().split('\n').sort(), [
+      'cameras[0].detect.fps: must be a number between 0.1 and 60',
+      'cameras[1].realtime: realtime: false is only for file inputs (a live stream cannot be paused)',
+      'rules[0].camera: unknown camera "nope"',
+      'rules[1].line: camera "a" has no line "gate"',
+      'server.tokens[0].token: environment variable VIGIL_TEST_UNSET_TOKEN is not set',
+    ]);
+  });
+  it('an unknown command says so, with the nearest command', async () => {
+    const typo = await vigil(['strat']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /^vigil: unknown command "strat" \(did you mean "start"\?\)/);
+    const other = await vigil(['frobnicate']);
+    assert.equal(other.code, 2);
+    assert.match(other.stderr, /unknown command "frobnicate" \(commands: start, config, models, bench, replay/);
+  });
+  it('--help works on every command and subcommand, exit 0, with the command\'s own usage', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--help'], /Commands:\n  start/],
+      [['help', 'replay'], /^usage: vigil replay --config FILE/],
+      [['start', '--help'], /^usage: vigil start \[--config FILE\]/],
+      [['config', 'check', '--help'], /^usage: vigil config check/],
+      [['config', '--help'], /^usage: vigil config check/],
+      [['models', '--help'], /^usage: vigil models list\|verify\|fetch\|build/],
+      [['models', 'fetch', '-h'], /^usage: vigil models/],
+      [['bench', '--help'], /^usage: vigil bench \[--cameras K\]/],
+      [['bench', 'live', '--help'], /^usage: vigil bench live/],
+      [['bench', 'soak', '--help'], /^usage: vigil bench soak/],
+      [['bench', 'latency', '--help'], /^usage: vigil bench latency/],
+      [['bench', 'faults', '--help'], /^usage: vigil bench faults/],
+      [['replay', '--help'], /^usage: vigil replay --config FILE/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await vigil(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, re, args.join(' '));
+    }
+  });
+  it('bad options and subcommands are named, with the nearest spelling, exit 2', async () => {
+    const cases: Array<[string[], string]> = [
+      [['start', '--confg', 'x'], 'vigil start: unknown option --confg (did you mean --config?)'],
+      [['config', 'chek'], 'vigil config: unknown command "chek" (did you mean "check"?)'],
+      [['models', 'lsit'], 'vigil models: unknown command "lsit" (did you mean "list"?)'],
+      [['bench', 'lvie'], 'vigil bench: unknown command "lvie" (did you mean "live"?)'],
+      [['replay', '--rules', 'x.yaml'], 'vigil replay: unknown option --rules: it is spelt --config'],
+      [['start', '--config'], 'vigil start: --config needs a value'],
+    ];
+    for (const [args, first] of cases) {
+      const r = await vigil(args);
+      assert.equal(r.code, 2, args.join(' '));
+      const text = args[0] === 'models' ? r.stdout : r.stderr;
+      assert.equal(text.split('\n')[0], first);
+      assert.match(text, /usage: vigil /);
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load';
+import { formatUsageError, parseCommandArgs, UsageError } from '../core/cli-args';
 import { Context } from '../core/context';
 import type { Logger } from '../core/logger';
 import { createDetector } from '../detect';
@@ -9,10 +9,19 @@ import type { DetectionResult } from '../core/types';
 import { replay, type ReplayEvent } from './replay';
 import { videoDetections } from './video-detections';
 
-const USAGE = `usage: vigil replay --config FILE (--detections FILE.jsonl | --video FILE [--camera ID] [--fps N]) [--json]
+export const REPLAY_USAGE = `usage: vigil replay --config FILE (--detections FILE.jsonl | --video FILE [--camera ID] [--fps N]) [--json]
   Runs the tracker and the config's rules over recorded detections (written by 'vigil start --record FILE') or
   over a video file (decoded with ffmpeg, detected with the configured model), faster than real time, with the
   recorded capture times as the clock, and prints the alerts it would raise.`;
+
+const REPLAY_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  detections: { type: 'string', short: 'd' },
+  video: { type: 'string' },
+  camera: { type: 'string' },
+  fps: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
 
 /** Reads a JSONL file of DetectionResults. */
 export async function readDetections(file: string): Promise<DetectionResult[]> {
@@ -53,33 +62,18 @@ export function formatEvent(e: ReplayEvent): string {
 export async function run(args: string[], log: Logger): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        config: { type: 'string', short: 'c' },
-        rules: { type: 'string' },
-        detections: { type: 'string', short: 'd' },
-        video: { type: 'string' },
-        camera: { type: 'string' },
-        fps: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
+    ({ values } = parseCommandArgs({ command: 'vigil replay', usage: REPLAY_USAGE, options: REPLAY_OPTIONS, renamed: { rules: 'config' } }, args));
+    if ((values.detections === undefined) === (values.video === undefined)) {
+      throw new UsageError('vigil replay', 'give exactly one of --detections or --video', REPLAY_USAGE);
+    }
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
-    return 2;
+    if (err instanceof UsageError) {
+      process.stderr.write(`${formatUsageError(err)}\n`);
+      return 2;
+    }
+    throw err;
   }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if ((values.detections === undefined) === (values.video === undefined)) {
-    process.stderr.write(`give exactly one of --detections or --video\n${USAGE}\n`);
-    return 2;
-  }
-  const { config } = loadConfig(values.config ?? values.rules);
+  const { config } = loadConfig(values.config);
   let results: DetectionResult[];
   const started = Date.now();
   if (values.detections !== undefined) {

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { formatUsageError, parseCommandArgs, UsageError } from '../core/cli-args';
 import Redis from 'ioredis';
 import { AlertStore } from '../alerts';
 import { parseConfig } from '../config/load';
@@ -115,10 +115,16 @@ export function formatLatency(r: AlertLatencyResult, command: string, at: string
   ].join('\n');
 }
 
+export const LATENCY_USAGE = `usage: vigil bench latency [--seconds S] [--warmup S] [--fps F] [--media DIR] [--json] [--no-write]
+  Measures capture → alert published on the whole daemon (writes BENCHMARKS.md's alert latency section).`;
+
 /** `vigil bench latency [--seconds S] [--warmup S] [--fps F] [--json] [--no-write]`. */
 export async function runAlertLatency(args: string[], log: Logger): Promise<number> {
-  const { values } = parseArgs({
-    args,
+  let values;
+  try {
+  ({ values } = parseCommandArgs({
+    command: 'vigil bench latency',
+    usage: LATENCY_USAGE,
     options: {
       seconds: { type: 'string', default: '90' },
       warmup: { type: 'string', default: '10' },
@@ -127,7 +133,14 @@ export async function runAlertLatency(args: string[], log: Logger): Promise<numb
       json: { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
     },
-  });
+  }, args));
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${formatUsageError(err)}\n`);
+      return 2;
+    }
+    throw err;
+  }
   const seconds = Number(values.seconds);
   const fps = Number(values.fps);
   if (!(seconds > 0) || !(fps > 0)) {

@@ -14,8 +14,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load';
+import { formatUsageError, parseCommandArgs, UsageError } from '../core/cli-args';
 import type { VigilConfig } from '../config/schema';
 import type { Logger } from '../core/logger';
 import { planThreads } from '../detect/threads';
@@ -26,7 +26,43 @@ import { formatMarkdown, updateBenchmarks, type BenchResult, type PipelineRun } 
 
 const USAGE =
   'usage: vigil bench [--cameras K] [--seconds S] [--source rtsp|file] [--model yolox|fastestdet|detectnet_v2-960|detectnet_v2-640] ' +
-  '[--width PX] [--media DIR] [--config FILE] [--json] [--no-write]\n       vigil bench live --cameras N --fps F [--width W --height H] [--seconds S] [--runs R] ...\n       vigil bench soak ...\n       vigil bench latency [--seconds S] [--fps F] [--json] [--no-write]';
+  '[--width PX] [--media DIR] [--config FILE] [--json] [--no-write] [--benchmarks FILE]\n' +
+  '  The real pipeline on K cameras against a bare FFmpeg → model loop on the same file; writes BENCHMARKS.md.\n' +
+  '       vigil bench live|soak|latency|faults --help: the other benchmarks';
+
+/** The bench subcommands. */
+const SUBCOMMANDS = ['live', 'soak', 'latency', 'faults'] as const;
+
+const OPTIONS = {
+  cameras: { type: 'string', default: '2' },
+  width: { type: 'string', default: '640' },
+  seconds: { type: 'string', default: '20' },
+  source: { type: 'string', default: 'file' },
+  model: { type: 'string', default: 'yolox' },
+  media: { type: 'string' },
+  config: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'no-write': { type: 'boolean', default: false },
+  benchmarks: { type: 'string', default: 'BENCHMARKS.md' },
+} as const;
+
+/** The usage text of `vigil bench` or of one of its subcommands (for `--help`). */
+export function benchUsage(sub?: string): string {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  switch (sub) {
+    case 'live':
+      return (require('./live') as typeof import('./live')).LIVE_USAGE;
+    case 'soak':
+      return (require('./soak') as typeof import('./soak')).SOAK_USAGE;
+    case 'latency':
+      return (require('./alert-latency') as typeof import('./alert-latency')).LATENCY_USAGE;
+    case 'faults':
+      return (require('./faults') as typeof import('./faults')).FAULTS_USAGE;
+    default:
+      return USAGE;
+  }
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
 
 /** The models the bench knows: family, file, frame width fed to it. */
 const BENCH_MODELS: Record<string, { family: 'yolox' | 'fastestdet' | 'detectnet_v2'; file: string; built?: boolean }> = {
@@ -79,25 +115,13 @@ export async function run(args: string[], log: Logger): Promise<number> {
   }
   let values;
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        cameras: { type: 'string', default: '2' },
-        width: { type: 'string', default: '640' },
-        seconds: { type: 'string', default: '20' },
-        source: { type: 'string', default: 'file' },
-        model: { type: 'string', default: 'yolox' },
-        media: { type: 'string' },
-        config: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'no-write': { type: 'boolean', default: false },
-        benchmarks: { type: 'string', default: 'BENCHMARKS.md' },
-      },
-      strict: true,
-    }));
+    ({ values } = parseCommandArgs({ command: 'vigil bench', usage: USAGE, options: OPTIONS, subcommands: SUBCOMMANDS }, args));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
-    return 2;
+    if (err instanceof UsageError) {
+      process.stderr.write(`${formatUsageError(err)}\n`);
+      return 2;
+    }
+    throw err;
   }
   const cameras = Number(values.cameras);
   const seconds = Number(values.seconds);

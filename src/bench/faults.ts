@@ -20,7 +20,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { formatUsageError, parseCommandArgs, UsageError } from '../core/cli-args';
 import Redis from 'ioredis';
 import WebSocket from 'ws';
 import type { Logger } from '../core/logger';
@@ -33,7 +33,7 @@ import type { PromSample } from './live-stats';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { updateSection } from './live-report';
 
-const USAGE = 'usage: vigil bench faults [--cameras N] [--fps F] [--outages 1,15,60] [--no-takeover] [--media DIR] [--json] [--no-write]';
+export const FAULTS_USAGE = 'usage: vigil bench faults [--cameras N] [--fps F] [--outages 1,15,60] [--no-takeover] [--media DIR] [--json] [--no-write]';
 const SECRET = 'bench-faults-secret';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -183,8 +183,9 @@ function metricValue(samples: PromSample[], name: string, labels: Record<string,
 export async function runFaults(args: string[], log: Logger): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
-      args,
+    ({ values } = parseCommandArgs({
+      command: 'vigil bench faults',
+      usage: FAULTS_USAGE,
       options: {
         cameras: { type: 'string', default: '12' },
         fps: { type: 'string', default: '5' },
@@ -194,23 +195,20 @@ export async function runFaults(args: string[], log: Logger): Promise<number> {
         json: { type: 'boolean', default: false },
         'no-write': { type: 'boolean', default: false },
         benchmarks: { type: 'string', default: 'BENCHMARKS.md' },
-        help: { type: 'boolean', short: 'h', default: false },
       },
-      strict: true,
-    }));
+    }, args));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
+    if (err instanceof UsageError) {
+      process.stderr.write(`${formatUsageError(err)}\n`);
+      return 2;
+    }
+    throw err;
   }
   const n = Number(values.cameras);
   const fps = Number(values.fps);
   const outages = values.outages.split(',').map(Number);
   if (!(n >= 1 && n <= 64) || !(fps > 0 && fps <= 30) || outages.some((s) => !(s >= 0 && s <= 600))) {
-    process.stderr.write(`${USAGE}\n`);
+    process.stderr.write(`${FAULTS_USAGE}\n`);
     return 2;
   }
   const media = values.media ?? process.env.VIGIL_TEST_MEDIA ?? join(process.cwd(), '..', 'shared', 'media');

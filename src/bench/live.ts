@@ -10,7 +10,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, UsageError } from '../core/cli-args';
 import { loadConfig } from '../config/load';
 import type { VigilConfig } from '../config/schema';
 import type { Logger } from '../core/logger';
@@ -23,7 +23,7 @@ import { runLivePipeline } from './live-pipeline';
 import { formatLiveMarkdown, updateSection, type LiveResult, type LiveRun, type MachineInfo } from './live-report';
 import { loadAverage } from './proc';
 
-const USAGE =
+export const LIVE_USAGE =
   'usage: vigil bench live --cameras N --fps F [--width W [--height H]] [--detect-width PX] [--seconds S] [--warmup S] [--runs R] ' +
   '[--media FILE] [--config FILE] [--json] [--no-write] [--benchmarks FILE]';
 
@@ -48,8 +48,9 @@ export interface LiveOptions {
 export function parseLiveArgs(args: string[], env: NodeJS.ProcessEnv = process.env): LiveOptions | string {
   let values;
   try {
-    ({ values } = parseArgs({
-      args,
+    ({ values } = parseCommandArgs({
+      command: 'vigil bench live',
+      usage: LIVE_USAGE,
       options: {
         cameras: { type: 'string', default: '12' },
         fps: { type: 'string', default: '10' },
@@ -65,10 +66,9 @@ export function parseLiveArgs(args: string[], env: NodeJS.ProcessEnv = process.e
         'no-write': { type: 'boolean', default: false },
         benchmarks: { type: 'string', default: 'BENCHMARKS.md' },
       },
-      strict: true,
-    }));
+    }, args));
   } catch (err) {
-    return (err as Error).message;
+    return err instanceof UsageError ? err.message : (err as Error).message;
   }
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
   const o: LiveOptions = {
@@ -218,7 +218,7 @@ export function staleBuildWarning(): string | undefined {
 export async function runLive(args: string[], log: Logger): Promise<number> {
   const o = parseLiveArgs(args);
   if (typeof o === 'string') {
-    process.stderr.write(`${o}\n${USAGE}\n`);
+    process.stderr.write(`${o}\n${LIVE_USAGE}\n`);
     return 2;
   }
   const stale = staleBuildWarning();

@@ -198,7 +198,7 @@ export async function runDaemonSoak(values: SoakValues, args: string[], log: Log
     process.stdout.write(`${formatSoakTotals(result).join('\n')}\n`);
   }
   if (!values['no-write']) {
-    const file = resolve(values.write ?? 'BENCHMARKS.md');
+    const file = resolve(values.benchmarks ?? 'BENCHMARKS.md');
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     writeFileSync(file, updateSection(text, 'soak', 'Soak: whole daemon on live cameras (vigil bench soak)', formatSoakMarkdown(result)));
   }

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { formatUsageError, parseCommandArgs, UsageError } from '../core/cli-args';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'bullmq';
 import Redis from 'ioredis';
@@ -54,9 +55,9 @@ async function usedMemory(redis: Redis): Promise<number> {
 
 const mib = (b: number): string => (b / 1048576).toFixed(1);
 
-const USAGE =
-  'usage: vigil bench soak [--full] --cameras N --fps F --seconds S [--warmup S] [--interval S] [--width W [--height H]] [--media FILE] [--json] [--no-write]\n' +
-  '       vigil bench soak --ingest-only [--cameras N] [--fps F] [--seconds S] [--width PX] [--max-in-flight K] [--media FILE] [--redis URL] [--json] [--no-write]\n' +
+export const SOAK_USAGE =
+  'usage: vigil bench soak [--full] --cameras N --fps F --seconds S [--warmup S] [--interval S] [--width W [--height H]] [--media FILE] [--json] [--no-write] [--benchmarks FILE]\n' +
+  '       vigil bench soak --ingest-only [--cameras N] [--fps F] [--seconds S] [--width PX] [--max-in-flight K] [--media FILE] [--redis URL] [--json] [--no-write] [--benchmarks FILE]\n' +
   '  --full (default): the whole daemon; --width/--height: the served stream size (re-encoded once when it differs from the clip)\n' +
   '  --ingest-only: ingest and the frame queue only; --width: the frame width fed to the queue (default 640)';
 
@@ -74,7 +75,7 @@ const OPTIONS = {
   media: { type: 'string' },
   redis: { type: 'string' },
   config: { type: 'string' },
-  write: { type: 'string', default: 'BENCHMARKS.md' },
+  benchmarks: { type: 'string', default: 'BENCHMARKS.md' },
   'no-write': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
 } as const;
@@ -86,13 +87,16 @@ export type SoakValues = ReturnType<typeof parseArgs<{ args: string[]; options: 
 export async function runSoak(args: string[], log: Logger): Promise<number> {
   let values: SoakValues;
   try {
-    ({ values } = parseArgs({ args, options: OPTIONS, strict: true }));
+    ({ values } = parseCommandArgs({ command: 'vigil bench soak', usage: SOAK_USAGE, options: OPTIONS }, args));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
-    return 2;
+    if (err instanceof UsageError) {
+      process.stderr.write(`${formatUsageError(err)}\n`);
+      return 2;
+    }
+    throw err;
   }
   if (values.full && values['ingest-only']) {
-    process.stderr.write(`--full and --ingest-only exclude each other\n${USAGE}\n`);
+    process.stderr.write(`--full and --ingest-only exclude each other\n${SOAK_USAGE}\n`);
     return 2;
   }
   if (values['ingest-only']) {
@@ -100,7 +104,7 @@ export async function runSoak(args: string[], log: Logger): Promise<number> {
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runDaemonSoak } = require('./soak-daemon') as typeof import('./soak-daemon');
-  return await runDaemonSoak(values, args, log, USAGE);
+  return await runDaemonSoak(values, args, log, SOAK_USAGE);
 }
 
 /** The old soak (`--ingest-only`): ingest and the frame queue with a stand-in consumer, in this process. */
@@ -212,7 +216,7 @@ async function runIngestSoak(values: SoakValues, args: string[], log: Logger): P
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   }
   if (!values['no-write']) {
-    writeSection(values.write ?? 'BENCHMARKS.md', section(result, args));
+    writeSection(values.benchmarks ?? 'BENCHMARKS.md', section(result, args));
   }
   return 0;
 }

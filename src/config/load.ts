@@ -24,6 +24,7 @@ export function substituteEnv(
   env: NodeJS.ProcessEnv,
   problems: string[],
   at: PropertyKey[] = [],
+  missing?: Set<string>,
 ): unknown {
   if (at.length > MAX_DEPTH) {
     problems.push(`${formatPath(at)}: nested more than ${MAX_DEPTH} levels deep`);
@@ -34,13 +35,14 @@ export function substituteEnv(
       const v = env[name];
       if (v === undefined) {
         problems.push(`${formatPath(at)}: environment variable ${name} is not set`);
+        missing?.add(formatPath(at));
         return '';
       }
       return v;
     });
   }
   if (Array.isArray(value)) {
-    return value.map((v, i) => substituteEnv(v, env, problems, [...at, i]));
+    return value.map((v, i) => substituteEnv(v, env, problems, [...at, i], missing));
   }
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
     problems.push(`${formatPath(at)}: must be a plain value, mapping or list (got ${(value as object).constructor?.name ?? 'an object'})`);
@@ -54,7 +56,7 @@ export function substituteEnv(
         problems.push(`${formatPath([...at, k])}: the key "${k}" is not allowed`);
         continue;
       }
-      out[k] = substituteEnv(v, env, problems, [...at, k]);
+      out[k] = substituteEnv(v, env, problems, [...at, k], missing);
     }
     return out;
   }
@@ -186,6 +188,16 @@ function firstAliasPath(doc: Document): string {
   return found ?? '(yaml)';
 }
 
+/** Pure: is the path `at` (formatted) a value whose environment variable was missing, or inside one? */
+function underMissing(at: string, missing: ReadonlySet<string>): boolean {
+  for (const m of missing) {
+    if (at === m || at.startsWith(`${m}.`) || at.startsWith(`${m}[`)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 /** Parses and validates configuration text. Throws ConfigError listing every problem. */
 export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, baseDir = process.cwd()): VigilConfig {
   const problems: string[] = [];
@@ -209,11 +221,21 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, 
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(['(root): must be a mapping of sections']);
   }
-  raw = substituteEnv(raw, env, problems) as Record<string, unknown>;
+  // A value whose ${NAME} is not set is reported once, as that: not again by the schema for the empty text left.
+  const missing = new Set<string>();
+  raw = substituteEnv(raw, env, problems, [], missing) as Record<string, unknown>;
   applyOverrides(raw as Record<string, unknown>, env, problems);
   const result = configSchema.safeParse(raw);
   if (!result.success) {
-    problems.push(...result.error.issues.map((i: z.core.$ZodIssue) => `${formatPath(i.path)}: ${i.message}`));
+    const seen = new Set(problems);
+    for (const i of result.error.issues as z.core.$ZodIssue[]) {
+      const at = formatPath(i.path);
+      const line = `${at}: ${i.message}`;
+      if (!seen.has(line) && !underMissing(at, missing)) {
+        seen.add(line);
+        problems.push(line);
+      }
+    }
   }
   if (problems.length > 0 || !result.success) {
     throw new ConfigError(problems);

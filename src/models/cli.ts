@@ -5,14 +5,27 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load';
+import { didYouMean, formatUsageError, parseCommandArgs, UsageError } from '../core/cli-args';
 import { VigilError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { buildModels, modelRecipes } from './build';
 import { KNOWN_MODELS, fetchModel, verifyModelFile, type FetchLike } from './registry';
 
-const USAGE = 'usage: vigil models <list|verify|fetch|build> [--dir DIR] [--config FILE] [--force] [--json] [FILE...]';
+export const MODELS_USAGE = `usage: vigil models list|verify|fetch|build [--dir DIR] [--config FILE] [--force] [--json] [FILE...]
+  list: every known and built model file and whether it is in the models folder
+  verify [FILE...]: checks ONNX header, sha256 and that it loads (default: every present file)
+  fetch [FILE...]: downloads the known files that are missing, checking their sha256 (--force: again)
+  build [FILE...]: builds the project's own networks (--force: rebuild)
+  --dir: the models folder (default: the config's models.dir, which VIGIL_MODELS_DIR overrides)`;
+
+const MODELS_OPTIONS = {
+  dir: { type: 'string', short: 'd' },
+  config: { type: 'string', short: 'c' },
+  force: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+} as const;
+const VERBS = ['list', 'verify', 'fetch', 'build'] as const;
 
 /** Test seams of the command. */
 export interface ModelsCliDeps {
@@ -44,20 +57,17 @@ export async function run(args: string[], log: Logger, deps: ModelsCliDeps = {})
   const out = deps.out ?? ((s: string) => process.stdout.write(`${s}\n`));
   let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      options: {
-        dir: { type: 'string', short: 'd' },
-        config: { type: 'string', short: 'c' },
-        force: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
+    parsed = parseCommandArgs({ command: 'vigil models', usage: MODELS_USAGE, options: MODELS_OPTIONS, allowPositionals: true }, args);
+    const v = parsed.positionals[0];
+    if (!(VERBS as readonly string[]).includes(v)) {
+      throw new UsageError('vigil models', v === undefined ? 'missing command (list, verify, fetch or build)' : `unknown command "${v}"${didYouMean(v, VERBS)}`, MODELS_USAGE);
+    }
   } catch (err) {
-    out(`${(err as Error).message}\n${USAGE}`);
-    return 2;
+    if (err instanceof UsageError) {
+      out(formatUsageError(err));
+      return 2;
+    }
+    throw err;
   }
   const [verb, ...files] = parsed.positionals;
   const dir = resolveDir(parsed.values.dir, parsed.values.config);
@@ -129,7 +139,7 @@ export async function run(args: string[], log: Logger, deps: ModelsCliDeps = {})
         return 0;
       }
       default:
-        out(USAGE);
+        out(MODELS_USAGE);
         return 2;
     }
   } catch (err) {

@@ -76,22 +76,35 @@ const cameraObject = z.strictObject({
 });
 
 /** One camera, as in the config file and in PUT /api/cameras/:id (the same checks for both). */
-export const cameraSchema = cameraObject.superRefine((cam, ctx) => {
-  if (!cam.realtime && LIVE.test(cam.url)) {
-    ctx.addIssue({ code: 'custom', path: ['realtime'], message: 'realtime: false is only for file inputs (a live stream cannot be paused)' });
-  }
-  const dup = (kind: 'zones' | 'lines') => {
-    const seen = new Set<string>();
-    cam[kind].forEach((x, i) => {
-      if (seen.has(x.id)) {
-        ctx.addIssue({ code: 'custom', path: [kind, i, 'id'], message: `duplicate ${kind === 'zones' ? 'zone' : 'line'} id "${x.id}"` });
+export const cameraSchema = cameraObject.superRefine(
+  (cam, ctx) => {
+    // Runs even when other fields of the camera failed (`when`), so every problem is reported at once: the value may
+    // hold fields as written, hence the type checks.
+    if (cam.realtime === false && typeof cam.url === 'string' && LIVE.test(cam.url)) {
+      ctx.addIssue({ code: 'custom', path: ['realtime'], message: 'realtime: false is only for file inputs (a live stream cannot be paused)' });
+    }
+    const dup = (kind: 'zones' | 'lines') => {
+      const seen = new Set<string>();
+      const items: unknown = cam[kind];
+      if (!Array.isArray(items)) {
+        return;
       }
-      seen.add(x.id);
-    });
-  };
-  dup('zones');
-  dup('lines');
-});
+      items.forEach((x: unknown, i) => {
+        const xid = typeof x === 'object' && x !== null ? (x as { id?: unknown }).id : undefined;
+        if (typeof xid !== 'string') {
+          return;
+        }
+        if (seen.has(xid)) {
+          ctx.addIssue({ code: 'custom', path: [kind, i, 'id'], message: `duplicate ${kind === 'zones' ? 'zone' : 'line'} id "${xid}"` });
+        }
+        seen.add(xid);
+      });
+    };
+    dup('zones');
+    dup('lines');
+  },
+  { when: () => true },
+);
 export type CameraConfig = z.infer<typeof cameraSchema>;
 export type ZoneConfig = z.infer<typeof zoneSchema>;
 export type LineConfig = z.infer<typeof lineSchema>;
