@@ -143,7 +143,7 @@ export function formatLiveMarkdown(r: LiveResult): string {
     '',
     `- Ceiling: one FFmpeg per camera decoding to the model's input size (\`fps\` filter only below the stream's rate), newest frame per camera, one ` +
       `inference worker with all ${r.machine.cores} cores as intra-op threads serving the ready camera that has waited longest since its last detection (round robin); CPU % per camera ffmpeg / node: ${ceilingCpu}; ` +
-      `frames superseded before detection: ${all.map((x) => x.ceiling.superseded).join(', ')}.`,
+      `inference ms per frame: ${all.map((x) => f1(x.ceiling.inferMs)).join(', ')}; frames superseded before detection: ${all.map((x) => x.ceiling.superseded).join(', ')}.`,
     `- Pipeline: \`vigil start\` with every role, frames detected and latency from the cameras' detections streams (published in the window), ` +
       `drops from \`vigil_frames_dropped_total\`, CPU and RSS from /proc (node = every thread of the daemon, inference included). ` +
       `FFmpeg restarts: ${all.map((x) => x.pipeline.restarts).join(', ')}; frame keys left in Redis after stop: ${leftover.join(', ')}.`,

@@ -349,6 +349,7 @@ describe('bench live report', () => {
     assert.match(md, /\| spread of 2 runs \| 100\.0–110\.0 \(median 105\.0\) \| p95 90–100 \(median 95\) \| \| 60\.0–101\.0/);
     assert.match(md, /- detected ≥ 0\.9 × ceiling: 60 % not met; 92 % met/);
     assert.match(md, /"track lease lost" ×6/);
+    assert.match(md, /inference ms per frame: 15\.0, 15\.0; frames superseded before detection: 200, 200\./);
   });
 
   it('keeps sections newest first between markers and leaves the rest of the file alone', () => {
