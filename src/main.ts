@@ -9,6 +9,7 @@ import { Context, type ReloadOutcome, type ReloadRequester, type StageHandle } f
 import { resolveInstanceId } from './core/instance';
 import { createLogger, type Logger } from './core/logger';
 import { STAGES } from './core/stage';
+import { InstanceHeartbeat } from './core/instances';
 import { startProbeServer, type ProbeServer } from './api/probe-server';
 import { ROLES, type Role } from './core/types';
 import { VERSION } from './core/version';
@@ -59,6 +60,13 @@ export async function startDaemon(ctx: Context): Promise<Daemon> {
   const started: Array<{ role: Role; handle: StageHandle }> = [];
   let probes: ProbeServer | undefined;
   ctx.starting = true;
+  // Roles and readiness of this process, for what only the sum of processes tells (a camera nobody can detect).
+  const heartbeat = new InstanceHeartbeat(ctx.redis('instances', { maxRetriesPerRequest: 1 }), ctx.keys, () => ({
+    id: ctx.instanceId,
+    roles: [...ctx.roles],
+    version: VERSION,
+    readiness: Object.fromEntries([...ctx.roles].map((r) => [r, ctx.stages.get(r)?.readiness() ?? ['starting']])),
+  }));
   try {
     // Data loss, persistence and eviction of the shared Redis are checked from the start (core/redis-health.ts).
     await ctx.redisHealth.start();
@@ -67,6 +75,7 @@ export async function startDaemon(ctx: Context): Promise<Daemon> {
     if (!ctx.roles.has('api')) {
       probes = await startProbeServer(ctx);
     }
+    heartbeat.start();
     for (const stage of STAGES) {
       if (!ctx.roles.has(stage.role)) {
         continue;
@@ -79,12 +88,14 @@ export async function startDaemon(ctx: Context): Promise<Daemon> {
     }
   } catch (err) {
     ctx.starting = false;
+    await heartbeat.stop();
     await Promise.allSettled(started.reverse().map((s) => s.handle.close()));
     await probes?.close().catch(() => undefined);
     await ctx.closeConnections();
     throw err;
   }
   ctx.starting = false;
+  await heartbeat.write();
   const api = ctx.stages.get('api') as (StageHandle & { port?: number }) | undefined;
   const port = probes?.port ?? api?.port ?? ctx.config.server.port;
   let stopping: Promise<void> | undefined;
@@ -99,6 +110,7 @@ export async function startDaemon(ctx: Context): Promise<Daemon> {
           ctx.log.error({ err, role: s.role }, 'stage failed to stop cleanly');
         }
       }
+      await heartbeat.stop();
       await probes?.close().catch((err) => ctx.log.error({ err }, 'probe listener failed to stop cleanly'));
       await ctx.closeConnections();
     })();

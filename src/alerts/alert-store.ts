@@ -143,10 +143,13 @@ export class AlertStore {
     if (event !== 'start' && !STREAM_ID.test(alert.id)) {
       throw new TypeError(`AlertStore.write: ${event} event needs the alert id`);
     }
-    const json =
-      event === 'start'
-        ? JSON.stringify({ ...alert, id: ID_TOKEN, snapshot: `/api/alerts/${ID_TOKEN}/snapshot.jpg` })
-        : JSON.stringify(alert);
+    // A start event names its snapshot only when one is stored with it.
+    const withSnapshot = snapshot !== undefined && snapshot.length > 0;
+    const startOf = (id: string): Alert => {
+      const { snapshot: _, ...rest } = alert;
+      return withSnapshot ? { ...rest, id, snapshot: `/api/alerts/${id}/snapshot.jpg` } : { ...rest, id };
+    };
+    const json = event === 'start' ? JSON.stringify(startOf(ID_TOKEN)) : JSON.stringify(alert);
     const res = (await this.redis.eval(
       WRITE,
       4,
@@ -167,7 +170,7 @@ export class AlertStore {
     if (res[2] === 'fenced' || res[2] === 'ended') {
       return { eventId: '', alert, skipped: res[2] };
     }
-    const stored = event === 'start' ? { ...alert, id: res[1], snapshot: `/api/alerts/${res[1]}/snapshot.jpg` } : alert;
+    const stored = event === 'start' ? startOf(res[1]) : alert;
     return { eventId: res[0], alert: stored };
   }
 

@@ -96,7 +96,6 @@ export class AlertLifecycle {
         startedAt: iso(now),
         updatedAt: iso(now),
         objects: [],
-        snapshot: '',
         latencyMs: 0,
         ...fields(c),
       };
@@ -125,10 +124,14 @@ export class AlertLifecycle {
     return [...this.open].map(([k, o]) => this.close(k, o, now, 0));
   }
 
-  /** Records the id the store gave a started alert; later events of it carry the id. */
-  setId(handle: OpenAlert, id: string): void {
+  /** Records the id the store gave a started alert; later events of it carry the id (and its snapshot, if stored). */
+  setId(handle: OpenAlert, id: string, snapshot = true): void {
     handle.alert.id = id;
-    handle.alert.snapshot = `/api/alerts/${id}/snapshot.jpg`;
+    if (snapshot) {
+      handle.alert.snapshot = `/api/alerts/${id}/snapshot.jpg`;
+    } else {
+      delete handle.alert.snapshot;
+    }
   }
 
   private close(k: string, o: OpenAlert, now: number, cooldownS: number): AlertChange {

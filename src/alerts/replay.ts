@@ -23,7 +23,9 @@ export function replay(config: VigilConfig, results: Iterable<DetectionResult>):
       if (c.event === 'start') {
         engine.lifecycle.setId(c.handle, `replay-${++n}`);
         c.alert.id = c.handle.alert.id;
-        c.alert.snapshot = c.handle.alert.snapshot;
+        if (c.handle.alert.snapshot !== undefined) {
+          c.alert.snapshot = c.handle.alert.snapshot;
+        }
       }
       out.push({ event: c.event, alert: c.alert });
     }

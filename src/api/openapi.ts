@@ -102,7 +102,7 @@ export function openApiDocument(): object {
         Object: { type: 'object', properties: { trackId: { type: 'integer' }, label: { type: 'string' }, score: { type: 'number' }, box: { type: 'array', items: { type: 'number' }, minItems: 4, maxItems: 4 } } },
         Alert: {
           type: 'object',
-          required: ['id', 'rule', 'type', 'camera', 'severity', 'state', 'startedAt', 'updatedAt', 'objects', 'snapshot', 'latencyMs'],
+          required: ['id', 'rule', 'type', 'camera', 'severity', 'state', 'startedAt', 'updatedAt', 'objects', 'latencyMs'],
           properties: {
             id: { type: 'string' }, rule: { type: 'string' }, type: { type: 'string' }, camera: { type: 'string' },
             severity: { enum: ['info', 'low', 'medium', 'high', 'critical'] }, state: { enum: ['active', 'ended'] },
@@ -125,6 +125,7 @@ export function openApiDocument(): object {
           properties: {
             id: { type: 'string' }, name: { type: 'string' }, state: { enum: ['starting', 'streaming', 'stalled', 'reconnecting', 'failed'] }, reason: { type: 'string' },
             lastFrameAt: { type: ['string', 'null'] }, fps: { type: 'object', properties: { ingest: { type: 'number' }, detect: { type: 'number' } } }, dropped: { type: 'integer' },
+            problems: { type: 'array', items: { type: 'string' }, description: 'what keeps the camera from being analysed, e.g. "detect: no detector loaded (…)"' },
           },
         },
       },

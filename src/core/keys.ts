@@ -59,6 +59,19 @@ export class Keys {
     return `${this.prefix}:live:${camera}`;
   }
 
+  /**
+   * The newest plain JPEG of a camera (no boxes), written by the process that ingests it while someone watches (short
+   * TTL): frame.jpg's answer when no annotated frame is there (no detector loaded, tracker elsewhere and late).
+   */
+  liveRawFrame(camera: string): string {
+    return `${this.prefix}:live-raw:${camera}`;
+  }
+
+  /** Hash: instance id → JSON heartbeat of each running process (roles, readiness; core/instances.ts). */
+  get instances(): string {
+    return `${this.prefix}:instances`;
+  }
+
   /** Set (with a TTL) while someone watches a camera: its tracker renders live frames meanwhile. */
   liveWanted(camera: string): string {
     return `${this.prefix}:live-wanted:${camera}`;

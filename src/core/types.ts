@@ -209,7 +209,8 @@ export interface Alert extends AlertDetails {
   updatedAt: string;
   endedAt?: string;
   objects: AlertObject[];
-  snapshot: string;
+  /** `/api/alerts/ID/snapshot.jpg` when a snapshot was stored; absent when none was (no frame to show). */
+  snapshot?: string;
   latencyMs: number;
   /** Set by the API when an operator acknowledged or dismissed the alert (not stored in the stream). */
   ack?: AlertAck;
@@ -267,4 +268,9 @@ export interface CameraStatus {
   lastFrameAt: string | null;
   fps: { ingest: number; detect: number };
   dropped: number;
+  /**
+   * What keeps the camera from being analysed although it may stream, e.g. `detect: no detector loaded (...)`;
+   * absent when nothing is known to be wrong.
+   */
+  problems?: string[];
 }

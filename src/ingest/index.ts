@@ -7,6 +7,7 @@ import { inputKind } from './ffmpeg-args';
 import { FrameAdmission } from './admission';
 import { raiseFramePools } from '../core/frame-pool';
 import { ingestMetrics, removeCameraSeries } from './metrics';
+import { LiveRawFrames } from './live-frames';
 import type { RestartPolicyOptions } from './restart-policy';
 
 /** Options of {@link startIngest} (tests shorten the timings). */
@@ -63,6 +64,9 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
   // Frames stay in this process until a detect worker binds one (see admission.ts).
   const frames = new FrameAdmission({ redis, queueRedis, serveRedis, keys, metrics, owner: ctx.instanceId, local: ctx.localFrames, log });
   frames.start();
+  // Plain live frames of the cameras ingested here, while someone watches them (frame.jpg in any deployment).
+  const live = new LiveRawFrames(redis, keys, log);
+  live.start();
   const running = new Map<string, Running>();
   /** Cameras in effect, with their leases (held or not). */
   const wanted = new Map<string, Wanted>();
@@ -76,13 +80,13 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
     let sup: CameraSupervisor | undefined;
     // Each camera holds a frame in its mailbox, up to maxInFlight being detected and a few kept for the tracker.
     raiseFramePools(16 + [...wanted.values()].reduce((n, w) => n + w.config.maxInFlight + 3, 0));
-    const writer = frames.forCamera({
+    const writer = live.tap(cam.id, frames.forCamera({
       camera: cam.id,
       maxInFlight: cam.maxInFlight,
       pull,
       onReady: pull ? () => sup?.sourceReady() : undefined,
       mayWrite: () => claim.valid,
-    });
+    }));
     sup = new CameraSupervisor(cam, {
       redis,
       keys,
@@ -103,6 +107,7 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
       return;
     }
     running.delete(id);
+    live.untap(id);
     if (how === 'remove') {
       await r.sup.remove();
       removeCameraSeries(metrics, id);
@@ -221,6 +226,7 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
     // Every ffmpeg stops, then its lease is released (a standby takes the camera at once).
     () => Promise.allSettled([...wanted.values()].map((w) => w.claim.release())),
     () => frames.close(),
+    () => live.close(),
   ]);
 
   return {

@@ -26,6 +26,8 @@ export interface CameraWorkerHooks {
 /** Live frames: at most one per this long per camera, kept in Redis this long. */
 const LIVE_MIN_INTERVAL_MS = 100;
 const LIVE_TTL_MS = 3000;
+/** The camera's last frame (for alerts raised without one: camera_down) is rendered at most this often. */
+const STILL_INTERVAL_MS = 5000;
 
 /** State persisted in `keys.trackState(camera)` so a new owner resumes where the old one stopped. */
 export interface PersistedTrackState {
@@ -69,6 +71,9 @@ export class CameraWorker {
   /** Set once abandoned: no further step runs. */
   private abandoned = false;
   private lastLiveAt = 0;
+  /** The newest frame rendered (JPEG), kept for alerts raised without a frame (camera_down), and when. */
+  private still: Buffer | undefined;
+  private stillAt = 0;
 
   constructor(
     readonly camera: CameraConfig,
@@ -212,6 +217,8 @@ export class CameraWorker {
       }
       if (this.hooks.liveWanted?.(this.camera.id) && Date.now() - this.lastLiveAt >= LIVE_MIN_INTERVAL_MS) {
         await this.live(r, out.objects);
+      } else if (Date.now() - this.stillAt >= STILL_INTERVAL_MS) {
+        await this.keepStill(r, out.objects);
       }
     } finally {
       // Nobody needs the frame's pixels once its alerts (snapshots) and live frame are written.
@@ -243,17 +250,34 @@ export class CameraWorker {
     this.lastLiveAt = Date.now();
     try {
       const jpeg = await renderSnapshot(px, r.width, r.height, objects, { quality: 70 });
+      this.still = jpeg;
+      this.stillAt = this.lastLiveAt;
       await this.redis.set(this.keys.liveFrame(this.camera.id), jpeg, 'PX', LIVE_TTL_MS);
     } catch (err) {
       this.log.debug({ err }, 'live frame not rendered');
     }
   }
 
+  /** Renders the camera's last frame for alerts raised without one (every STILL_INTERVAL_MS at most). */
+  private async keepStill(r: DetectionResult, objects: DetectionsMessage['objects']): Promise<void> {
+    const px = await this.pixels(r);
+    if (!px) {
+      return;
+    }
+    this.stillAt = Date.now();
+    try {
+      this.still = await renderSnapshot(px, r.width, r.height, objects, { quality: this.snapshotQuality });
+    } catch (err) {
+      this.log.debug({ err }, 'last frame not rendered');
+    }
+  }
+
   private async write(changes: readonly AlertChange[], frame?: DetectionResult): Promise<void> {
     for (const c of changes) {
       let snapshot: Buffer | undefined;
-      if (c.event === 'start' && frame) {
-        snapshot = await this.snapshot(frame, c.alert);
+      if (c.event === 'start') {
+        // Raised by a frame: that frame. Raised without one (camera_down): the camera's last frame, if any.
+        snapshot = frame ? await this.snapshot(frame, c.alert) : this.still;
       }
       const latencyMs = Math.max(0, Date.now() - c.capturedAt);
       const alert: Alert = { ...c.alert, latencyMs };
@@ -270,7 +294,7 @@ export class CameraWorker {
           continue;
         }
         if (c.event === 'start') {
-          this.engine.lifecycle.setId(c.handle, w.alert.id);
+          this.engine.lifecycle.setId(c.handle, w.alert.id, w.alert.snapshot !== undefined);
         }
         this.hooks.onAlert(c, latencyMs);
       } catch (err) {

@@ -130,7 +130,9 @@ function updateTile(tile, c) {
   if (c.fps) {
     tile.querySelector('.fps').textContent = `${c.fps.ingest.toFixed(1)} / ${c.fps.detect.toFixed(1)} fps, ${c.dropped} dropped`;
   }
-  tile.querySelector('.reason').textContent = c.reason || (c.lastFrameAt ? `last frame ${new Date(c.lastFrameAt).toLocaleTimeString()}` : '');
+  // A problem (no detector loaded anywhere) outranks a green "streaming".
+  tile.querySelector('.reason').textContent =
+    (c.problems && c.problems.length ? c.problems.join('; ') : '') || c.reason || (c.lastFrameAt ? `last frame ${new Date(c.lastFrameAt).toLocaleTimeString()}` : '');
 }
 
 async function refreshFrames() {
@@ -245,7 +247,10 @@ function renderAlerts() {
       li.querySelector('.snap').addEventListener('click', () => openSnapshot(a.id));
       li.querySelector('.ack').addEventListener('click', () => ack(a.id, 'acknowledged'));
       li.querySelector('.dismiss').addEventListener('click', () => ack(a.id, 'dismissed'));
-      blobUrl(`/api/alerts/${encodeURIComponent(a.id)}/snapshot.jpg`).then((u) => setImage(li.querySelector('.snap'), u), () => undefined);
+      // An alert without a stored snapshot (a camera_down before any frame) has no snapshot field.
+      if (a.snapshot) {
+        blobUrl(`/api/alerts/${encodeURIComponent(a.id)}/snapshot.jpg`).then((u) => setImage(li.querySelector('.snap'), u), () => undefined);
+      }
     }
     li.className = `alert sev-${a.severity} ${a.state}${a.ack ? ` ${a.ack.action}` : ''}`;
     li.querySelector('.title').textContent = `${a.rule} · ${a.camera} · ${a.severity}${a.state === 'ended' ? ' (ended)' : ''}`;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { deleteCameraOverride, putCameraOverride, readCameraOverrides, DELETED } from '../../core/camera-overrides';
 import type { Context } from '../../core/context';
+import { detectProblem, liveBeats } from '../../core/instances';
 import { VigilError } from '../../core/errors';
 import { redact, redactUrl } from '../../core/redact';
 import { cameraSchema } from '../../config/schema';
@@ -16,8 +17,11 @@ function num(v: string | undefined): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-/** Pure: a camera status hash (protocol fields) as answered by the API; never carries URLs or credentials. */
-export function toCameraStatus(id: string, h: Record<string, string>): CameraStatus {
+/**
+ * Pure: a camera status hash (protocol fields) as answered by the API, with what keeps it from being analysed
+ * (`problems`, e.g. no detector loaded anywhere); never carries URLs or credentials.
+ */
+export function toCameraStatus(id: string, h: Record<string, string>, problems: readonly string[] = []): CameraStatus {
   const state = (CAMERA_STATES as readonly string[]).includes(h.state ?? '') ? (h.state as CameraState) : 'starting';
   const out: CameraStatus = {
     id,
@@ -29,6 +33,9 @@ export function toCameraStatus(id: string, h: Record<string, string>): CameraSta
   };
   if (h.reason) {
     out.reason = redact(h.reason);
+  }
+  if (problems.length > 0) {
+    out.problems = problems.map((p) => redact(p));
   }
   return out;
 }
@@ -59,22 +66,34 @@ export async function camerasRoutes(app: FastifyInstance, ctx: Context, guard: S
     }
     const pipe = redis().pipeline();
     ids.forEach((id) => pipe.hgetall(keys.cameraStatus(id)));
+    pipe.hgetall(keys.instances);
     const rows = (await pipe.exec()) ?? [];
-    return ids.map((id, i) => toCameraStatus(id, (rows[i]?.[1] as Record<string, string> | null) ?? {}));
+    // A camera may stream while no process can detect its frames: say so (core/instances.ts).
+    const detect = detectProblem(liveBeats((rows[ids.length]?.[1] as Record<string, string> | null) ?? {}));
+    const problems = detect ? [detect] : [];
+    return ids.map((id, i) => toCameraStatus(id, (rows[i]?.[1] as Record<string, string> | null) ?? {}, problems));
   });
 
-  // The newest frame with its tracked objects. Rendered by the camera's tracker (whatever process runs it) while
-  // someone watches: asking marks the camera watched for 15 s; the first ask after a quiet spell waits for a frame.
+  // The newest frame with its tracked objects, rendered by the camera's tracker (whatever process runs it) while
+  // someone watches; else the newest plain frame, written by the process that ingests the camera while someone
+  // watches. Asking marks the camera watched for 15 s; the first ask after a quiet spell waits for a frame.
   app.get<{ Params: { id: string } }>('/api/cameras/:id/frame.jpg', async (req, reply) => {
     const id = checkId(req.params.id);
     const r = redis();
-    const [[, known], [, first]] = ((await r.multi().sismember(keys.cameraIndex, id).getBuffer(keys.liveFrame(id)).set(keys.liveWanted(id), '1', 'PX', 15_000).exec()) ?? []) as Array<[Error | null, unknown]>;
-    let jpeg = (first as Buffer | null) ?? null;
+    const [[, known], [, boxed], [, plain]] = ((await r
+      .multi()
+      .sismember(keys.cameraIndex, id)
+      .getBuffer(keys.liveFrame(id))
+      .getBuffer(keys.liveRawFrame(id))
+      .set(keys.liveWanted(id), '1', 'PX', 15_000)
+      .exec()) ?? []) as Array<[Error | null, unknown]>;
+    let jpeg = ((boxed ?? plain) as Buffer | null) ?? null;
     if (!jpeg && known === 1) {
       const deadline = Date.now() + LIVE_WAIT_MS;
       while (!jpeg && Date.now() < deadline) {
         await new Promise((res) => setTimeout(res, 50));
-        jpeg = await r.getBuffer(keys.liveFrame(id));
+        const [b, p] = await r.mgetBuffer(keys.liveFrame(id), keys.liveRawFrame(id));
+        jpeg = b ?? p ?? null;
       }
     }
     if (!jpeg) {
