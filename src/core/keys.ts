@@ -67,6 +67,11 @@ export class Keys {
     return `${this.prefix}:live-raw:${camera}`;
   }
 
+  /** Hash of the MQTT sink's retained counts: `<camera>` and `<camera>/<rule>` → alerts started. */
+  get mqttCounts(): string {
+    return `${this.prefix}:mqtt:counts`;
+  }
+
   /** Hash: instance id → JSON heartbeat of each running process (roles, readiness; core/instances.ts). */
   get instances(): string {
     return `${this.prefix}:instances`;

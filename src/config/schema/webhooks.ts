@@ -90,8 +90,20 @@ export const mqttSchema = z
     username: z.string().optional(),
     password: z.string().optional(),
     /** Topic prefix. @defaultValue vigil */
-    topicPrefix: z.string().default('vigil'),
+    topicPrefix: z.string().regex(/^[^#+\u0000]{1,100}$/, 'must be a topic without wildcards').default('vigil'),
     qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+    /** At most one `update` event per alert this often (the newest is sent; start and end always are). @defaultValue 10 */
+    updateIntervalSeconds: z.number().min(0).max(3600).default(10),
+    /** How often camera fps and availability are published again (retained). @defaultValue 10 */
+    statsIntervalSeconds: z.number().min(1).max(3600).default(10),
+    homeAssistant: z
+      .strictObject({
+        /** Publish Home Assistant MQTT discovery: a binary sensor per camera and rule, sensors for line counts, camera fps and state. @defaultValue false */
+        enabled: z.boolean().default(false),
+        /** Home Assistant's discovery prefix. @defaultValue homeassistant */
+        discoveryPrefix: z.string().regex(/^[^#+\u0000]{1,100}$/, 'must be a topic without wildcards').default('homeassistant'),
+      })
+      .prefault({}),
   })
   .prefault({});
 export type MqttConfig = z.infer<typeof mqttSchema>;
