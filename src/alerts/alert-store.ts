@@ -48,35 +48,36 @@ const STREAM_ID = /^\d+-\d+$/;
 /** Stands for the alert id in a start event's JSON until the script knows it (the id and the snapshot path). */
 const ID_TOKEN = '@@ALERT_ID@@';
 
+/**
+ * In the `state` of {@link AlertStore.writeBatch}, stands for the id the store gives the start event at `index` of
+ * the batch (the state saved with an alert's start names the alert by the id it is being given).
+ */
+export function alertIdToken(index: number): string {
+  return `@@ALERT_ID#${index}@@`;
+}
+
 /*
- * Atomically: XADD the event, store the latest Alert JSON and the snapshot, index the alert, then PUBLISH the
- * AlertMessage. Everything is stored before the publish, in one script, so a client that hears of an alert can
- * always fetch it and its snapshot. XADD cannot rewrite an entry, so the start event's id (= the alert id, which
- * its JSON must carry) is computed first from TIME and the stream's last generated id, exactly as XADD * would.
- * KEYS: stream, index, channel, fence lease key ('' = none). ARGV: event, alertJson, maxEvents,
- * ttlSeconds, snapshot ('' = none), alert key prefix, existing alert id, snapshot key prefix, fence owner. In a
- * start event's JSON the alert id is written as ID_TOKEN.
- * Nothing is written (returns {'', id, reason}) when the fence lease is held by another owner, or for an update or
- * end of an alert whose stored state is already ended.
+ * Atomically, for each event of a batch in order: XADD the event, store the latest Alert JSON and the snapshot,
+ * index the alert, PUBLISH the AlertMessage; then SET the writer's state (with the start events' ids written in).
+ * Everything is stored before each publish, in one script, so a client that hears of an alert can always fetch it
+ * and its snapshot, and a state saved with alert events is never without them nor they without it. XADD cannot
+ * rewrite an entry, so a start event's id (= the alert id, which its JSON must carry) is computed first from TIME
+ * and the stream's last generated id, exactly as XADD * would.
+ * KEYS: stream, index, channel, fence lease key, state key. ARGV: n events, maxEvents, ttlSeconds, alert key
+ * prefix, snapshot key prefix, fence owner ('' = no fence), state ('' = none), state ttl seconds, then per event:
+ * event, alertJson, existing alert id, snapshot ('' = none). In a start event's JSON the alert id is written as
+ * ID_TOKEN; in the state, the id of the start event at batch index i (0-based) as alertIdToken(i).
+ * Returns {'fenced'} and writes nothing when the fence lease is held by another owner; else per event
+ * {eventId, alertId, skipped}: skipped 'ended' (nothing written for it) for an update or end of an alert whose
+ * stored state is ended already.
  */
 const WRITE = `
-local event = ARGV[1]
-local json = ARGV[2]
-local id = ARGV[7]
-if ARGV[9] ~= '' then
+if ARGV[6] ~= '' then
   local holder = redis.call('GET', KEYS[4])
-  if holder and holder ~= ARGV[9] then return {'', id, 'fenced'} end
+  if holder and holder ~= ARGV[6] then return {'fenced'} end
 end
-if event ~= 'start' then
-  local prev = redis.call('GET', ARGV[6] .. id)
-  if prev then
-    local ok, doc = pcall(cjson.decode, prev)
-    if ok and type(doc) == 'table' and doc.state == 'ended' then return {'', id, 'ended'} end
-  end
-end
-local eid
-local t = redis.call('TIME')
-local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local n = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[3])
 local last = '0-0'
 local info = redis.pcall('XINFO', 'STREAM', KEYS[1])
 if type(info) == 'table' and info.err == nil then
@@ -87,30 +88,87 @@ end
 local dash = string.find(last, '-', 1, true)
 local lms = tonumber(string.sub(last, 1, dash - 1))
 local lseq = tonumber(string.sub(last, dash + 1))
-if ms > lms then
-  eid = ms .. '-0'
-else
-  eid = string.format('%.0f', lms) .. '-' .. string.format('%.0f', lseq + 1)
+local out = {}
+local started = {}
+for i = 1, n do
+  local b = 8 + (i - 1) * 4
+  local event = ARGV[b + 1]
+  local json = ARGV[b + 2]
+  local id = ARGV[b + 3]
+  local skip = false
+  if event ~= 'start' then
+    local prev = redis.call('GET', ARGV[4] .. id)
+    if prev then
+      local ok, doc = pcall(cjson.decode, prev)
+      if ok and type(doc) == 'table' and doc.state == 'ended' then skip = true end
+    end
+  end
+  if skip then
+    out[#out + 1] = ''
+    out[#out + 1] = id
+    out[#out + 1] = 'ended'
+  else
+    local t = redis.call('TIME')
+    local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    local eid
+    if ms > lms then
+      lms = ms
+      lseq = 0
+    else
+      lseq = lseq + 1
+    end
+    eid = string.format('%.0f', lms) .. '-' .. string.format('%.0f', lseq)
+    if event == 'start' then
+      id = eid
+      json = (string.gsub(json, '${ID_TOKEN}', id))
+      started[#started + 1] = {i - 1, id}
+    end
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], eid, 'event', event, 'alert', json)
+    redis.call('SET', ARGV[4] .. id, json, 'EX', ttl)
+    local snap = ARGV[b + 4]
+    if snap ~= '' then
+      redis.call('SET', ARGV[5] .. id, snap, 'EX', ttl)
+    elseif event ~= 'start' then
+      redis.call('EXPIRE', ARGV[5] .. id, ttl)
+    end
+    if event == 'start' then
+      local dash2 = string.find(id, '-', 1, true)
+      redis.call('ZADD', KEYS[2], tonumber(string.sub(id, 1, dash2 - 1)), id)
+    end
+    redis.call('PUBLISH', KEYS[3], '{"type":"alert","event":"' .. event .. '","id":"' .. eid .. '","alert":' .. json .. '}')
+    out[#out + 1] = eid
+    out[#out + 1] = id
+    out[#out + 1] = ''
+  end
 end
-if event == 'start' then
-  id = eid
-  json = (string.gsub(json, '${ID_TOKEN}', id))
+if ARGV[7] ~= '' then
+  local state = ARGV[7]
+  for _, s in ipairs(started) do
+    state = (string.gsub(state, '@@ALERT_ID#' .. s[1] .. '@@', s[2]))
+  end
+  redis.call('SET', KEYS[5], state, 'EX', ARGV[8])
 end
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], eid, 'event', event, 'alert', json)
-local ttl = tonumber(ARGV[4])
-redis.call('SET', ARGV[6] .. id, json, 'EX', ttl)
-if ARGV[5] ~= '' then
-  redis.call('SET', ARGV[8] .. id, ARGV[5], 'EX', ttl)
-elseif event ~= 'start' then
-  redis.call('EXPIRE', ARGV[8] .. id, ttl)
-end
-if event == 'start' then
-  local dash2 = string.find(id, '-', 1, true)
-  redis.call('ZADD', KEYS[2], tonumber(string.sub(id, 1, dash2 - 1)), id)
-end
-redis.call('PUBLISH', KEYS[3], '{"type":"alert","event":"' .. event .. '","id":"' .. eid .. '","alert":' .. json .. '}')
-return {eid, id, ''}
+return out
 `;
+
+/** One event of {@link AlertStore.writeBatch}. */
+export interface AlertWrite {
+  event: AlertEventKind;
+  alert: Alert;
+  /** JPEG snapshot (start events). */
+  snapshot?: Buffer;
+}
+
+/** Options of {@link AlertStore.writeBatch}. */
+export interface BatchOptions {
+  /** Write only while this lease is held by its owner or by nobody. */
+  fence?: WriteFence;
+  /**
+   * A value SET at `key` (TTL `ttlSeconds`) in the same script as the events, after them: written exactly when they
+   * are. In `json`, {@link alertIdToken}(i) is replaced by the id given to the start event at index i.
+   */
+  state?: { key: string; json: string; ttlSeconds: number };
+}
 
 /**
  * The alert store: stream `keys.alertEvents` (every start/update/end), `keys.alert(id)` (latest Alert JSON),
@@ -140,38 +198,55 @@ export class AlertStore {
    * that lease is held by its owner or by nobody (see {@link WrittenEvent.skipped}).
    */
   async write(event: AlertEventKind, alert: Alert, snapshot?: Buffer, fence?: WriteFence): Promise<WrittenEvent> {
-    if (event !== 'start' && !STREAM_ID.test(alert.id)) {
-      throw new TypeError(`AlertStore.write: ${event} event needs the alert id`);
+    return (await this.writeBatch([{ event, alert, snapshot }], { fence }))[0];
+  }
+
+  /**
+   * Stores and publishes several alert events in order, and optionally SETs a state with them, all in one script
+   * (as {@link write} for each; nothing of it when fenced). The results are in the order of `events`.
+   */
+  async writeBatch(events: readonly AlertWrite[], options: BatchOptions = {}): Promise<WrittenEvent[]> {
+    const { fence, state } = options;
+    const args: Array<string | Buffer> = [];
+    for (const { event, alert, snapshot } of events) {
+      if (event !== 'start' && !STREAM_ID.test(alert.id)) {
+        throw new TypeError(`AlertStore.write: ${event} event needs the alert id`);
+      }
+      const json = event === 'start' ? JSON.stringify(startOf(alert, ID_TOKEN, snapshot)) : JSON.stringify(alert);
+      args.push(event, json, event === 'start' ? '' : alert.id, snapshot ?? '');
     }
-    // A start event names its snapshot only when one is stored with it.
-    const withSnapshot = snapshot !== undefined && snapshot.length > 0;
-    const startOf = (id: string): Alert => {
-      const { snapshot: _, ...rest } = alert;
-      return withSnapshot ? { ...rest, id, snapshot: `/api/alerts/${id}/snapshot.jpg` } : { ...rest, id };
-    };
-    const json = event === 'start' ? JSON.stringify(startOf(ID_TOKEN)) : JSON.stringify(alert);
+    if (events.length === 0 && !state) {
+      return [];
+    }
     const res = (await this.redis.eval(
       WRITE,
-      4,
+      5,
       this.keys.alertEvents,
       this.keys.alertIndex,
       this.keys.channels.alerts,
       fence?.key ?? this.keys.alertEvents,
-      event,
-      json,
+      state?.key ?? this.keys.alertEvents,
+      String(events.length),
       String(this.maxEvents),
       String(this.maxAgeSeconds),
-      snapshot ?? '',
       this.keys.alert(''),
-      event === 'start' ? '' : alert.id,
       this.keys.snapshot(''),
       fence?.owner ?? '',
-    )) as [string, string, string];
-    if (res[2] === 'fenced' || res[2] === 'ended') {
-      return { eventId: '', alert, skipped: res[2] };
+      state?.json ?? '',
+      String(Math.max(1, Math.round(state?.ttlSeconds ?? 1))),
+      ...args,
+    )) as string[];
+    if (res[0] === 'fenced') {
+      return events.map((e) => ({ eventId: '', alert: e.alert, skipped: 'fenced' }));
     }
-    const stored = event === 'start' ? startOf(res[1]) : alert;
-    return { eventId: res[0], alert: stored };
+    return events.map((e, i) => {
+      const [eventId, id, skipped] = res.slice(i * 3, i * 3 + 3);
+      if (skipped === 'ended') {
+        return { eventId: '', alert: e.alert, skipped };
+      }
+      const alert = e.event === 'start' ? startOf(e.alert, id, e.snapshot) : e.alert;
+      return { eventId, alert };
+    });
   }
 
   /** Removes events, index entries beyond the retention limits. Call every minute or so. */
@@ -267,6 +342,12 @@ export class AlertStore {
     const rows = await this.redis.xrevrange(this.keys.alertEvents, '+', '-', 'COUNT', 1);
     return rows[0]?.[0] ?? '0-0';
   }
+}
+
+/** A start event's alert with its id; it names its snapshot only when one is stored with it. */
+function startOf(alert: Alert, id: string, snapshot: Buffer | undefined): Alert {
+  const { snapshot: _, ...rest } = alert;
+  return snapshot !== undefined && snapshot.length > 0 ? { ...rest, id, snapshot: `/api/alerts/${id}/snapshot.jpg` } : { ...rest, id };
 }
 
 /** Parses one stream entry (fields `event`, `alert`). */

@@ -1,8 +1,10 @@
+import { z } from 'zod';
 import type { AlertsConfig, CameraConfig, RuleConfig, TrackConfig } from '../config/schema';
-import type { AlertObject, CameraStateMessage, DetectionResult, FaceObservation, Point } from '../core/types';
-import { ByteTracker, type TrackView } from '../track/byte-tracker';
+import { CAMERA_STATES, type AlertObject, type CameraStateMessage, type DetectionResult, type FaceObservation, type Point } from '../core/types';
+import { ByteTracker, type ByteTrackerState, type TrackView } from '../track/byte-tracker';
 import { frameScale, type Scale } from '../track/geometry';
-import { AlertLifecycle, type AlertChange } from './lifecycle';
+import { int, num, parseState, StateError } from '../track/state-codec';
+import { AlertLifecycle, type AlertChange, type LifecycleState } from './lifecycle';
 import { RULE_REGISTRY } from './rules';
 import type { CameraStateAt, RuleInput } from './rules/types';
 import { toObject } from './rules/types';
@@ -28,6 +30,46 @@ export interface FrameOutcome {
   /** Alert events to store and publish, in order. */
   changes: AlertChange[];
 }
+
+/** Version of {@link EngineState}; a saved state of another version is not restored. */
+export const ENGINE_STATE_VERSION = 1;
+
+/**
+ * The whole decision state of one camera's engine as JSON-able values: what {@link snapshotEngine} returns and
+ * {@link restoreEngine} reads. The configuration is not part of it (a rule whose config changed starts afresh).
+ */
+export interface EngineState {
+  v: typeof ENGINE_STATE_VERSION;
+  camera: string;
+  tracker: ByteTrackerState;
+  /** Per rule: its config as JSON (the state is restored only for the same config) and its saved state. */
+  rules: Array<{ id: string; config: string; state: unknown }>;
+  lifecycle: LifecycleState;
+  /** Frame size last seen (the isotropic scale follows from it), or null before the first frame. */
+  frame: [number, number] | null;
+  lastCapture: number;
+  /** Wall time (ms) the last frame was processed: ticks extrapolate the capture clock from it. */
+  lastWall: number;
+  cameraState: CameraStateAt | null;
+}
+
+const engineStateSchema = z.object({
+  v: z.literal(ENGINE_STATE_VERSION),
+  camera: z.string(),
+  tracker: z.unknown(),
+  rules: z.array(z.object({ id: z.string(), config: z.string(), state: z.unknown() })),
+  lifecycle: z.unknown(),
+  frame: z.tuple([int.min(1), int.min(1)]).nullable(),
+  lastCapture: num,
+  lastWall: num,
+  cameraState: z
+    .object({
+      state: z.enum(CAMERA_STATES),
+      since: num,
+      reason: z.string(),
+    })
+    .nullable(),
+});
 
 /** A frame without a track update for this long (ms, wall clock) lets ticks end alerts and run camera_down. */
 export const TICK_IDLE_MS = 1000;
@@ -69,6 +111,11 @@ export class CameraEngine {
     return this.cfg.camera.id;
   }
 
+  /** The configuration in effect. */
+  get config(): CameraEngineConfig {
+    return this.cfg;
+  }
+
   /** The rules that apply to this camera now. */
   get activeRules(): readonly RuleConfig[] {
     return this.rules;
@@ -92,6 +139,62 @@ export class CameraEngine {
     this.zones = new Map(config.camera.zones.map((z) => [z.id, z.polygon as Point[]]));
     this.lines = new Map(config.camera.lines.map((l) => [l.id, l.points as [Point, Point]]));
     this.lifecycle.setEndAfterSeconds(config.alerts.endAfterSeconds);
+  }
+
+  /** The engine's whole decision state (see {@link snapshotEngine}). */
+  snapshot(): EngineState {
+    return {
+      v: ENGINE_STATE_VERSION,
+      camera: this.cfg.camera.id,
+      tracker: this.tracker.snapshot(),
+      rules: this.rules.map((r) => {
+        const slot = this.states.get(r.id)!;
+        return { id: r.id, config: slot.json, state: RULE_REGISTRY[r.type].saveState(slot.state) };
+      }),
+      lifecycle: this.lifecycle.snapshot(),
+      frame: this.scaleOf ? (this.scaleOf.split('x').map(Number) as [number, number]) : null,
+      lastCapture: this.lastCapture,
+      lastWall: this.lastWall,
+      cameraState: this.cameraState ? { ...this.cameraState } : null,
+    };
+  }
+
+  /**
+   * Takes over a saved decision state (see {@link restoreEngine}); a rule whose config differs from the saved one
+   * keeps a fresh state. A wall time from the future (another host's clock) is taken as `wallNow`. Throws a
+   * StateError, leaving the engine as it was, when `saved` is not a valid state of this camera.
+   */
+  restore(saved: unknown, wallNow = Date.now()): void {
+    const s = parseState(engineStateSchema, saved, 'engine state');
+    if (s.camera !== this.cfg.camera.id) {
+      throw new StateError(`engine state: saved for camera ${s.camera}, not ${this.cfg.camera.id}`);
+    }
+    const states = new Map<string, { json: string; state: unknown }>();
+    for (const r of s.rules) {
+      const cur = this.states.get(r.id);
+      const rule = this.ruleMap.get(r.id);
+      if (cur && rule && cur.json === r.config) {
+        states.set(r.id, { json: r.config, state: RULE_REGISTRY[rule.type].loadState(r.state) });
+      }
+    }
+    // Everything is read before anything changes: a bad part leaves the engine as it was.
+    const tracker = new ByteTracker();
+    tracker.restore(s.tracker);
+    const lifecycle = new AlertLifecycle(this.cfg.camera.id);
+    lifecycle.restore(s.lifecycle);
+    this.tracker.restore(s.tracker);
+    this.lifecycle.restore(s.lifecycle);
+    for (const [id, st] of states) {
+      this.states.set(id, st);
+    }
+    if (s.frame) {
+      this.scaleOf = `${s.frame[0]}x${s.frame[1]}`;
+      this.scale = frameScale(s.frame[0], s.frame[1]);
+      this.tracker.setScale(this.scale);
+    }
+    this.lastCapture = s.lastCapture;
+    this.lastWall = Math.min(s.lastWall, wallNow);
+    this.cameraState = s.cameraState ?? undefined;
   }
 
   /** Records a camera state change (camera_down). */
@@ -187,6 +290,26 @@ export class CameraEngine {
     slot.state = res.state;
     return isActive(r.schedule, input.time) ? res.conditions : [];
   }
+}
+
+/**
+ * The whole decision state of `engine` (tracker with its Kalman filters and id counter, every rule's state, open
+ * alerts with their ids, cooldowns and update hysteresis, the capture clock) as JSON-able values. Pure: the engine
+ * is not changed, and the result shares nothing with it.
+ */
+export function snapshotEngine(engine: CameraEngine): EngineState {
+  return engine.snapshot();
+}
+
+/**
+ * A new engine for `config` in the state `saved` (a {@link snapshotEngine} result, possibly through JSON): the frames
+ * that follow give exactly the outcomes they give the engine that was saved. Throws a StateError when `saved` is
+ * damaged, of another version or of another camera.
+ */
+export function restoreEngine(config: CameraEngineConfig, saved: unknown, wallNow = Date.now()): CameraEngine {
+  const engine = new CameraEngine(config);
+  engine.restore(saved, wallNow);
+  return engine;
 }
 
 /** Faces of a frame per confirmed track, by the detection (person box) each face was found in. */

@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import type { RuleConfig } from '../config/schema';
-import type { Alert, AlertEventKind } from '../core/types';
+import { RULE_TYPES, type Alert, type AlertEventKind } from '../core/types';
+import { box, int, num, parseState, StateError } from '../track/state-codec';
 import type { Condition } from './rules/types';
 
 /** Options of {@link AlertLifecycle}. */
@@ -32,6 +34,51 @@ export interface OpenAlert {
 }
 
 /**
+ * What a saved Alert must have (other fields are kept as they are: an Alert field added later survives a takeover
+ * by a process that does not know it yet).
+ */
+export const alertSchema = z.looseObject({
+  id: z.string(),
+  rule: z.string(),
+  type: z.enum(RULE_TYPES),
+  camera: z.string(),
+  severity: z.string(),
+  state: z.enum(['active', 'ended']),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  objects: z.array(z.looseObject({ trackId: int, label: z.string(), score: num, box })),
+  snapshot: z.string().optional(),
+  latencyMs: num,
+});
+
+/** Reads a saved Alert: checked, then copied as saved (field order included). */
+export function readAlert(saved: unknown, what = 'alert'): Alert {
+  parseState(alertSchema, saved, what);
+  return structuredClone(saved) as Alert;
+}
+
+const lifecycleSchema = z.object({
+  open: z.array(
+    z.object({
+      ruleId: z.string(),
+      key: z.string(),
+      alert: z.unknown(),
+      lastSeen: num,
+      lastUpdate: num,
+      dirty: z.boolean(),
+      signature: z.string(),
+    }),
+  ),
+  cooldowns: z.array(z.tuple([z.string(), num])),
+});
+
+/** The state of an {@link AlertLifecycle} as JSON-able values (its options come from the config). */
+export interface LifecycleState {
+  open: OpenAlert[];
+  cooldowns: Array<[string, number]>;
+}
+
+/**
  * The alert lifecycle (pure): turns each rule's active conditions into `start`, `update` and `end` events. A
  * condition key without an open alert starts one (unless the rule's cooldown for that key is running); a changed
  * condition (other objects, count, direction, face) updates it at most every `minUpdateSeconds`; an alert whose
@@ -59,6 +106,38 @@ export class AlertLifecycle {
   /** Open alerts (for tests and state persistence). */
   get active(): OpenAlert[] {
     return [...this.open.values()];
+  }
+
+  /** The open alerts (ids, handles' state, update hysteresis) and the running cooldowns, in order. */
+  snapshot(): LifecycleState {
+    return {
+      open: [...this.open.values()].map((o) => ({ ...o, alert: structuredClone(o.alert) })),
+      cooldowns: [...this.cooldownUntil],
+    };
+  }
+
+  /**
+   * Replaces the open alerts and cooldowns with saved ones (see {@link snapshot}): the alerts continue with their
+   * ids. Throws a StateError (and changes nothing) when `saved` is not a valid lifecycle state.
+   */
+  restore(saved: unknown): void {
+    const s = parseState(lifecycleSchema, saved, 'alert lifecycle');
+    const open = new Map<string, OpenAlert>();
+    s.open.forEach((o, i) => {
+      const alert = readAlert(o.alert, `alert lifecycle: open.${i}.alert`);
+      if (open.has(o.key) || alert.camera !== this.camera) {
+        throw new StateError(`alert lifecycle: open.${i}: repeated key or another camera's alert`);
+      }
+      open.set(o.key, { ...o, alert });
+    });
+    this.open.clear();
+    for (const [k, o] of open) {
+      this.open.set(k, o);
+    }
+    this.cooldownUntil.clear();
+    for (const [k, until] of s.cooldowns) {
+      this.cooldownUntil.set(k, until);
+    }
   }
 
   /** Applies one rule's conditions at `now` (capture time); returns the events to write, in order. */

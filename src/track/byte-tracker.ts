@@ -1,7 +1,9 @@
 import type { Box, Detection, Point } from '../core/types';
 import { assign } from './assignment';
 import { distance, feet, iou, UNIT_SCALE, type Scale } from './geometry';
-import { KalmanBox, toMeasurement } from './kalman';
+import { z } from 'zod';
+import { KalmanBox, toMeasurement, type KalmanState } from './kalman';
+import { box, int, num, parseState, point, StateError } from './state-codec';
 
 /** Options of {@link ByteTracker}. */
 export interface ByteTrackerOptions {
@@ -76,6 +78,48 @@ interface Track {
   anchorSince: number;
 }
 
+const kalmanSchema = z.object({
+  p: z.array(num).length(4),
+  v: z.array(num).length(4),
+  c00: z.array(num).length(4),
+  c01: z.array(num).length(4),
+  c11: z.array(num).length(4),
+});
+
+const trackSchema = z.object({
+  key: int.min(1),
+  id: int.min(0),
+  label: z.string(),
+  score: num,
+  kf: kalmanSchema,
+  box,
+  status: z.enum(['tentative', 'tracked', 'lost']),
+  matched: z.boolean(),
+  detectionIndex: int.min(-1),
+  hits: int.min(0),
+  streak: int.min(0),
+  firstSeen: num,
+  lastSeen: num,
+  lastPredicted: num,
+  anchor: point,
+  anchorSince: num,
+});
+
+const trackerSchema = z.object({
+  nextId: int.min(1),
+  nextKey: int.min(1),
+  lastTime: num,
+  tracks: z.array(trackSchema),
+});
+
+/** The whole state of a {@link ByteTracker} as JSON-able values (its options come from the config). */
+export interface ByteTrackerState {
+  nextId: number;
+  nextKey: number;
+  lastTime: number;
+  tracks: Array<Omit<Track, 'kf'> & { kf: KalmanState }>;
+}
+
 /**
  * ByteTrack-class multi-object tracker for one camera. Per frame: predict every track with its Kalman filter;
  * match high-score detections to confirmed and lost tracks (IoU, Hungarian); match the low-score detections to the
@@ -119,6 +163,38 @@ export class ByteTracker {
 
   set idCounter(n: number) {
     this.nextId = Math.max(this.nextId, Math.floor(n));
+  }
+
+  /** The tracker's whole state (tracks in order, with their Kalman filters, and the id counters). */
+  snapshot(): ByteTrackerState {
+    return {
+      nextId: this.nextId,
+      nextKey: this.nextKey,
+      lastTime: this.lastTime,
+      tracks: this.tracks.map((t) => ({
+        ...t,
+        box: [...t.box] as Box,
+        anchor: [...t.anchor] as Point,
+        kf: t.kf.state(),
+      })),
+    };
+  }
+
+  /**
+   * Replaces the tracker's state with a saved one (see {@link snapshot}); the following frames give exactly the
+   * output they would have given the tracker that was saved. Throws a StateError (and changes nothing) when `saved`
+   * is not a valid tracker state.
+   */
+  restore(saved: unknown): void {
+    const s = parseState(trackerSchema, saved, 'tracker');
+    const keys = new Set(s.tracks.map((t) => t.key));
+    if (keys.size !== s.tracks.length || s.tracks.some((t) => t.key >= s.nextKey || t.id >= s.nextId)) {
+      throw new StateError('tracker: track keys repeat or exceed the counters');
+    }
+    this.tracks = s.tracks.map((t) => ({ ...t, box: [...t.box] as Box, anchor: [...t.anchor] as Point, kf: KalmanBox.fromState(t.kf) }));
+    this.nextId = s.nextId;
+    this.nextKey = s.nextKey;
+    this.lastTime = s.lastTime;
   }
 
   /**

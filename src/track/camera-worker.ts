@@ -5,7 +5,9 @@ import type { LocalFrames } from '../core/local-frames';
 import type { Logger } from '../core/logger';
 import type { Alert, CameraStateMessage, DetectionResult, DetectionsMessage } from '../core/types';
 import { AlertStore, CameraEngine, engineConfigOf as engineConfig, renderSnapshot, type AlertChange, type WriteFence } from '../alerts';
+import { alertIdToken, compareIds, type AlertWrite } from '../alerts/alert-store';
 import { ReorderBuffer } from './reorder';
+import { readTrackState, streamIdBefore, TRACK_STATE_VERSION, type PersistedTrackState } from './track-state';
 
 /** Longest wait for a missing seq before the gap is skipped (ms). */
 export const REORDER_WAIT_MS = 250;
@@ -29,18 +31,17 @@ const LIVE_TTL_MS = 3000;
 /** The camera's last frame (for alerts raised without one: camera_down) is rendered at most this often. */
 const STILL_INTERVAL_MS = 5000;
 
-/** State persisted in `keys.trackState(camera)` so a new owner resumes where the old one stopped. */
-export interface PersistedTrackState {
-  /** Last stream entry id read. */
-  lastId: string;
-  /** Last frame seq processed. */
-  lastSeq: number;
-  /** Next track id. */
-  nextTrackId: number;
-  /** Open alerts (ended by the next owner, which cannot continue them: its track ids differ). */
-  open: Alert[];
-}
+/** Seconds the saved track state lives in Redis without a save (a camera nobody tracks for a day starts afresh). */
+const STATE_TTL_S = 86_400;
 
+export type { PersistedTrackState } from './track-state';
+
+/** A detection result waiting to be processed, with the stream entry it came in. */
+interface Held {
+  seq: number;
+  id: string;
+  result: DetectionResult;
+}
 
 /*
  * Writes the track state only while the camera's lease is held by this owner or by nobody, so a worker that lost
@@ -58,13 +59,19 @@ return 1
  * from the frame's pixels first), publishes `DetectionsMessage`s and deletes frame keys. Work is serialised per
  * camera through one promise chain. Every write is fenced by the camera's lease (`fence`): once another process
  * owns the camera, nothing this worker still has in hand reaches Redis.
+ *
+ * The whole engine state is saved with the stream position of the last frame it reflects, on every tick when it
+ * changed and in the same script as every alert write, so a new owner continues exactly where this one stopped:
+ * the frames it processed after its last save raised no alert (else there would be a newer save), so processing
+ * them again gives the same state and writes nothing twice.
  */
 export class CameraWorker {
-  readonly engine: CameraEngine;
-  readonly reorder: ReorderBuffer<DetectionResult>;
+  readonly reorder: ReorderBuffer<Held>;
+  /** Read cursor of the detections stream (the reader advances it as it reads). */
   lastId = '$';
   /** The lease is unconfirmed: read nothing, tick nothing, until it is confirmed again or lost. */
   suspended = false;
+  private current: CameraEngine;
   private chain: Promise<void> = Promise.resolve();
   private lateSeen = 0;
   private dirty = false;
@@ -74,6 +81,16 @@ export class CameraWorker {
   /** The newest frame rendered (JPEG), kept for alerts raised without a frame (camera_down), and when. */
   private still: Buffer | undefined;
   private stillAt = 0;
+  /** Last entry put into the reorder buffer. */
+  private pos = '';
+  /** Released by the reorder buffer, not processed yet. */
+  private queue: Held[] = [];
+  /** Last seq processed by the engine (-1: none). */
+  private processedSeq = -1;
+  /** From a continued state: entries up to `id` with a seq up to `seq` were handled by the previous owner. */
+  private handled: { id: string; seq: number } | undefined;
+  /** Continuing a saved state: the engine's timer waits until the backlog of the stream is read. */
+  private catchingUp_ = false;
 
   constructor(
     readonly camera: CameraConfig,
@@ -86,21 +103,68 @@ export class CameraWorker {
     private snapshotQuality: number,
     private readonly fence?: WriteFence,
   ) {
-    this.engine = new CameraEngine(engineConfig(config, camera));
+    this.current = new CameraEngine(engineConfig(config, camera));
     // Parallel workers finish a camera's frames at most about one inference apart; a gap that stays open longer
     // is a frame dropped upstream (backpressure, stale), so waiting longer would only add latency.
     this.reorder = new ReorderBuffer({ window: config.track.reorderWindow, maxWaitMs: REORDER_WAIT_MS });
   }
 
-  /** Loads the previous owner's state: resume after its last entry, end its open alerts; reads the camera state. */
+  /** The camera's engine (tracker, rules, alert lifecycle). */
+  get engine(): CameraEngine {
+    return this.current;
+  }
+
+  /** Whether the engine's timer waits for the backlog of a continued state to be read. */
+  get catchingUp(): boolean {
+    return this.catchingUp_;
+  }
+
+  /**
+   * Takes the camera over from the saved state: continues the previous owner's engine (tracks, rule states, open
+   * alerts with their ids) and reads the stream again from the position it reflects; a state that cannot be
+   * continued falls back to resuming after its last entry with a fresh engine and ending its open alerts. Then reads
+   * the camera state.
+   */
   async resume(): Promise<void> {
     // A concrete starting point, never '$': with several streams in one XREAD, '$' for a camera whose entry came in
     // while the reader was busy with another camera's would skip that entry (and every one like it).
     const newest = await this.redis.xrevrange(this.keys.detections(this.camera.id), '+', '-', 'COUNT', 1);
     this.lastId = newest[0]?.[0] ?? '0-0';
+    const raw = await this.redis.get(this.keys.trackState(this.camera.id));
+    const plan = readTrackState(raw, this.current.config);
+    if (plan.kind !== 'continue' && plan.warning) {
+      this.log.warn({ camera: this.camera.id }, plan.warning);
+    }
+    if (plan.kind === 'continue') {
+      this.current = plan.engine;
+      this.lastId = plan.lastId === '$' ? this.lastId : plan.lastId;
+      this.handled = { id: plan.seen === '$' ? plan.lastId : plan.seen, seq: plan.lastSeq };
+      this.processedSeq = plan.lastSeq;
+      if (plan.lastSeq >= 0) {
+        this.reorder.resumeAfter(plan.lastSeq);
+      }
+      this.catchingUp_ = true;
+      this.log.info(
+        { camera: this.camera.id, from: this.lastId, lastSeq: plan.lastSeq, open: this.current.lifecycle.active.length, ageMs: Date.now() - plan.savedAt },
+        'continuing the saved track state',
+      );
+    } else if (plan.kind === 'legacy') {
+      this.lastId = plan.lastId === '$' ? this.lastId : plan.lastId;
+      if (Number.isFinite(plan.lastSeq)) {
+        this.reorder.resumeAfter(plan.lastSeq);
+        this.processedSeq = plan.lastSeq;
+      }
+      this.current.tracker.idCounter = plan.nextTrackId;
+      const now = new Date().toISOString();
+      for (const a of plan.open) {
+        // Idempotent: an alert the previous owner (or an earlier takeover) ended already is not ended again.
+        await this.store.write('end', { ...a, state: 'ended', endedAt: now, updatedAt: now }, undefined, this.fence);
+      }
+    }
+    this.pos = this.lastId;
     const status = await this.redis.hgetall(this.keys.cameraStatus(this.camera.id));
     if (status.state && status.at) {
-      this.engine.onCameraState({
+      this.current.onCameraState({
         type: 'camera',
         camera: this.camera.id,
         state: status.state as CameraStateMessage['state'],
@@ -108,31 +172,20 @@ export class CameraWorker {
         at: status.at,
       });
     }
-    const raw = await this.redis.get(this.keys.trackState(this.camera.id));
-    if (!raw) {
-      return;
-    }
-    try {
-      const s = JSON.parse(raw) as PersistedTrackState;
-      this.lastId = s.lastId || '$';
-      if (Number.isFinite(s.lastSeq)) {
-        this.reorder.resumeAfter(s.lastSeq);
-      }
-      this.engine.tracker.idCounter = s.nextTrackId;
-      const now = new Date().toISOString();
-      for (const a of s.open ?? []) {
-        // Idempotent: an alert the previous owner (or an earlier takeover) ended already is not ended again.
-        await this.store.write('end', { ...a, state: 'ended', endedAt: now, updatedAt: now }, undefined, this.fence);
-      }
-    } catch (err) {
-      this.log.warn({ err }, 'ignoring unreadable track state');
-    }
+  }
+
+  /**
+   * The reader got everything the stream held for this camera: the backlog of a continued state is queued, so the
+   * engine's timer may run again (before, it would take the takeover's gap for a gap in the frames).
+   */
+  caughtUp(): void {
+    this.catchingUp_ = false;
   }
 
   /** Applies a reloaded config. */
   configure(config: VigilConfig, camera: CameraConfig): void {
     this.snapshotQuality = config.alerts.snapshotQuality;
-    this.engine.configure(engineConfig(config, camera));
+    this.current.configure(engineConfig(config, camera));
   }
 
   /** Queues stream entries (already parsed) for processing. */
@@ -140,24 +193,29 @@ export class CameraWorker {
     return this.serial(async () => {
       const now = Date.now();
       for (const e of entries) {
-        this.lastId = e.id;
-        this.hooks.record?.(e.result);
-        for (const r of this.reorder.push(e.result, now)) {
-          await this.processOne(r);
+        this.lastId = compareIds(e.id, this.lastId) > 0 || this.lastId === '$' ? e.id : this.lastId;
+        this.pos = e.id;
+        const h = this.handled;
+        if (h && compareIds(e.id, h.id) <= 0 && e.result.seq <= h.seq) {
+          continue; // processed (or dropped as late) by the previous owner: read again because the state is older
         }
+        this.hooks.record?.(e.result);
+        await this.run(this.reorder.push({ seq: e.result.seq, id: e.id, result: e.result }, now));
+      }
+      if (this.handled && this.pos && compareIds(this.pos, this.handled.id) >= 0) {
+        this.handled = undefined;
       }
       this.reportLate();
-      this.dirty = true;
     });
   }
 
-  /** Timer: releases frames that waited too long for a gap, ends expired alerts, camera_down. */
+  /** Timer: releases frames that waited too long for a gap, ends expired alerts, camera_down; saves the state. */
   tick(): Promise<void> {
     return this.serial(async () => {
-      for (const r of this.reorder.poll(Date.now())) {
-        await this.processOne(r);
+      await this.run(this.reorder.poll(Date.now()));
+      if (!this.catchingUp_) {
+        await this.write(this.current.tick(Date.now()));
       }
-      await this.write(this.engine.tick(Date.now()));
       if (this.dirty) {
         await this.persist();
       }
@@ -167,11 +225,9 @@ export class CameraWorker {
   /** Processes what is held, writes the state; with `endAlerts`, ends the open alerts (graceful stop). */
   close(endAlerts: boolean): Promise<void> {
     return this.serial(async () => {
-      for (const r of this.reorder.flush()) {
-        await this.processOne(r);
-      }
+      await this.run(this.reorder.flush());
       if (endAlerts) {
-        await this.write(this.engine.finish(Math.max(Date.now(), this.engine.lastCapture)));
+        await this.write(this.current.finish(Math.max(Date.now(), this.current.lastCapture)));
       }
       await this.persist();
     });
@@ -199,11 +255,21 @@ export class CameraWorker {
     }
   }
 
+  /** Processes released items in order (what is left of them stays queued if a step fails). */
+  private async run(released: Held[]): Promise<void> {
+    this.queue.push(...released);
+    while (this.queue.length > 0) {
+      await this.processOne(this.queue.shift()!.result);
+    }
+  }
+
   private async processOne(r: DetectionResult): Promise<void> {
     try {
-      const ids = this.engine.tracker.idCounter;
-      const out = this.engine.process(r);
-      this.hooks.onTracked?.(r.camera, out.objects.length, this.engine.tracker.idCounter - ids, Math.max(0, Date.now() - r.times.capturedAt));
+      const ids = this.current.tracker.idCounter;
+      const out = this.current.process(r);
+      this.processedSeq = r.seq;
+      this.dirty = true;
+      this.hooks.onTracked?.(r.camera, out.objects.length, this.current.tracker.idCounter - ids, Math.max(0, Date.now() - r.times.capturedAt));
       const msg: DetectionsMessage = {
         type: 'detections',
         camera: r.camera,
@@ -272,35 +338,56 @@ export class CameraWorker {
     }
   }
 
+  /**
+   * Writes a frame's (or a tick's) alert events in one script with the state they leave the engine in, so the
+   * events and the state that knows of them are stored together or not at all.
+   */
   private async write(changes: readonly AlertChange[], frame?: DetectionResult): Promise<void> {
+    const batch: Array<AlertWrite & { change: AlertChange; latencyMs: number }> = [];
     for (const c of changes) {
+      if (c.event !== 'start' && !c.alert.id) {
+        continue; // its start failed to store
+      }
       let snapshot: Buffer | undefined;
       if (c.event === 'start') {
         // Raised by a frame: that frame. Raised without one (camera_down): the camera's last frame, if any.
         snapshot = frame ? await this.snapshot(frame, c.alert) : this.still;
       }
       const latencyMs = Math.max(0, Date.now() - c.capturedAt);
-      const alert: Alert = { ...c.alert, latencyMs };
-      if (c.event !== 'start' && !alert.id) {
-        continue; // its start failed to store
-      }
-      try {
-        const w = await this.store.write(c.event, alert, snapshot, this.fence);
-        if (w.skipped === 'fenced') {
-          this.log.warn({ rule: alert.rule, event: c.event }, 'alert not written: another process owns the camera now');
-          continue;
-        }
-        if (w.skipped === 'ended') {
-          continue;
-        }
-        if (c.event === 'start') {
-          this.engine.lifecycle.setId(c.handle, w.alert.id, w.alert.snapshot !== undefined);
-        }
-        this.hooks.onAlert(c, latencyMs);
-      } catch (err) {
-        this.log.error({ err, rule: alert.rule, event: c.event }, 'alert write failed');
-      }
+      batch.push({ event: c.event, alert: { ...c.alert, latencyMs }, snapshot, change: c, latencyMs });
     }
+    if (batch.length === 0) {
+      return;
+    }
+    const starts = new Map<string, { index: number; snapshot: boolean }>();
+    batch.forEach((b, i) => {
+      if (b.event === 'start') {
+        starts.set(b.change.handle.key, { index: i, snapshot: b.snapshot !== undefined && b.snapshot.length > 0 });
+      }
+    });
+    const state = { key: this.keys.trackState(this.camera.id), json: JSON.stringify(this.state(starts)), ttlSeconds: STATE_TTL_S };
+    let written;
+    try {
+      written = await this.store.writeBatch(batch, { fence: this.fence, state });
+    } catch (err) {
+      this.log.error({ err, rules: [...new Set(batch.map((b) => b.alert.rule))] }, 'alert write failed');
+      return;
+    }
+    if (written[0]?.skipped === 'fenced') {
+      this.log.warn({ rules: [...new Set(batch.map((b) => b.alert.rule))], events: batch.length }, 'alerts not written: another process owns the camera now');
+      return;
+    }
+    this.dirty = false;
+    written.forEach((w, i) => {
+      const b = batch[i];
+      if (w.skipped) {
+        return;
+      }
+      if (b.event === 'start') {
+        this.current.lifecycle.setId(b.change.handle, w.alert.id, w.alert.snapshot !== undefined);
+      }
+      this.hooks.onAlert(b.change, b.latencyMs);
+    });
   }
 
   private async snapshot(frame: DetectionResult, alert: Alert): Promise<Buffer | undefined> {
@@ -316,19 +403,60 @@ export class CameraWorker {
     }
   }
 
+  /**
+   * The state to save: the engine after the last frame processed and the stream position to read again from (the
+   * entry before the oldest frame read but not processed yet). `starting` names the open alerts whose start is being
+   * written with this state (key → index in the batch, and whether a snapshot goes with it): the store writes in
+   * their ids.
+   */
+  private state(starting?: ReadonlyMap<string, { index: number; snapshot: boolean }>): PersistedTrackState {
+    const engine = this.current.snapshot();
+    if (starting?.size) {
+      for (const o of engine.lifecycle.open) {
+        const st = starting.get(o.key);
+        if (st !== undefined) {
+          // What setId will make of it once the store has given the id.
+          o.alert.id = alertIdToken(st.index);
+          if (st.snapshot) {
+            o.alert.snapshot = `/api/alerts/${alertIdToken(st.index)}/snapshot.jpg`;
+          } else {
+            delete o.alert.snapshot;
+          }
+        }
+      }
+    }
+    let oldest: string | undefined;
+    for (const h of [...this.queue, ...this.reorder.held()]) {
+      if (oldest === undefined || compareIds(h.id, oldest) < 0) {
+        oldest = h.id;
+      }
+    }
+    const handled = this.handled && compareIds(this.handled.id, this.pos) > 0 ? this.handled.id : this.pos;
+    return {
+      lastId: oldest !== undefined ? streamIdBefore(oldest) : this.pos || this.lastId,
+      lastSeq: this.processedSeq,
+      nextTrackId: this.current.tracker.idCounter,
+      open: engine.lifecycle.open.filter((o) => o.alert.id).map((o) => o.alert),
+      v: TRACK_STATE_VERSION,
+      savedAt: Date.now(),
+      seen: handled || this.lastId,
+      engine,
+    };
+  }
+
   private async persist(): Promise<void> {
     this.dirty = false;
-    const s: PersistedTrackState = {
-      lastId: this.lastId,
-      lastSeq: Number.isFinite(this.reorder.lastSeq) ? this.reorder.lastSeq : -1,
-      nextTrackId: this.engine.tracker.idCounter,
-      open: this.engine.lifecycle.active.filter((o) => o.alert.id).map((o) => o.alert),
-    };
+    const json = JSON.stringify(this.state());
     const state = this.keys.trackState(this.camera.id);
-    if (this.fence) {
-      await this.redis.eval(PERSIST, 2, state, this.fence.key, JSON.stringify(s), '86400', this.fence.owner);
-    } else {
-      await this.redis.set(state, JSON.stringify(s), 'EX', 86_400);
+    try {
+      if (this.fence) {
+        await this.redis.eval(PERSIST, 2, state, this.fence.key, json, String(STATE_TTL_S), this.fence.owner);
+      } else {
+        await this.redis.set(state, json, 'EX', STATE_TTL_S);
+      }
+    } catch (err) {
+      this.dirty = true;
+      throw err;
     }
   }
 }

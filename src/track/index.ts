@@ -9,11 +9,15 @@ import type { CameraStateMessage, DetectionResult } from '../core/types';
 import { AlertStore } from '../alerts';
 import { CameraWorker } from './camera-worker';
 
+/** Entries read per camera per XREAD; a read that returns fewer has reached the end of the camera's stream. */
+const READ_COUNT = 200;
+
 /**
  * Starts the track stage: per camera a lease (`keys.lease('track', camera)`, held through the process's
  * {@link LeaseKeeper}); for owned cameras a reader XREADs `keys.detections(camera)` and a {@link CameraWorker}
  * reorders, tracks, evaluates rules and writes alerts. A process that dies loses its leases within
- * `instance.leaseSeconds`; another takes over from the state in `keys.trackState(camera)`. A lease that is lost stops
+ * `instance.leaseSeconds`; another continues from the state in `keys.trackState(camera)` (the whole engine, saved
+ * with every alert write and every tick, and the stream position it reflects). A lease that is lost stops
  * its worker before the camera can be taken again here; while a lease is unconfirmed (renewal late) its worker
  * pauses. Rules reload on `ctx.on('config')` and on camera overrides without a restart.
  */
@@ -140,7 +144,7 @@ export async function start(ctx: Context): Promise<StageHandle> {
       try {
         const res = (await reader.xread(
           'COUNT',
-          200,
+          READ_COUNT,
           'BLOCK',
           250,
           'STREAMS',
@@ -148,6 +152,7 @@ export async function start(ctx: Context): Promise<StageHandle> {
           ...owned.map((w) => w.lastId),
         )) as Array<[string, Array<[string, string[]]>]> | null;
         if (!res) {
+          owned.forEach((w) => w.caughtUp());
           continue;
         }
         const work: Promise<void>[] = [];
@@ -171,6 +176,9 @@ export async function start(ctx: Context): Promise<StageHandle> {
           }
           work.push(w.enqueue(parsed).catch(() => undefined));
         }
+        // A camera with fewer entries than asked has been read to its end: a continued state's backlog is queued.
+        const full = new Set(res.filter(([, entries]) => entries.length >= READ_COUNT).map(([key]) => key));
+        owned.filter((w) => !full.has(ctx.keys.detections(w.camera.id))).forEach((w) => w.caughtUp());
         await Promise.all(work);
       } catch (err) {
         if (!closing) {

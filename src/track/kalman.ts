@@ -13,6 +13,15 @@ const W_POS = 1 / 20;
 const W_VEL = 1 / 160;
 const STEP_S = 0.1;
 
+/** A {@link KalmanBox} as plain numbers (exact: JSON keeps every double), for a saved tracker. */
+export interface KalmanState {
+  p: number[];
+  v: number[];
+  c00: number[];
+  c01: number[];
+  c11: number[];
+}
+
 /** Kalman state of one track: per coordinate position p, velocity v and the 2x2 covariance (p00, p01, p11). */
 export class KalmanBox {
   readonly p = new Float64Array(4);
@@ -32,6 +41,28 @@ export class KalmanBox {
       this.c01[i] = 0;
       this.c11[i] = sv * sv;
     }
+  }
+
+  /** The filter's state (see {@link KalmanBox.fromState}). */
+  state(): KalmanState {
+    return {
+      p: Array.from(this.p),
+      v: Array.from(this.v),
+      c00: Array.from(this.c00),
+      c01: Array.from(this.c01),
+      c11: Array.from(this.c11),
+    };
+  }
+
+  /** A filter in exactly the given state (each array holds 4 finite numbers; checked by the caller). */
+  static fromState(s: KalmanState): KalmanBox {
+    const k = new KalmanBox([0, 0, 1, 1]);
+    k.p.set(s.p);
+    k.v.set(s.v);
+    k.c00.set(s.c00);
+    k.c01.set(s.c01);
+    k.c11.set(s.c11);
+    return k;
   }
 
   /** Advances the state by `dt` seconds. */

@@ -41,6 +41,11 @@ export class ReorderBuffer<T extends { seq: number }> {
     this.last = seq;
   }
 
+  /** The items held (waiting for a gap), in no particular order. */
+  held(): T[] {
+    return [...this.pending.values()].map((p) => p.item);
+  }
+
   /** Number of items held. */
   get size(): number {
     return this.pending.size;

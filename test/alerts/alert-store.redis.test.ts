@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import sharp from 'sharp';
 import { AlertStore, renderSnapshot } from '../../src/alerts';
+import { alertIdToken, compareIds } from '../../src/alerts/alert-store';
 import { Keys } from '../../src/core/keys';
 import type { Alert, AlertMessage } from '../../src/core/types';
 
@@ -76,6 +77,54 @@ describe('AlertStore', () => {
     assert.equal(theirs.skipped, 'fenced');
     assert.equal((await store.getAlert(free.alert.id))?.state, 'active', 'the fenced end changed nothing');
     assert.equal((await store.readEvents('0', 100)).length, 2);
+  });
+
+  it('#writeBatch writes events in order and the state with them, the started alerts\' ids written into it', async () => {
+    const store = new AlertStore(redis, keys);
+    const fence = { key: keys.lease('track', 'walkway'), owner: 'me' };
+    const stateKey = keys.trackState('walkway');
+    const first = await store.write('start', alert({ rule: 'a' }));
+    const gone = await store.write('start', alert({ rule: 'b' }));
+    await store.write('end', { ...gone.alert, state: 'ended' });
+    const state = JSON.stringify({ open: [first.alert.id, alertIdToken(1), alertIdToken(2)], n: 1 });
+    const res = await store.writeBatch(
+      [
+        { event: 'update', alert: { ...first.alert, count: 2 } },
+        { event: 'start', alert: alert({ rule: 'c' }) },
+        { event: 'start', alert: alert({ rule: 'd' }), snapshot: Buffer.from([0xff, 0xd8, 0xff, 0xd9]) },
+        { event: 'end', alert: { ...gone.alert, state: 'ended' } },
+      ],
+      { fence, state: { key: stateKey, json: state, ttlSeconds: 60 } },
+    );
+    assert.deepEqual(res.map((r) => r.skipped), [undefined, undefined, undefined, 'ended']);
+    const [c, d] = [res[1].alert.id, res[2].alert.id];
+    assert.ok(compareIds(c, d) < 0, 'ids in order');
+    assert.deepEqual(JSON.parse((await redis.get(stateKey))!), { open: [first.alert.id, c, d], n: 1 });
+    assert.ok((await redis.ttl(stateKey)) > 50);
+    const events = await store.readEvents('0', 100);
+    assert.deepEqual(
+      events.map((e) => [e.event, e.alert.rule, e.alert.id]),
+      [
+        ['start', 'a', first.alert.id],
+        ['start', 'b', gone.alert.id],
+        ['end', 'b', gone.alert.id],
+        ['update', 'a', first.alert.id],
+        ['start', 'c', c],
+        ['start', 'd', d],
+      ],
+    );
+    assert.equal(events[5].alert.snapshot, `/api/alerts/${d}/snapshot.jpg`);
+    assert.ok(await store.getSnapshot(d));
+
+    // Another owner holds the lease: neither the events nor the state are written.
+    await redis.set(fence.key, 'other');
+    const fenced = await store.writeBatch([{ event: 'start', alert: alert({ rule: 'e' }) }], {
+      fence,
+      state: { key: stateKey, json: '{"stale":true}', ttlSeconds: 60 },
+    });
+    assert.equal(fenced[0].skipped, 'fenced');
+    assert.equal((await store.readEvents('0', 100)).length, 6);
+    assert.deepEqual(JSON.parse((await redis.get(stateKey))!), { open: [first.alert.id, c, d], n: 1 });
   });
 
   it('#write stores alert, snapshot and event before publishing; the start id is the alert id', async () => {

@@ -1,4 +1,6 @@
 import type { RuleConfig } from '../../config/schema';
+import { z } from 'zod';
+import { parseState } from '../../track/state-codec';
 import type { RuleEvaluator, RuleInput, Condition } from './types';
 
 /** States that count as down. */
@@ -9,6 +11,8 @@ export const cameraDown: RuleEvaluator<Record<string, never>> = {
   type: 'camera_down',
   defaultLabels: undefined,
   init: () => ({}),
+  saveState: () => ({}),
+  loadState: (saved) => parseState(z.object({}), saved, 'camera_down state') as Record<string, never>,
   evaluate(rule: RuleConfig, state: Record<string, never>, input: RuleInput) {
     const cs = input.cameraState;
     const conditions: Condition[] = [];

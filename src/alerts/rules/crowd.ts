@@ -1,7 +1,9 @@
 import type { RuleConfig } from '../../config/schema';
 import type { TrackView } from '../../track/byte-tracker';
 import { passes } from './filters';
-import { observe, prune, type Presence } from './presence';
+import { z } from 'zod';
+import { num, parseState } from '../../track/state-codec';
+import { observe, presenceMap, prune, savePresence, type Presence } from './presence';
 import { toObject, type Condition, type RuleEvaluator, type RuleInput } from './types';
 
 /** A dip below the count shorter than this does not reset the crowd timer (ms). */
@@ -19,6 +21,8 @@ export const crowd: RuleEvaluator<CrowdState> = {
   type: 'crowd',
   defaultLabels: ['person'],
   init: () => ({ presence: new Map(), since: -1, belowSince: -1 }),
+  saveState: (s) => ({ presence: savePresence(s.presence), since: s.since, belowSince: s.belowSince }),
+  loadState: (saved) => parseState(z.object({ presence: presenceMap, since: num, belowSince: num }), saved, 'crowd state'),
   evaluate(rule: RuleConfig, state: CrowdState, input: RuleInput) {
     const poly = input.zones.get(rule.zone ?? '');
     if (!poly) {

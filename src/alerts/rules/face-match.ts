@@ -1,5 +1,7 @@
 import type { RuleConfig } from '../../config/schema';
-import { vote, leader, type FaceVotes } from './face-votes';
+import { z } from 'zod';
+import { parseState } from '../../track/state-codec';
+import { saveVotes, votesMap, vote, leader, type FaceVotes } from './face-votes';
 import { passes } from './filters';
 import { prune } from './presence';
 import { toObject, type Condition, type RuleEvaluator, type RuleInput } from './types';
@@ -17,6 +19,8 @@ export const faceMatch: RuleEvaluator<FaceMatchState> = {
   type: 'face_match',
   defaultLabels: ['person'],
   init: () => ({ votes: new Map() }),
+  saveState: (s) => ({ votes: saveVotes(s.votes) }),
+  loadState: (saved) => parseState(z.object({ votes: votesMap }), saved, 'face_match state'),
   evaluate(rule: RuleConfig, state: FaceMatchState, input: RuleInput) {
     prune(state.votes, input.tracks);
     const conditions: Condition[] = [];

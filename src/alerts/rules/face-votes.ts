@@ -1,9 +1,22 @@
+import { z } from 'zod';
 import type { FaceObservation } from '../../core/types';
+import { entries, int, mapOf, num } from '../../track/state-codec';
 
 /** Per-track face votes: frames per watchlist identity, and frames with an embedded face that matched nobody. */
 export interface FaceVotes {
   identities: Map<string, { n: number; name: string; best: number }>;
   unknown: number;
+}
+
+/** Saved form of the votes per track (track id → FaceVotes). */
+export const votesMap = mapOf(
+  int,
+  z.object({ identities: mapOf(z.string(), z.object({ n: int.min(0), name: z.string(), best: num })), unknown: int.min(0) }),
+);
+
+/** Votes per track as saved (read back by {@link votesMap}). */
+export function saveVotes(m: ReadonlyMap<number, FaceVotes>): unknown {
+  return entries(m, (v) => ({ identities: entries(v.identities, (e) => ({ ...e })), unknown: v.unknown }));
 }
 
 /** Adds one frame's faces of a track to its votes (one vote per identity per frame). */

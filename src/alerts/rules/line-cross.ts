@@ -2,6 +2,8 @@ import type { RuleConfig } from '../../config/schema';
 import type { Point } from '../../core/types';
 import { feet, projectOnSegment, signedDistance } from '../../track/geometry';
 import { passes } from './filters';
+import { z } from 'zod';
+import { entries, int, mapOf, parseState } from '../../track/state-codec';
 import { CONFIRM_FRAMES, prune } from './presence';
 import { toObject, type Condition, type RuleEvaluator, type RuleInput } from './types';
 
@@ -19,6 +21,11 @@ export interface LineCrossState {
   sides: Map<number, Side>;
   counts: { a_to_b: number; b_to_a: number };
 }
+
+const lineCrossSchema = z.object({
+  sides: mapOf(int, z.object({ side: z.union([z.literal(-1), z.literal(0), z.literal(1)]), against: int.min(0) })),
+  counts: z.object({ a_to_b: int.min(0), b_to_a: int.min(0) }),
+});
 
 /**
  * Which side of the line `p` is clearly on: -1 (left of a→b on screen), 1 (right), 0 (within the margin, or
@@ -44,6 +51,8 @@ export const lineCross: RuleEvaluator<LineCrossState> = {
   type: 'line_cross',
   defaultLabels: ['person'],
   init: () => ({ sides: new Map(), counts: { a_to_b: 0, b_to_a: 0 } }),
+  saveState: (s) => ({ sides: entries(s.sides, (v) => ({ ...v })), counts: { ...s.counts } }),
+  loadState: (saved) => parseState(lineCrossSchema, saved, 'line_cross state'),
   evaluate(rule: RuleConfig, state: LineCrossState, input: RuleInput) {
     const line = input.lines.get(rule.line ?? '');
     if (!line) {

@@ -1,7 +1,9 @@
 import type { RuleConfig } from '../../config/schema';
 import { centre, distance, feet, pointInPolygon } from '../../track/geometry';
 import { CARRIED_ITEMS, passes } from './filters';
-import { prune } from './presence';
+import { z } from 'zod';
+import { entries, parseState } from '../../track/state-codec';
+import { numberMap, prune } from './presence';
 import { toObject, type Condition, type RuleEvaluator, type RuleInput } from './types';
 
 /** object_left state: since when each item has had no person within the radius (ms). */
@@ -18,6 +20,8 @@ export const objectLeft: RuleEvaluator<ObjectLeftState> = {
   type: 'object_left',
   defaultLabels: CARRIED_ITEMS,
   init: () => ({ aloneSince: new Map() }),
+  saveState: (s) => ({ aloneSince: entries(s.aloneSince) }),
+  loadState: (saved) => parseState(z.object({ aloneSince: numberMap }), saved, 'object_left state'),
   evaluate(rule: RuleConfig, state: ObjectLeftState, input: RuleInput) {
     prune(state.aloneSince, input.tracks);
     const radius = rule.radius ?? 0.1;

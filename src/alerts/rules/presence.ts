@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import type { Point } from '../../core/types';
 import type { TrackView } from '../../track/byte-tracker';
 import { distanceToPolygonEdge, feet, pointInPolygon, type Scale } from '../../track/geometry';
+import { entries, int, mapOf, num } from '../../track/state-codec';
 
 /**
  * Zone membership with hysteresis, so jitter at a zone edge never flaps: an observation only counts when the feet
@@ -22,6 +24,17 @@ export interface Presence {
   /** Whether the state has been decided at least once. */
   known: boolean;
 }
+
+/** Saved form of a presence map (track id → Presence). */
+export const presenceMap = mapOf(int, z.object({ inside: z.boolean(), against: int.min(0), enteredAt: num, known: z.boolean() }));
+
+/** A presence map as saved (read back by {@link presenceMap}). */
+export function savePresence(m: ReadonlyMap<number, Presence>): unknown {
+  return entries(m, (p) => ({ ...p }));
+}
+
+/** Saved form of a per-track number map (track id → n). */
+export const numberMap = mapOf(int, num);
 
 /** Classification of a point against a polygon: 1 clearly in, -1 clearly out, 0 too close to the edge. */
 export function classify(p: Point, poly: readonly Point[], scale: Scale): -1 | 0 | 1 {

@@ -1,7 +1,9 @@
 import type { RuleConfig } from '../../config/schema';
 import { pointInPolygon, feet } from '../../track/geometry';
 import { passes } from './filters';
-import { CONFIRM_FRAMES, prune } from './presence';
+import { z } from 'zod';
+import { entries, parseState } from '../../track/state-codec';
+import { CONFIRM_FRAMES, numberMap, prune } from './presence';
 import { toObject, type Condition, type RuleEvaluator, type RuleInput } from './types';
 
 /** Frames in view before a track's speed is trusted (the Kalman velocity needs a few measurements). */
@@ -20,6 +22,8 @@ export const speed: RuleEvaluator<SpeedState> = {
   type: 'speed',
   defaultLabels: undefined,
   init: () => ({ over: new Map() }),
+  saveState: (s) => ({ over: entries(s.over) }),
+  loadState: (saved) => parseState(z.object({ over: numberMap }), saved, 'speed state'),
   evaluate(rule: RuleConfig, state: SpeedState, input: RuleInput) {
     prune(state.over, input.tracks);
     const poly = rule.zone !== undefined ? input.zones.get(rule.zone) : undefined;

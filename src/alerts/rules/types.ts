@@ -49,6 +49,10 @@ export interface RuleEvaluator<S = unknown> {
   defaultLabels: readonly string[] | undefined;
   init(rule: RuleConfig): S;
   evaluate(rule: RuleConfig, state: S, input: RuleInput): RuleOutput<S>;
+  /** The state as JSON-able values (Maps as entry arrays, in order), for a saved engine. */
+  saveState(state: S): unknown;
+  /** The state {@link saveState} saved; throws a StateError when `saved` is not one. */
+  loadState(saved: unknown): S;
 }
 
 /** The alert object of a track. */

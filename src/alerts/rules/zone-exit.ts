@@ -1,6 +1,8 @@
 import type { RuleConfig } from '../../config/schema';
 import { passes } from './filters';
-import { observe, prune, type Presence } from './presence';
+import { z } from 'zod';
+import { parseState } from '../../track/state-codec';
+import { observe, presenceMap, prune, savePresence, type Presence } from './presence';
 import { toObject, type Condition, type RuleEvaluator, type RuleInput } from './types';
 
 /** zone_exit state: each track's presence in the zone. */
@@ -16,6 +18,8 @@ export const zoneExit: RuleEvaluator<ZoneExitState> = {
   type: 'zone_exit',
   defaultLabels: ['person'],
   init: () => ({ presence: new Map() }),
+  saveState: (s) => ({ presence: savePresence(s.presence) }),
+  loadState: (saved) => parseState(z.object({ presence: presenceMap }), saved, 'zone_exit state'),
   evaluate(rule: RuleConfig, state: ZoneExitState, input: RuleInput) {
     const poly = input.zones.get(rule.zone ?? '');
     if (!poly) {
