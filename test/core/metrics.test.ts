@@ -115,3 +115,14 @@ describe('metrics: one module defines every metric', () => {
     assert.deepEqual([...documented].sort(), [...DROP_REASONS].sort());
   });
 });
+
+describe('metrics: documented', () => {
+  it('lists every metric Vigil defines in docs/api.md', async () => {
+    const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'api.md'), 'utf8');
+    const names = (await everything().getMetricsAsJSON()).map((m) => m.name).filter((n) => n.startsWith('vigil_'));
+    assert.ok(names.length > 40);
+    for (const n of names) {
+      assert.ok(doc.includes(`| \`${n}\` |`), `${n} is in docs/api.md's metric table`);
+    }
+  });
+});
