@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import type { VigilConfig } from '../config/schema';
 import { Keys } from './keys';
 import { LeaseKeeper } from './leases';
+import { LeaseRenewer } from './lease-renewer';
 import { RedisHealth } from './redis-health';
 import { LocalFrames } from './local-frames';
 import { processMetrics } from './metrics';
@@ -115,7 +116,10 @@ export class Context extends EventEmitter<ContextEvents> {
       const roundMs = Math.max(50, Math.floor(ttlMs / 3));
       // No ioredis commandTimeout: the keeper times rounds out itself, without counting its own event-loop stalls.
       const conn = this.redis('leases', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-      this.keeper = new LeaseKeeper(conn, this.instanceId, { ttlMs, roundMs, log: this.log.child({ component: 'leases' }), metrics: this.metrics });
+      const log = this.log.child({ component: 'leases' });
+      // Held leases are also renewed from a thread of their own: a stalled event loop never lets them expire.
+      const renewer = new LeaseRenewer({ url: this.config.redis.url, owner: this.instanceId, ttlMs, roundMs, log });
+      this.keeper = new LeaseKeeper(conn, this.instanceId, { ttlMs, roundMs, log, metrics: this.metrics, renewer });
     }
     return this.keeper;
   }

@@ -28,6 +28,7 @@ import type Redis from 'ioredis';
 import type { Registry } from 'prom-client';
 import { leaseMetrics } from './metrics';
 import type { Logger } from './logger';
+import { nowMs, type LeaseRenewer } from './lease-renewer';
 
 /** Why a lease is no longer held. */
 export type LeaseLossReason = 'taken' | 'released' | 'closing';
@@ -54,8 +55,13 @@ export interface LeaseKeeperOptions {
   marginMs?: number;
   log?: Logger;
   metrics?: Registry;
-  /** Clock (tests). @defaultValue performance.now */
+  /** Clock (tests). @defaultValue wall-clock ms with sub-ms resolution, the same in every thread (nowMs) */
   now?: () => number;
+  /**
+   * Renews held leases from a thread of its own (see lease-renewer.ts), so a stalled main thread never lets them
+   * expire. Without it the rounds here are the only renewals.
+   */
+  renewer?: LeaseRenewer;
 }
 
 type State = 'idle' | 'held' | 'suspended';
@@ -80,7 +86,7 @@ export class LeaseClaim {
 
   /** True while the hold is confirmed: side effects (writes) are allowed. */
   get valid(): boolean {
-    return this.state === 'held' && this.keeper.clock() < this.deadline;
+    return this.state === 'held' && this.keeper.clock() < this.keeper.deadlineOf(this);
   }
 
   /** Stops wanting the lease: the worker is stopped (`lost('released')`), then the key is deleted. */
@@ -160,7 +166,7 @@ export class LeaseKeeper {
     if (!(options.ttlMs >= 100)) {
       throw new TypeError(`lease ttl must be at least 100 ms (got ${options.ttlMs})`);
     }
-    this.clock = options.now ?? (() => performance.now());
+    this.clock = options.now ?? nowMs;
     this.m = options.metrics ? leaseMetrics(options.metrics) : {};
   }
 
@@ -187,6 +193,12 @@ export class LeaseKeeper {
     this.claims.set(id, c);
     this.schedule(0);
     return c;
+  }
+
+  /** @internal The hold's deadline: from this thread's rounds or the renewal thread's, whichever is later. */
+  deadlineOf(c: LeaseClaim): number {
+    const r = this.options.renewer?.renewedAt(c.key) ?? 0;
+    return Math.max(c.deadline, r > 0 ? r + this.options.ttlMs - this.marginMs : 0);
   }
 
   /** The claim of a stage's resource, if any. */
@@ -243,11 +255,13 @@ export class LeaseKeeper {
     }
     await this.running?.catch(() => undefined);
     await Promise.allSettled([...this.claims.values()].map((c) => this.release(c)));
+    await this.options.renewer?.close();
   }
 
   /** Stops renewing without releasing anything, as a killed process would (tests of takeover). */
   abort(): void {
     this.closed = true;
+    this.options.renewer?.abort();
     if (this.timer) {
       clearTimeout(this.timer);
     }
@@ -347,7 +361,7 @@ export class LeaseKeeper {
     let first = Infinity;
     for (const c of this.claims.values()) {
       if (c.state === 'held') {
-        first = Math.min(first, c.deadline);
+        first = Math.min(first, this.deadlineOf(c));
       }
     }
     if (first === Infinity) {
@@ -429,7 +443,7 @@ export class LeaseKeeper {
 
   private expireAt(now: number): void {
     for (const c of this.claims.values()) {
-      if (c.state === 'held' && now >= c.deadline) {
+      if (c.state === 'held' && now >= this.deadlineOf(c)) {
         this.setState(c, 'suspended');
         this.m.lost?.inc({ stage: c.stage, reason: 'late' });
         this.options.log?.warn(
@@ -486,6 +500,12 @@ export class LeaseKeeper {
       c.epoch = s === 'idle' ? 0 : c.epoch;
     }
     c.state = s;
+    // The renewal thread extends held and suspended leases (a suspended one may still be ours); never idle ones.
+    if (s === 'idle') {
+      this.options.renewer?.untrack(c.key);
+    } else {
+      this.options.renewer?.track(c.key);
+    }
     this.m.held?.set({ stage: c.stage }, [...this.claims.values()].filter((x) => x.stage === c.stage && x.state === 'held').length);
   }
 

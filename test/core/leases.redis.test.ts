@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { LeaseKeeper, type LeaseHandlers, type LeaseLossReason } from '../../src/core/leases';
+import { LeaseRenewer } from '../../src/core/lease-renewer';
 import { RedisTestServer } from '../../src/testing/redis-server';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -55,10 +56,12 @@ describe('LeaseKeeper (private redis-server)', function () {
   const conns: Redis[] = [];
   const key = (cam: string) => `t:lease:track:${cam}`;
 
-  function keeper(owner: string, ttlMs: number): LeaseKeeper {
+  function keeper(owner: string, ttlMs: number, withThread = false, beatTimeoutMs?: number): LeaseKeeper {
     const c = conn(server.url);
     conns.push(c);
-    const k = new LeaseKeeper(c, owner, { ttlMs, roundMs: Math.floor(ttlMs / 3) });
+    const roundMs = Math.floor(ttlMs / 3);
+    const renewer = withThread ? new LeaseRenewer({ url: server.url, owner, ttlMs, roundMs, beatTimeoutMs }) : undefined;
+    const k = new LeaseKeeper(c, owner, { ttlMs, roundMs, renewer });
     keepers.push(k);
     return k;
   }
@@ -152,6 +155,30 @@ describe('LeaseKeeper (private redis-server)', function () {
       ['acquired:false', 'suspended', 'acquired:true'],
     );
     assert.ok(claim.valid);
+  });
+
+  it('with the renewal thread, a main thread stalled for twice the ttl keeps its lease', async () => {
+    const log: Event[] = [];
+    const a = keeper('a', 900, true);
+    const b = keeper('b', 900);
+    const claim = a.claim('track', 'cam', key('cam'), recorder('a', log));
+    await until('a holds', () => claim.valid);
+    await sleep(400); // the thread has renewed at least once
+    b.claim('track', 'cam', key('cam'), recorder('b', log));
+    stall(1800);
+    assert.ok(claim.valid, 'still valid right after the stall: the thread renewed it meanwhile');
+    await sleep(1000);
+    assert.deepEqual(log.map((e) => `${e.who}:${e.what}`), ['a:acquired'], 'no suspension; the standby never got it');
+    assert.ok((await admin.pttl(key('cam'))) > 0);
+  });
+
+  it('the renewal thread lets the leases of a hung main thread expire after the heartbeat timeout', async () => {
+    const log: Event[] = [];
+    const a = keeper('a', 600, true, 1000);
+    const claim = a.claim('track', 'cam', key('cam'), recorder('a', log));
+    await until('a holds', () => claim.valid);
+    stall(2500); // "hung": no heartbeat for 2.5 s, beyond the 1 s timeout; the key expires 600 ms later
+    assert.equal(await admin.exists(key('cam')), 0, 'expired: another process could take the camera');
   });
 
   it('a suspended holder whose camera was taken meanwhile stops its worker', async () => {

@@ -21,9 +21,9 @@ function stall(ms: number): void {
 }
 
 /**
- * 32 cameras tracked by one process while its event loop is stalled for 1.2 s every 2 s: every lease (32 track
- * leases plus 32 more of another stage, 64 in one renewal round) holds, nothing is suspended or lost, and every alert
- * starts once and ends once.
+ * 32 cameras tracked by one process while its event loop is stalled for 4 s (more than the 3 s lease ttl) every
+ * 6 s: every lease (32 track leases plus 32 more of another stage, 64 in one renewal round) holds, because the
+ * renewal thread renews them meanwhile; nothing is suspended or lost, and every alert starts once and ends once.
  */
 describe('leases under load: 32 cameras, event loop stalled @integration', function () {
   this.timeout(90_000);
@@ -87,19 +87,19 @@ describe('leases under load: 32 cameras, event loop stalled @integration', funct
       }
       await pipe.exec();
       if (Date.now() >= nextStall) {
-        stall(1200);
+        stall(4000);
         stalls++;
-        nextStall = Date.now() + 800;
+        nextStall = Date.now() + 2000;
       }
       await sleep(500);
     }
-    assert.ok(stalls >= 6, `stalled ${stalls} times`);
+    assert.ok(stalls >= 2, `stalled ${stalls} times`);
     await sleep(1500);
 
     const metrics = await ctx.metrics.metrics();
     assert.doesNotMatch(metrics, /vigil_leases_lost_total\{[^}]*\} [1-9]/, 'no lease suspended or lost');
-    const late = /vigil_lease_round_lateness_seconds_bucket\{le="0.5"\} (\d+)[\s\S]*?vigil_lease_round_lateness_seconds_count (\d+)/.exec(metrics);
-    assert.ok(late && Number(late[2]) > Number(late[1]), 'some rounds started more than 0.5 s late (the stalls were real)');
+    const late = /vigil_lease_round_lateness_seconds_bucket\{le="2"\} (\d+)[\s\S]*?vigil_lease_round_lateness_seconds_count (\d+)/.exec(metrics);
+    assert.ok(late && Number(late[2]) > Number(late[1]), 'some main-thread rounds started more than 2 s late (the stalls were real)');
     assert.match(metrics, /vigil_leases_held\{stage="track"\} 32/);
     assert.match(metrics, /vigil_leases_held\{stage="ingest"\} 32/);
 
