@@ -2,6 +2,10 @@
 """A tiny RTSP server for Vigil's tests and benchmarks: serves an H.264 MP4 file in an endless loop.
 
 Usage: /usr/bin/python3 scripts/rtsp_server.py --file vtest.mp4 [--port 8554] [--path /cam ...] [--host 127.0.0.1]
+       [--protocols tcp,udp]
+
+--protocols: the RTP transports the server accepts (default both). `udp` alone answers a TCP SETUP with
+"461 Unsupported transport", as VLC does; `tcp` alone refuses UDP the same way.
 
 The H.264 is demuxed from the MP4 and sent as RTP without re-encoding, so many cameras cost little CPU. Looping:
 the demuxer plays in segment mode; on SEGMENT_DONE it is seeked back to 0 without flushing, so timestamps
@@ -17,7 +21,8 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+gi.require_version("GstRtsp", "1.0")
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 
 def wait_for_segment(media, timeout):
@@ -41,7 +46,17 @@ def main():
     ap.add_argument("--port", type=int, default=8554)
     ap.add_argument("--path", action="append", help="mount path (repeatable); default /cam")
     ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--protocols", default="tcp,udp", help="accepted RTP transports: tcp, udp or tcp,udp")
     args = ap.parse_args()
+    protocols = GstRtsp.RTSPLowerTrans(0)
+    for name in args.protocols.split(","):
+        name = name.strip()
+        if name == "tcp":
+            protocols |= GstRtsp.RTSPLowerTrans.TCP
+        elif name == "udp":
+            protocols |= GstRtsp.RTSPLowerTrans.UDP
+        else:
+            ap.error(f"--protocols: unknown transport {name!r} (tcp, udp)")
 
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
@@ -55,6 +70,7 @@ def main():
             f"! rtph264pay name=pay0 pt=96 config-interval=-1 )"
         )
         factory.set_shared(True)
+        factory.set_protocols(protocols)
 
         def on_configure(_factory, media):
             bin_ = media.get_element()

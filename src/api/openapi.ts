@@ -126,6 +126,8 @@ export function openApiDocument(): object {
             id: { type: 'string' }, name: { type: 'string' }, state: { enum: ['starting', 'streaming', 'stalled', 'reconnecting', 'failed'] }, reason: { type: 'string' },
             lastFrameAt: { type: ['string', 'null'] }, fps: { type: 'object', properties: { ingest: { type: 'number' }, detect: { type: 'number' } } }, dropped: { type: 'integer' },
             problems: { type: 'array', items: { type: 'string' }, description: 'what keeps the camera from being analysed, e.g. "detect: no detector loaded (…)"' },
+            corrupt: { type: 'integer', description: 'corrupt or missing frames FFmpeg reported and went past' },
+            transport: { enum: ['tcp', 'udp'], description: 'RTSP cameras: the RTP transport in use' },
           },
         },
       },

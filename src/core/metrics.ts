@@ -9,7 +9,7 @@
  * prom-client's `nodejs_active_*_total` gauges (they repeat `nodejs_active_*` and break the `_total` rule).
  *
  * Cardinality: labels hold camera ids, rule ids, model file names, webhook names and fixed enums, never free text.
- * Per camera a process exposes about 100 series (ingest: 14, detect: 2 + 4 latency stages × 12, track: 3 + 2 latency
+ * Per camera a process exposes about 100 series (ingest: 15, detect: 2 + 4 latency stages × 12, track: 3 + 2 latency
  * stages × 12 + alerts per rule and event), so 100 cameras are about 10,000 series; latency histograms have 9 buckets
  * for that reason. docs/api.md lists every metric.
  */
@@ -165,6 +165,7 @@ export interface IngestMetrics {
   cameraState: Gauge<'camera' | 'state'>;
   ingestFps: Gauge<'camera'>;
   restartsTotal: Counter<'camera'>;
+  corruptTotal: Counter<'camera'>;
 }
 
 export function ingestMetrics(reg: Registry): IngestMetrics {
@@ -175,6 +176,12 @@ export function ingestMetrics(reg: Registry): IngestMetrics {
     cameraState: new Gauge({ name: 'vigil_camera_state', help: '1 for the current state of each camera ingested here, 0 for the others', labelNames: ['camera', 'state'], registers }),
     ingestFps: new Gauge({ name: 'vigil_ingest_fps', help: 'Frames per second received from FFmpeg per camera', labelNames: ['camera'], registers }),
     restartsTotal: new Counter({ name: 'vigil_ingest_restarts_total', help: 'FFmpeg respawns per camera', labelNames: ['camera'], registers }),
+    corruptTotal: new Counter({
+      name: 'vigil_frames_corrupt_total',
+      help: 'Corrupt or missing frames per camera: FFmpeg reported a damaged packet or frame, skipped or concealed it and went on',
+      labelNames: ['camera'],
+      registers,
+    }),
   }));
 }
 
@@ -191,6 +198,7 @@ export function removeCameraSeries(m: IngestMetrics, camera: string): void {
   m.queueDepth.remove({ camera });
   m.ingestFps.remove({ camera });
   m.restartsTotal.remove({ camera });
+  m.corruptTotal.remove({ camera });
   for (const s of CAMERA_STATES) {
     m.cameraState.remove({ camera, state: s });
   }

@@ -273,4 +273,8 @@ export interface CameraStatus {
    * absent when nothing is known to be wrong.
    */
   problems?: string[];
+  /** Corrupt or missing frames FFmpeg reported and went past (since the camera's ingest started). */
+  corrupt: number;
+  /** RTSP cameras: the RTP transport in use (or being tried); `transport: auto` falls back from tcp to udp. */
+  transport?: 'tcp' | 'udp';
 }

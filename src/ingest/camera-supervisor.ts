@@ -6,11 +6,12 @@ import { releaseFrame } from '../core/frame-pool';
 import { redact } from '../core/redact';
 import type { CameraState, CameraStateMessage } from '../core/types';
 import { initialState, nextState, type CameraEvent, type CameraStatePoint } from './camera-state';
-import { buildFfmpegArgs } from './ffmpeg-args';
-import { FfmpegProcess } from './ffmpeg-process';
+import { buildFfmpegArgs, inputKind } from './ffmpeg-args';
+import { FfmpegProcess, type FfmpegExitInfo } from './ffmpeg-process';
 import type { CameraAdmission } from './admission';
 import { setStateGauge, type IngestMetrics } from './metrics';
 import { classifyExit, RestartPolicy, type RestartPolicyOptions } from './restart-policy';
+import { RtspTransportChooser } from './rtsp-transport';
 import { StallWatchdog } from './stall-watchdog';
 
 /** What a supervisor needs from its stage. */
@@ -29,6 +30,16 @@ export interface CameraSupervisorDeps {
   restart?: RestartPolicyOptions;
   /** How often the status hash gets lastFrameAt / fpsIngest / dropped (ms). @defaultValue 1000 */
   statusEveryMs?: number;
+  /** Corrupt frames are logged (as a count) at most this often (ms). @defaultValue 60_000 */
+  corruptLogEveryMs?: number;
+}
+
+/**
+ * Pure: the silence after which a camera counts as stalled (ms): its `stallSeconds`, but at least three frame
+ * intervals of its detect fps (a snapshot camera fetched every 10 s is not stalled after 5 s).
+ */
+export function stallLimitMs(stallSeconds: number, fps: number): number {
+  return Math.max(stallSeconds * 1000, Math.ceil(3000 / fps));
 }
 
 /**
@@ -54,6 +65,12 @@ export class CameraSupervisor {
   private fps = 0;
   /** Resolves when the status hash and the last publish are written (tests and close wait on it). */
   private writes: Promise<unknown> = Promise.resolve();
+  /** RTSP cameras: the transport of the current run (`auto` falls back from TCP to UDP). */
+  private readonly transport: RtspTransportChooser | undefined;
+  /** Corrupt or missing frames FFmpeg reported since start (it went on after each). */
+  corrupt = 0;
+  private corruptLogged = 0;
+  private corruptLoggedAt = 0;
   /** Frames received from ffmpeg since start. */
   frames = 0;
   /** ffmpeg spawns since start. */
@@ -64,8 +81,9 @@ export class CameraSupervisor {
     private readonly deps: CameraSupervisorDeps,
   ) {
     this.policy = new RestartPolicy(deps.restart);
+    this.transport = !camera.snapshot && inputKind(camera.url) === 'rtsp' ? new RtspTransportChooser(camera.transport) : undefined;
     this.watchdog = new StallWatchdog({
-      stallMs: camera.stallSeconds * 1000,
+      stallMs: stallLimitMs(camera.stallSeconds, camera.detect.fps),
       onStall: (info) => this.onStall(info.firstFrame, info.silentMs),
     });
   }
@@ -78,6 +96,11 @@ export class CameraSupervisor {
   /** Current state and reason. */
   get status(): Readonly<CameraStatePoint> {
     return this.point;
+  }
+
+  /** RTSP cameras: the transport of the current run (the one frames arrive over while streaming). */
+  get rtspTransport(): 'tcp' | 'udp' | undefined {
+    return this.transport?.transport;
   }
 
   /** The running ffmpeg's pid, if any. */
@@ -134,7 +157,9 @@ export class CameraSupervisor {
     const cam = this.camera;
     const args = buildFfmpegArgs({
       url: cam.url,
-      transport: cam.transport,
+      transport: this.transport?.transport,
+      timing: cam.timing,
+      snapshot: cam.snapshot,
       loop: cam.loop,
       realtime: cam.realtime,
       fps: cam.detect.fps,
@@ -157,7 +182,15 @@ export class CameraSupervisor {
         releaseFrame(pixels);
       }
     });
+    proc.on('corrupt', () => {
+      if (proc === this.proc) {
+        this.onCorrupt();
+      }
+    });
     proc.on('exit', (info) => this.onExit(proc, info));
+    if (this.transport) {
+      this.chain(this.deps.redis.hset(this.deps.keys.cameraStatus(cam.id), 'transport', this.transport.transport));
+    }
     this.watchdog.arm();
     proc.start().then(
       () => this.deps.log.debug({ pid: proc.pid, cmd: proc.redactedCommand }, 'ffmpeg started'),
@@ -171,6 +204,7 @@ export class CameraSupervisor {
     this.lastFrameAt = capturedAt;
     this.watchdog.frame();
     this.policy.streaming(capturedAt);
+    this.transport?.streaming();
     this.deps.metrics.framesTotal.inc({ camera: this.camera.id });
     this.apply({ type: 'frame' });
     const writer = this.deps.writer;
@@ -190,23 +224,58 @@ export class CameraSupervisor {
     }
   }
 
+  /** FFmpeg reported a damaged or missing frame and went on: counted, logged as a count at most once a minute. */
+  private onCorrupt(): void {
+    this.corrupt++;
+    this.deps.metrics.corruptTotal.inc({ camera: this.camera.id });
+    const now = Date.now();
+    if (now - this.corruptLoggedAt >= (this.deps.corruptLogEveryMs ?? 60_000)) {
+      this.deps.log.warn(
+        { corrupt: this.corrupt - this.corruptLogged, total: this.corrupt },
+        'corrupt or missing frames from the camera: skipped, the stream goes on',
+      );
+      this.corruptLogged = this.corrupt;
+      this.corruptLoggedAt = now;
+    }
+  }
+
   private onStall(firstFrame: boolean, silentMs: number): void {
     if (this.stopped) {
       return;
     }
     const seconds = silentMs / 1000;
     this.apply(firstFrame ? { type: 'no-first-frame', seconds } : { type: 'stall', seconds });
+    const next = firstFrame ? this.transport?.noData() : undefined;
+    if (next) {
+      this.deps.log.warn({ silentMs, transport: next }, `no frame over ${next === 'udp' ? 'TCP' : 'UDP'}: trying RTSP over ${next.toUpperCase()}`);
+    }
     this.deps.log.warn({ silentMs, firstFrame }, firstFrame ? 'no first frame: restarting ffmpeg' : 'camera stalled: killing ffmpeg');
     this.killing = this.proc;
     void this.proc?.stop();
   }
 
-  private onExit(proc: FfmpegProcess, info: { code: number | null; signal: string | null; stderrTail: string[]; killedByUs: boolean }): void {
+  private onExit(proc: FfmpegProcess, info: FfmpegExitInfo): void {
     if (proc !== this.proc) {
       return;
     }
     this.watchdog.disarm();
     if (this.stopped) {
+      return;
+    }
+    // The RTSP server refused the transport: with `auto` the other one is tried at once (not a failure).
+    if (info.transportRefused && !info.killedByUs && this.transport) {
+      const verdict = this.transport.refusedByServer();
+      if (verdict.retry) {
+        this.deps.log.warn({ transport: verdict.next }, verdict.reason);
+        this.respawnTimer = setTimeout(() => this.spawn(), this.policy.minMs);
+        this.respawnTimer.unref();
+        return;
+      }
+      this.apply({ type: 'exit', fatal: true, reason: verdict.reason });
+      const delay = this.policy.nextDelay(Date.now(), true);
+      this.deps.log.error({ reason: verdict.reason, retryInMs: delay }, 'ffmpeg ended');
+      this.respawnTimer = setTimeout(() => this.spawn(), delay);
+      this.respawnTimer.unref();
       return;
     }
     // A file that is not looped and played to its end is done: replaying it would analyse the footage again.
@@ -276,6 +345,7 @@ export class CameraSupervisor {
     const fields: Record<string, string> = {
       fpsIngest: (Math.round(this.fps * 100) / 100).toString(),
       dropped: String(this.deps.writer.dropped),
+      corrupt: String(this.corrupt),
     };
     if (this.lastFrameAt !== undefined) {
       fields.lastFrameAt = new Date(this.lastFrameAt).toISOString();

@@ -3,16 +3,34 @@
  * (the pattern of frigate's `ffmpeg_presets.py`).
  *
  * Facts measured with FFmpeg 5.1 that shape these arguments: when an RTSP server dies ffmpeg exits with status 0 and
- * no message; when it goes silent with the socket open ffmpeg hangs and ignores the first SIGTERM; `-timeout`
- * (microseconds) plus `-xerror` makes it exit after about twice the timeout; `-stimeout` no longer exists.
+ * no message; when it goes silent with the socket open ffmpeg hangs and ignores the first SIGTERM (the supervisor's
+ * stall watchdog kills it); `-stimeout` no longer exists. `-xerror` is NOT used: it ended FFmpeg on the first corrupt
+ * frame (a UDP loss, a Wi-Fi hiccup, a file's loop point), a reconnect of several seconds for one bad frame. Without
+ * it FFmpeg conceals or drops the damaged frame and goes on; `-fflags +discardcorrupt` drops packets the demuxer
+ * knows are damaged (MPEG-TS continuity errors) instead of decoding garbage, and each damaged packet or frame is
+ * counted from FFmpeg's stderr ({@link corruptFrameLine}). Only a stalled or ended stream restarts FFmpeg.
+ *
+ * Timing (measured with scripts/measure-sources.ts, docs/pipeline.md "Sources"): MJPEG over HTTP (multipart/x-mixed-replace) carries no timestamps and FFmpeg
+ * assumes 25 fps, so a 5 fps camera came out at 1 fps through the fps filter: `-use_wallclock_as_timestamps 1` stamps
+ * each frame when it arrives. HLS arrives a segment at a time (20 frames in a burst every 2 s, most of them superseded
+ * in the mailbox): `-re` reads it at its own pace, 5 frames every second.
  */
 
 /** What the arguments are built from (a camera's config, reduced to what ffmpeg needs). */
 export interface FfmpegArgsInput {
   /** rtsp(s)://, http(s)://, rtmp://, udp://, srt:// URL, file: URL or file path (may contain `%d` for images). */
   url: string;
-  /** RTSP transport. @defaultValue 'tcp' */
+  /** RTSP transport of this run (the supervisor resolves `auto`). @defaultValue 'tcp' */
   transport?: 'tcp' | 'udp';
+  /**
+   * How frame times are taken for network streams: `stream` (the source's timestamps), `wallclock` (arrival time:
+   * MJPEG, HTTP cameras without reliable timestamps) or `paced` (the source's timestamps, read at real-time pace:
+   * HLS and other bursty sources); `auto` picks by source ({@link autoTiming}). Ignored for files, images and
+   * snapshots. @defaultValue 'auto'
+   */
+  timing?: Timing;
+  /** The URL serves one JPEG per request (an ONVIF-style snapshot URI): fetched again for every frame, at `fps`. */
+  snapshot?: boolean;
   /** Loop file inputs forever. @defaultValue true */
   loop?: boolean;
   /**
@@ -47,7 +65,26 @@ export interface FfmpegArgs {
 }
 
 /** How the input is read. */
-export type InputKind = 'rtsp' | 'network' | 'file' | 'images';
+export type InputKind = 'rtsp' | 'network' | 'file' | 'images' | 'snapshot';
+
+/** How frame times are taken from a network stream. */
+export type Timing = 'auto' | 'stream' | 'wallclock' | 'paced';
+
+/** Pure: is the URL a segmented HTTP stream (HLS `.m3u8`, DASH `.mpd`) that arrives in bursts? */
+export function isSegmentedStream(url: string): boolean {
+  return /^https?:\/\//i.test(url) && /\.(m3u8|mpd)$/i.test(url.split(/[?#]/)[0]);
+}
+
+/**
+ * Pure: the timing `auto` means for a network URL: `paced` for HLS/DASH, `wallclock` for other HTTP streams (MJPEG,
+ * HTTP cameras: no or unreliable timestamps, and they arrive in real time), `stream` for RTSP, RTMP, UDP and SRT.
+ */
+export function autoTiming(url: string): Exclude<Timing, 'auto'> {
+  if (isSegmentedStream(url)) {
+    return 'paced';
+  }
+  return /^https?:\/\//i.test(url) ? 'wallclock' : 'stream';
+}
 
 /** Classifies a camera URL. */
 export function inputKind(url: string): InputKind {
@@ -84,7 +121,8 @@ export function protocolWhitelist(url: string): string {
       return 'rtsp,rtsps,rtp,srtp,tcp,udp,tls';
     case 'http':
     case 'https':
-      return 'http,https,tcp,tls';
+      // crypto: AES-128 HLS segments (crypto+https://...); what it wraps is checked against this list again.
+      return 'http,https,tcp,tls,crypto';
     case 'rtmp':
     case 'rtmps':
       return 'rtmp,rtmps,tcp,tls';
@@ -124,22 +162,37 @@ export function buildFfmpegArgs(input: FfmpegArgsInput): FfmpegArgs {
   if (!Number.isInteger(width) || width < 2) {
     throw new TypeError(`ffmpeg args: width must be an integer >= 2 (got ${width})`);
   }
-  const kind = inputKind(url);
+  const kind: InputKind = input.snapshot ? 'snapshot' : inputKind(url);
   const timeoutUs = Math.round(input.timeoutUs ?? 5_000_000);
   const inputOptions: string[] = ['-protocol_whitelist', protocolWhitelist(url)];
   let source = url;
-  if (kind === 'rtsp') {
+  if (kind === 'snapshot') {
+    if (!/^https?:\/\//i.test(url)) {
+      throw new TypeError('ffmpeg args: a snapshot source must be an http(s):// URL');
+    }
+    // One JPEG per request: the image2 demuxer opens the URL again for every frame (`-loop 1`), at `fps` (`-re`
+    // paces the requests); `-pattern_type none` so a `%` in the URL is never read as a file-number pattern, and the
+    // codec is given because snapshot URLs rarely end in .jpg. (image2 takes no `-timeout`: the watchdog covers it.)
+    inputOptions.push('-re', '-f', 'image2', '-pattern_type', 'none', '-c:v', 'mjpeg', '-loop', '1', '-framerate', formatFps(fps));
+  } else if (kind === 'rtsp') {
     inputOptions.push('-rtsp_transport', input.transport ?? 'tcp', '-timeout', String(timeoutUs));
     // Fast start: the SDP describes the stream, so probe only briefly (FFmpeg's default analysis took 2.9 s before the
     // first frame; `-fflags nobuffer` made the first frame wait for a keyframe, 2.2 s more; this: 0.2 s, measured
     // against the GStreamer test server). That is most of a takeover's time to the first detection. `low_delay`:
     // frames are handed on without a reordering delay.
-    inputOptions.push('-analyzeduration', '100000', '-probesize', '65536', '-flags', 'low_delay');
+    inputOptions.push('-analyzeduration', '100000', '-probesize', '65536', '-flags', 'low_delay', '-fflags', '+discardcorrupt');
   } else if (kind === 'network') {
+    const timing = input.timing === undefined || input.timing === 'auto' ? autoTiming(url) : input.timing;
     if (/^https?:/i.test(url)) {
       inputOptions.push('-timeout', String(timeoutUs), '-reconnect', '0');
     } else if (/^(udp|srt):/i.test(url)) {
       inputOptions.push('-timeout', String(timeoutUs));
+    }
+    inputOptions.push('-fflags', '+discardcorrupt');
+    if (timing === 'wallclock') {
+      inputOptions.push('-use_wallclock_as_timestamps', '1');
+    } else if (timing === 'paced') {
+      inputOptions.push('-re');
     }
   } else if (kind === 'images') {
     source = filePath(url);
@@ -157,6 +210,7 @@ export function buildFfmpegArgs(input: FfmpegArgsInput): FfmpegArgs {
     if (input.loop !== false) {
       inputOptions.push('-stream_loop', '-1');
     }
+    inputOptions.push('-fflags', '+discardcorrupt');
   }
 
   const filters = [`fps=${formatFps(fps)}`];
@@ -175,7 +229,6 @@ export function buildFfmpegArgs(input: FfmpegArgsInput): FfmpegArgs {
     filters.push(`scale=${even(width)}:-2`);
   }
   const outputOptions = [
-    '-xerror',
     '-an',
     '-sn',
     '-dn',
@@ -211,4 +264,31 @@ export function parseOutputSize(line: string): { width: number; height: number }
     return undefined;
   }
   return { width: Number(m[1]), height: Number(m[2]) };
+}
+
+/**
+ * Pure: does this FFmpeg stderr line report a damaged or missing frame? FFmpeg 5.1 prints one line per event
+ * (`Error while decoding stream #0:0: ...` when a frame could not be decoded at all),
+ * `URL: corrupt decoded frame in stream 0` (a frame decoded with errors, concealed), `URL: corrupt input packet in
+ * stream 0`, `[mpegts @ ...] Packet corrupt (stream = 0, dts = ...), dropping it.` (with `+discardcorrupt`) and
+ * `[rtsp @ ...] RTP: missed N packets` (UDP losses). The decoder's own detail lines (`error while decoding MB`,
+ * `concealing ... errors`) belong to one of those and are not counted again.
+ */
+export function corruptFrameLine(line: string): boolean {
+  return (
+    /: corrupt (decoded frame|input packet) in stream \d+/.test(line) ||
+    /Packet corrupt \(stream = \d+/.test(line) ||
+    /RTP: missed \d+ packets/.test(line) ||
+    /Error while decoding stream #\d+:\d+/.test(line)
+  );
+}
+
+/** Pure: a decoder's detail line about a damaged frame (`error while decoding MB`, `concealing ... errors`): noise. */
+export function decoderNoiseLine(line: string): boolean {
+  return /\] (error while decoding MB|concealing \d+ DC|left block unavailable|Invalid NAL unit|corrupted macroblock|top block unavailable|out of range intra chroma)/.test(line);
+}
+
+/** Pure: does this stderr line say the RTSP server refused the transport asked for (`461 Unsupported transport`)? */
+export function unsupportedTransportLine(line: string): boolean {
+  return /\b461 Unsupported transport/i.test(line);
 }

@@ -5,7 +5,7 @@ import ffmpeg from 'fluent-ffmpeg';
 import { framePool } from '../core/frame-pool';
 import { redact } from '../core/redact';
 import { FrameCutter } from './frame-cutter';
-import { GLOBAL_OPTIONS, parseOutputSize, toArgv, type FfmpegArgs } from './ffmpeg-args';
+import { corruptFrameLine, decoderNoiseLine, GLOBAL_OPTIONS, parseOutputSize, toArgv, unsupportedTransportLine, type FfmpegArgs } from './ffmpeg-args';
 
 /**
  * The ONE module that imports fluent-ffmpeg (archived upstream in 2025): swapping it for a plain `spawn` touches
@@ -23,8 +23,21 @@ export interface FfmpegProcessEvents {
    * frame-pool slot: whoever holds it last gives it back with `releaseFrame`.
    */
   frame: [frame: Buffer, capturedAt: number, size: { width: number; height: number }];
+  /** FFmpeg reported a damaged or missing frame or packet, and went on (see `corruptFrameLine`). */
+  corrupt: [];
   /** The process ended (always emitted once, after `start`). */
-  exit: [info: { code: number | null; signal: string | null; stderrTail: string[]; killedByUs: boolean }];
+  exit: [info: FfmpegExitInfo];
+}
+
+/** How a run ended. */
+export interface FfmpegExitInfo {
+  code: number | null;
+  signal: string | null;
+  /** The last stderr lines, credentials removed (corrupt-frame and decoder noise lines left out). */
+  stderrTail: string[];
+  killedByUs: boolean;
+  /** The RTSP server answered `461 Unsupported transport` to the transport asked for. */
+  transportRefused: boolean;
 }
 
 /** Options of {@link FfmpegProcess}. */
@@ -41,6 +54,7 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
   private cutter: FrameCutter | undefined;
   private size: { width: number; height: number } | undefined;
   private readonly tail: string[] = [];
+  private transportRefused = false;
   private killedByUs = false;
   private exited = false;
   private exitPromise: Promise<void> | undefined;
@@ -185,6 +199,16 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
     if (/^\s*frame=/.test(line)) {
       return;
     }
+    if (corruptFrameLine(line)) {
+      this.emit('corrupt');
+      return;
+    }
+    if (decoderNoiseLine(line)) {
+      return;
+    }
+    if (unsupportedTransportLine(line)) {
+      this.transportRefused = true;
+    }
     this.tail.push(line);
     if (this.tail.length > (this.options.stderrLines ?? 20)) {
       this.tail.shift();
@@ -197,7 +221,7 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
     }
     this.exited = true;
     done();
-    this.emit('exit', { code, signal, stderrTail: this.tail.map(redact), killedByUs: this.killedByUs });
+    this.emit('exit', { code, signal, stderrTail: this.tail.map(redact), killedByUs: this.killedByUs, transportRefused: this.transportRefused });
   }
 }
 

@@ -20,6 +20,8 @@ export interface RtspTestServerOptions {
   python?: string;
   /** Give up waiting for the server after this long (ms). @defaultValue 15_000 */
   startTimeoutMs?: number;
+  /** RTP transports the server accepts; `['udp']` answers a TCP SETUP with 461, as VLC does. @defaultValue ['tcp', 'udp'] */
+  protocols?: Array<'tcp' | 'udp'>;
 }
 
 /** Finds a free TCP port on 127.0.0.1. */
@@ -65,6 +67,7 @@ export class RtspTestServer {
         paths: options.paths ?? ['/cam'],
         python: options.python ?? '/usr/bin/python3',
         startTimeoutMs: options.startTimeoutMs ?? 15_000,
+        protocols: options.protocols ?? ['tcp', 'udp'],
       },
       port,
     );
@@ -86,7 +89,7 @@ export class RtspTestServer {
   async restart(): Promise<void> {
     await this.stop();
     const script = path.resolve(__dirname, '..', '..', 'scripts', 'rtsp_server.py');
-    const args = [script, '--file', this.options.file, '--port', String(this.port), '--host', '127.0.0.1'];
+    const args = [script, '--file', this.options.file, '--port', String(this.port), '--host', '127.0.0.1', '--protocols', this.options.protocols.join(',')];
     for (const p of this.options.paths) {
       args.push('--path', p);
     }

@@ -130,11 +130,13 @@ describe('api server', () => {
       fpsIngest: '5',
       fpsDetect: '4.5',
       dropped: '3',
+      corrupt: '2',
+      transport: 'udp',
     });
     const res = await app.inject({ url: '/api/cameras', headers: { authorization: `Bearer ${VIEWER}` } });
     assert.equal(res.statusCode, 200);
     const [cam] = res.json();
-    assert.deepEqual({ ...cam, reason: undefined }, { id: 'walkway', name: 'Walkway', state: 'reconnecting', lastFrameAt: '2026-01-01T00:00:00.000Z', fps: { ingest: 5, detect: 4.5 }, dropped: 3, reason: undefined });
+    assert.deepEqual({ ...cam, reason: undefined }, { id: 'walkway', name: 'Walkway', state: 'reconnecting', lastFrameAt: '2026-01-01T00:00:00.000Z', fps: { ingest: 5, detect: 4.5 }, dropped: 3, corrupt: 2, transport: 'udp', reason: undefined });
     assert.ok(!res.body.includes('hunter2'));
   });
 

@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { buildFfmpegArgs, inputKind, parseOutputSize, protocolWhitelist, scaledHeight, toArgv } from '../../src/ingest/ffmpeg-args';
+import {
+  autoTiming,
+  buildFfmpegArgs,
+  corruptFrameLine,
+  decoderNoiseLine,
+  inputKind,
+  isSegmentedStream,
+  parseOutputSize,
+  protocolWhitelist,
+  scaledHeight,
+  toArgv,
+  unsupportedTransportLine,
+} from '../../src/ingest/ffmpeg-args';
 
 function after(argv: string[], flag: string): string | undefined {
   const i = argv.indexOf(flag);
@@ -9,11 +21,12 @@ function after(argv: string[], flag: string): string | undefined {
 }
 
 describe('buildFfmpegArgs', () => {
-  it('uses RTSP over TCP by default, with -timeout in microseconds and -xerror', () => {
+  it('uses RTSP over TCP by default, with -timeout in microseconds; a corrupt frame is not fatal (no -xerror)', () => {
     const a = toArgv(buildFfmpegArgs({ url: 'rtsp://u:p@10.0.0.7/s', fps: 5, width: 640, timeoutUs: 5_000_000 }));
     assert.equal(after(a, '-rtsp_transport'), 'tcp');
     assert.equal(after(a, '-timeout'), '5000000');
-    assert.ok(a.includes('-xerror'));
+    assert.ok(!a.includes('-xerror'), 'one corrupt frame must not end FFmpeg');
+    assert.equal(after(a, '-fflags'), '+discardcorrupt');
     assert.ok(!a.includes('-stimeout'), '-stimeout no longer exists in FFmpeg 5.1');
     assert.ok(a.indexOf('-timeout') < a.indexOf('-i'), '-timeout is an input option');
     assert.ok(!a.includes('-re'), 'a live camera is not throttled');
@@ -69,7 +82,8 @@ describe('buildFfmpegArgs', () => {
     const wl = (url: string) => after(toArgv(buildFfmpegArgs({ url, fps: 5, width: 640 })), '-protocol_whitelist');
     assert.equal(wl('rtsp://cam/s'), 'rtsp,rtp,srtp,tcp,udp');
     assert.equal(wl('rtsps://cam/s'), 'rtsp,rtsps,rtp,srtp,tcp,udp,tls');
-    assert.equal(wl('https://cam/x.m3u8'), 'http,https,tcp,tls');
+    assert.equal(wl('https://cam/x.m3u8'), 'http,https,tcp,tls,crypto');
+    assert.equal(after(toArgv(buildFfmpegArgs({ url: 'http://cam/snap', snapshot: true, fps: 1, width: 640 })), '-protocol_whitelist'), 'http,https,tcp,tls,crypto');
     assert.equal(wl('udp://@239.0.0.1:1234'), 'udp');
     assert.equal(wl('/media/a.mp4'), 'file');
     assert.equal(wl('file:///media/a.mp4'), 'file');
@@ -93,6 +107,55 @@ describe('buildFfmpegArgs', () => {
     }
     const ok = probe(path.join(media, 'vtest.mp4'));
     assert.equal(ok.status, 0, ok.stderr.slice(-500));
+  });
+  it('timing: wall-clock timestamps for HTTP streams (MJPEG), paced reading for HLS/DASH, the stream\'s own for the rest', () => {
+    const opts = (url: string, timing?: 'auto' | 'stream' | 'wallclock' | 'paced') => buildFfmpegArgs({ url, timing, fps: 5, width: 640 }).inputOptions;
+    assert.equal(after(opts('http://cam/video.mjpg'), '-use_wallclock_as_timestamps'), '1');
+    assert.ok(!opts('http://cam/video.mjpg').includes('-re'));
+    assert.ok(opts('https://cdn/live/index.m3u8?token=x').includes('-re'));
+    assert.ok(!opts('https://cdn/live/index.m3u8').includes('-use_wallclock_as_timestamps'));
+    assert.ok(opts('http://cdn/manifest.mpd').includes('-re'));
+    for (const url of ['rtmp://srv/live/a', 'udp://@239.0.0.1:1234', 'srt://cam:9000', 'rtsp://cam/s']) {
+      assert.ok(!opts(url).includes('-re') && !opts(url).includes('-use_wallclock_as_timestamps'), url);
+    }
+    assert.ok(!opts('http://cam/video.mjpg', 'stream').includes('-use_wallclock_as_timestamps'));
+    assert.ok(opts('http://cam/video.ts', 'paced').includes('-re'));
+    assert.equal(after(opts('udp://@239.0.0.1:1234', 'wallclock'), '-use_wallclock_as_timestamps'), '1');
+    assert.equal(autoTiming('HTTPS://x/a.M3U8'), 'paced');
+    assert.equal(isSegmentedStream('http://x/a.m3u8#t'), true);
+    assert.equal(isSegmentedStream('http://x/m3u8'), false);
+  });
+  it('snapshot: the URL is fetched again for every frame (image2, -loop 1) at the detect fps, paced, codec given', () => {
+    const r = buildFfmpegArgs({ url: 'http://u:p@cam/onvif/snapshot?Profile_1', snapshot: true, fps: 0.5, width: 640 });
+    assert.equal(r.kind, 'snapshot');
+    assert.equal(r.input, 'http://u:p@cam/onvif/snapshot?Profile_1');
+    assert.equal(after(r.inputOptions, '-f'), 'image2');
+    assert.equal(after(r.inputOptions, '-loop'), '1');
+    assert.equal(after(r.inputOptions, '-framerate'), '0.5');
+    assert.equal(after(r.inputOptions, '-pattern_type'), 'none');
+    assert.equal(after(r.inputOptions, '-c:v'), 'mjpeg');
+    assert.ok(r.inputOptions.includes('-re'));
+    assert.ok(!r.inputOptions.includes('-timeout'), 'image2 refuses -timeout');
+    assert.throws(() => buildFfmpegArgs({ url: 'rtsp://cam/s', snapshot: true, fps: 1, width: 640 }), /http/);
+  });
+  it('recognises the stderr lines of corrupt or missing frames, and the 461 of a refused transport', () => {
+    const corrupt = [
+      'rtsp://127.0.0.1:8554/cam: corrupt decoded frame in stream 0',
+      'bad.ts: corrupt input packet in stream 0',
+      '[mpegts @ 0x55d] Packet corrupt (stream = 0, dts = 5508000), dropping it.',
+      '[rtsp @ 0x55d] RTP: missed 12 packets',
+      'Error while decoding stream #0:0: Invalid data found when processing input',
+    ];
+    for (const l of corrupt) {
+      assert.equal(corruptFrameLine(l), true, l);
+    }
+    for (const l of ['[h264 @ 0x5] error while decoding MB 0 9, bytestream 84363', 'Input #0, rtsp, from', 'frame=  10 fps=5']) {
+      assert.equal(corruptFrameLine(l), false, l);
+    }
+    assert.equal(decoderNoiseLine('[h264 @ 0x5] concealing 1345 DC, 1345 AC, 1345 MV errors in I frame'), true);
+    assert.equal(decoderNoiseLine('[h264 @ 0x5] error while decoding MB 0 9, bytestream 84363'), true);
+    assert.equal(unsupportedTransportLine('[rtsp @ 0x56] method SETUP failed: 461 Unsupported transport'), true);
+    assert.equal(unsupportedTransportLine('[rtsp @ 0x56] method SETUP failed: 404 Not Found'), false);
   });
   it('rejects bad input', () => {
     assert.throws(() => buildFfmpegArgs({ url: '', fps: 5, width: 640 }), TypeError);

@@ -30,12 +30,16 @@ export function toCameraStatus(id: string, h: Record<string, string>, problems: 
     lastFrameAt: h.lastFrameAt ? h.lastFrameAt : null,
     fps: { ingest: num(h.fpsIngest), detect: num(h.fpsDetect) },
     dropped: num(h.dropped),
+    corrupt: num(h.corrupt),
   };
   if (h.reason) {
     out.reason = redact(h.reason);
   }
   if (problems.length > 0) {
     out.problems = problems.map((p) => redact(p));
+  }
+  if (h.transport === 'tcp' || h.transport === 'udp') {
+    out.transport = h.transport;
   }
   return out;
 }

@@ -17,6 +17,8 @@ export const lineSchema = z.strictObject({
 
 /** Live sources: realtime: false makes no sense for them. */
 const LIVE = /^(rtsps?|rtmps?|https?|udp|srt):\/\//i;
+/** Fastest snapshot rate: each frame is a new HTTP request the camera answers with a fresh JPEG. */
+export const MAX_SNAPSHOT_FPS = 5;
 
 /**
  * A camera source's syntax, parsed structurally (src/core/source-url.ts); its credentials are registered for
@@ -39,12 +41,16 @@ const cameraObject = z.strictObject({
   id,
   /** Display name. @defaultValue the id */
   name: z.string().max(200).optional(),
-  /** rtsp:// URL (credentials allowed, never logged; percent-encode / ? # in them), file path or file:/// URL; which sources are allowed: see `sources`. */
+  /** rtsp(s)://, http(s):// (MJPEG, HLS .m3u8, MPEG-TS; a JPEG per request with `snapshot: true`), rtmp://, udp:// or srt:// URL (credentials allowed, never logged; percent-encode / ? # in them), file path or file:/// URL; which sources are allowed: see `sources`. */
   url: sourceUrl,
-  /** @defaultValue true */
+  /** Ingest and analyse this camera; false keeps it in the file but stopped. @defaultValue true */
   enabled: z.boolean().default(true),
-  /** RTSP transport. @defaultValue tcp */
-  transport: z.enum(['tcp', 'udp']).default('tcp'),
+  /** RTSP transport: auto tries TCP first and falls back to UDP when the server refuses TCP (461) or sends nothing over it; GET /api/cameras shows the one in use. @defaultValue auto */
+  transport: z.enum(['auto', 'tcp', 'udp'], { error: 'must be auto, tcp or udp' }).default('auto'),
+  /** Network streams: frame times from the stream (`stream`), from their arrival (`wallclock`: MJPEG, HTTP cameras without reliable timestamps) or from the stream read at real-time pace (`paced`: HLS and other bursty sources); `auto`: paced for .m3u8/.mpd URLs, wallclock for other http(s) URLs, stream for the rest. Files use `realtime`. @defaultValue auto */
+  timing: z.enum(['auto', 'stream', 'wallclock', 'paced'], { error: 'must be auto, stream, wallclock or paced' }).default('auto'),
+  /** The http(s) URL serves one JPEG per request (an ONVIF-style snapshot URI): it is fetched detect.fps times a second (at most 5). @defaultValue false */
+  snapshot: z.boolean().default(false),
   /** Loop file inputs; false plays a file once, then the camera is failed with reason "end of file" (not restarted). @defaultValue true */
   loop: z.boolean().default(true),
   /** File inputs only: play at real-time speed like a camera (true), or as fast as detection goes with no frame dropped (false: the file is paused while the frame queue is full). @defaultValue true */
@@ -80,8 +86,34 @@ export const cameraSchema = cameraObject.superRefine(
   (cam, ctx) => {
     // Runs even when other fields of the camera failed (`when`), so every problem is reported at once: the value may
     // hold fields as written, hence the type checks.
-    if (cam.realtime === false && typeof cam.url === 'string' && LIVE.test(cam.url)) {
+    const url = typeof cam.url === 'string' ? cam.url : undefined;
+    if (cam.realtime === false && url !== undefined && LIVE.test(url)) {
       ctx.addIssue({ code: 'custom', path: ['realtime'], message: 'realtime: false is only for file inputs (a live stream cannot be paused)' });
+    }
+    if (cam.snapshot === true && url !== undefined && !/^https?:\/\//i.test(url)) {
+      ctx.addIssue({ code: 'custom', path: ['snapshot'], message: 'snapshot: true needs an http(s):// URL that answers each request with a JPEG' });
+    }
+    const fps = (cam.detect as { fps?: unknown } | undefined)?.fps;
+    if (cam.snapshot === true && typeof fps === 'number' && fps > MAX_SNAPSHOT_FPS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['detect', 'fps'],
+        message: `a snapshot camera is fetched at most ${MAX_SNAPSHOT_FPS} times a second (use its video stream for more)`,
+      });
+    }
+    if (cam.timing !== undefined && cam.timing !== 'auto' && url !== undefined && (!LIVE.test(url) || /^rtsps?:/i.test(url) || cam.snapshot === true)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timing'],
+        message: /^rtsps?:/i.test(url)
+          ? 'timing is for http(s), rtmp, udp and srt streams (RTSP carries reliable timestamps)'
+          : cam.snapshot === true
+            ? 'timing does not apply to snapshot cameras (each frame is fetched at detect.fps)'
+            : 'timing is for network streams; files use realtime',
+      });
+    }
+    if (cam.transport !== undefined && cam.transport !== 'auto' && url !== undefined && !/^rtsps?:/i.test(url)) {
+      ctx.addIssue({ code: 'custom', path: ['transport'], message: 'transport is for rtsp:// cameras only' });
     }
     const dup = (kind: 'zones' | 'lines') => {
       const seen = new Set<string>();
