@@ -12,52 +12,10 @@ import { Keys } from '../../src/core/keys';
 import { createLogger } from '../../src/core/logger';
 import type { Alert, DetectionResult } from '../../src/core/types';
 import { CameraWorker } from '../../src/track/camera-worker';
-import { VTEST_CONFIG, vtestDetections } from './vtest-fixture';
+import { arrivalOrder, assertOneLifecycleEach, normalise, vtestFeed } from './takeover-helpers';
+import { VTEST_CONFIG } from './vtest-fixture';
 
 const URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-/** Alert events with what differs between two correct runs taken out: ids become ordinals, no latency. */
-export function normalise(events: ReadonlyArray<{ event: string; alert: Alert }>): unknown[] {
-  const ids = new Map<string, number>();
-  return events.map(({ event, alert }) => {
-    if (!ids.has(alert.id)) {
-      ids.set(alert.id, ids.size + 1);
-    }
-    const { latencyMs: _l, snapshot: _s, id, ...rest } = alert;
-    return { event, alert: { ...rest, id: ids.get(id) } };
-  });
-}
-
-/** Every alert id has one start and at most one end, in that order, and nothing after its end. */
-export function assertOneLifecycleEach(events: ReadonlyArray<{ event: string; alert: Alert }>): void {
-  const seen = new Map<string, string>();
-  for (const e of events) {
-    const prev = seen.get(e.alert.id);
-    if (e.event === 'start') {
-      assert.equal(prev, undefined, `alert ${e.alert.id} started twice`);
-    } else {
-      assert.ok(prev === 'start' || prev === 'update', `${e.event} of alert ${e.alert.id} after ${prev ?? 'nothing'}`);
-    }
-    seen.set(e.alert.id, e.event);
-  }
-}
-
-/**
- * The vtest detections with capture times and frame keys of this run, and one closing frame (no detections)
- * `endAfterSeconds` + 1 s after the last, so every alert ends at a frame's capture time in a live run as in replay.
- */
-export function vtestFeed(keys: Keys, config: VigilConfig, t0: number): DetectionResult[] {
-  const results = vtestDetections();
-  const c0 = results[0].times.capturedAt;
-  const out = results.map((r) => {
-    const t = t0 + (r.times.capturedAt - c0);
-    return { ...r, frameKey: keys.frame(r.camera, r.seq), times: { capturedAt: t, queuedAt: t } };
-  });
-  const last = out[out.length - 1];
-  const t = last.times.capturedAt + config.alerts.endAfterSeconds * 1000 + 1000;
-  out.push({ ...last, seq: last.seq + 1, frameKey: keys.frame(last.camera, last.seq + 1), detections: [], times: { capturedAt: t, queuedAt: t } });
-  return out;
-}
 
 /**
  * When an owner dies: right after its nth alert write (which saves the state with it), its nth tick (which saves
@@ -68,20 +26,6 @@ interface Crash {
   at: 'write' | 'tick' | 'frame';
   n: number;
   holding?: boolean;
-}
-
-/** The stream order: out of seq order as parallel detect workers finish (every 4th frame arrives 2 frames early). */
-export function arrivalOrder<T>(feed: readonly T[]): T[] {
-  const out: T[] = [];
-  for (let k = 0; k < feed.length; k++) {
-    if (k % 4 === 1 && k + 2 < feed.length - 1) {
-      out.push(feed[k + 2], feed[k], feed[k + 1]);
-      k += 2;
-    } else {
-      out.push(feed[k]);
-    }
-  }
-  return out;
 }
 
 /**
