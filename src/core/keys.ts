@@ -72,6 +72,11 @@ export class Keys {
     return `${this.prefix}:mqtt:counts`;
   }
 
+  /** Set (a day) once the MQTT sink counted the start event `eventId`: a redelivered event is not counted twice. */
+  mqttCounted(eventId: string): string {
+    return `${this.prefix}:mqtt:counted:${eventId}`;
+  }
+
   /** Hash: instance id → JSON heartbeat of each running process (roles, readiness; core/instances.ts). */
   get instances(): string {
     return `${this.prefix}:instances`;

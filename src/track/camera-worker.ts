@@ -326,11 +326,12 @@ export class CameraWorker {
 
   /** Renders the camera's last frame for alerts raised without one (every STILL_INTERVAL_MS at most). */
   private async keepStill(r: DetectionResult, objects: DetectionsMessage['objects']): Promise<void> {
+    // Tried at most every STILL_INTERVAL_MS, found or not: no pixel read per frame when frames have none.
+    this.stillAt = Date.now();
     const px = await this.pixels(r);
     if (!px) {
       return;
     }
-    this.stillAt = Date.now();
     try {
       this.still = await renderSnapshot(px, r.width, r.height, objects, { quality: this.snapshotQuality });
     } catch (err) {

@@ -6,6 +6,9 @@ import { nullLogger } from '../../src/core/logger';
 import { RedisHealth } from '../../src/core/redis-health';
 import type { SystemMessage } from '../../src/core/types';
 import { RedisTestServer } from '../../src/testing/redis-server';
+import { configSchema } from '../../src/config/schema';
+import { Context } from '../../src/core/context';
+import { startDaemon } from '../../src/main';
 
 async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
   const t = Date.now();
@@ -88,5 +91,22 @@ describe('RedisHealth: data loss, persistence and eviction (private redis-server
     server = await RedisTestServer.start({ appendonly: true, maxmemoryPolicy: 'allkeys-lru' });
     const a = await watch(server);
     assert.ok(a.health.warnings().some((w) => /maxmemory-policy is allkeys-lru/.test(w)));
+  });
+
+  it('lists the eviction warning in /readyz with a token, and nothing without one', async () => {
+    server = await RedisTestServer.start({ appendonly: true, maxmemoryPolicy: 'allkeys-lru' });
+    const token = 'readyz-warning-token-0123456789';
+    const config = configSchema.parse({ redis: { url: server.url, prefix: 'vigil-health-readyz' }, server: { port: 0, tokens: [{ name: 'probe', token, role: 'viewer' }] } });
+    // A process with no stage at all still answers its probes on its own listener.
+    const daemon = await startDaemon(new Context(config, nullLogger(), new Set(), { defaultMetrics: false }));
+    made.push({ close: () => void daemon.stop() });
+    const url = `http://127.0.0.1:${daemon.port}/readyz`;
+    const open = await fetch(url);
+    assert.equal(open.status, 200);
+    assert.deepEqual(await open.json(), { status: 'ready' });
+    const detailed = (await (await fetch(url, { headers: { authorization: `Bearer ${token}` } })).json()) as { status: string; warnings: string[] };
+    assert.equal(detailed.status, 'ready', 'a warning does not make the process unready');
+    assert.ok(detailed.warnings.some((w) => /maxmemory-policy is allkeys-lru/.test(w)), detailed.warnings.join('; '));
+    await daemon.stop();
   });
 });

@@ -14,6 +14,18 @@ export { availabilityTopic, discoveryMessages, mqttTopics } from './mqtt-topics'
 
 type Kind = 'alert' | 'state' | 'count' | 'discovery' | 'availability' | 'fps';
 
+/*
+ * Counts a start event once (the consumer group delivers at least once: an event not acknowledged before a stop is
+ * read again). KEYS: counts hash, the event's marker. ARGV: camera field, camera/rule field, marker TTL (s).
+ * Returns both counts.
+ */
+const COUNT_ONCE = `
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then
+  return {redis.call('HINCRBY', KEYS[1], ARGV[1], 1), redis.call('HINCRBY', KEYS[1], ARGV[2], 1)}
+end
+return {tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0'), tonumber(redis.call('HGET', KEYS[1], ARGV[2]) or '0')}
+`;
+
 /** Options of {@link MqttSink} (tests shorten the timings). */
 export interface MqttSinkOptions {
   consumer?: string;
@@ -355,11 +367,7 @@ export class MqttSink {
     const t = mqttTopics(this.prefix, camera);
     try {
       if (e.event === 'start') {
-        const [[, cam], [, perRule]] = ((await this.conn!
-          .multi()
-          .hincrby(this.ctx.keys.mqttCounts, camera, 1)
-          .hincrby(this.ctx.keys.mqttCounts, `${camera}/${rule}`, 1)
-          .exec()) ?? []) as Array<[Error | null, number]>;
+        const [cam, perRule] = (await this.conn!.eval(COUNT_ONCE, 2, this.ctx.keys.mqttCounts, this.ctx.keys.mqttCounted(e.id), camera, `${camera}/${rule}`, '86400')) as [number, number];
         await this.publish(t.count, String(cam), true, 'count');
         await this.publish(t.ruleCount(rule), String(perRule), true, 'count');
         this.openSet(camera, rule).add(e.alert.id);

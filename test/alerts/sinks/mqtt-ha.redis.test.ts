@@ -152,13 +152,19 @@ describe('MqttSink for NVRs and Home Assistant @integration', function () {
     clients.push(late.client);
     await waitFor(() => late.got.length >= 2, 5000, 'retained');
     assert.equal(last(late.got, `${prefix}/available`), 'offline');
-    // Restarted: online again, the rule still ON (its alert is active), the count kept in Redis.
+    // Restarted: online again, the rule still ON (its alert is active), the count kept in Redis. The consumer group
+    // is rewound, so the start event is delivered again (as after a stop before its acknowledgement): not recounted.
+    await pub.xgroup('SETID', ctx.keys.alertEvents, 'mqtt', '0');
+    const alertsBefore = got.filter((m) => m.topic === `${prefix}/walkway/alerts`).length;
     sink = new MqttSink(ctx, ctx.config.mqtt);
     await sink.start();
     await waitFor(() => last(got, `${prefix}/available`) === 'online', 10_000, 'online again');
     await waitFor(() => last(got, `${prefix}/walkway/rules/lawn-intrusion/state`) === 'ON', 10_000, 'rule state from the active alert');
     await waitFor(() => got.filter((m) => m.topic === `${prefix}/walkway/count`).length >= 2, 10_000, 'count again');
+    await waitFor(() => got.filter((m) => m.topic === `${prefix}/walkway/alerts`).length > alertsBefore, 10_000, 'the event delivered again');
+    await new Promise((r) => setTimeout(r, 300));
     assert.equal(last(got, `${prefix}/walkway/count`), '1');
+    assert.equal(last(got, `${prefix}/walkway/rules/lawn-intrusion/count`), '1');
   });
 
   it('publishes no discovery unless asked (off by default)', async () => {
