@@ -7,7 +7,7 @@ import { CameraEngine } from '../../src/alerts/camera-engine';
 import { engineConfigOf } from '../../src/alerts/engine-config';
 import { replay, type ReplayEvent } from '../../src/alerts/replay';
 import { loadConfig } from '../../src/config/load';
-import type { VigilConfig } from '../../src/config/schema';
+import { configSchema, type VigilConfig } from '../../src/config/schema';
 import { Keys } from '../../src/core/keys';
 import { createLogger } from '../../src/core/logger';
 import type { Alert, DetectionResult } from '../../src/core/types';
@@ -291,6 +291,73 @@ describe('tracker takeover continues exactly where the dead owner stopped (Redis
         await redis.del(...k);
       }
       redis.disconnect();
+    }
+  });
+
+  it('no frames after the owner died: the new owner ends its open alert (same id) once it has read the stream, on the clock of the last frame', async () => {
+    const p = prefix();
+    const keys = new Keys(p);
+    const config = configSchema.parse({
+      redis: { url: URL, prefix: p },
+      cameras: [{ id: 'cam', url: '/dev/null', zones: [{ id: 'z', polygon: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]] }] }],
+      rules: [{ id: 'zr', type: 'zone_enter', camera: 'cam', zone: 'z' }],
+      track: { minHits: 1 },
+      alerts: { endAfterSeconds: 1 },
+    });
+    const cam = config.cameras[0];
+    const lease = keys.lease('track', 'cam');
+    const admin = new Redis(URL);
+    const connA = new Redis(URL);
+    const connB = new Redis(URL);
+    const log = createLogger({ level: 'silent' });
+    const hooks = { onAlert: () => undefined, onLate: () => undefined };
+    try {
+      await admin.set(lease, 'A');
+      const a = new CameraWorker(cam, config, connA, keys, new AlertStore(connA, keys), log, hooks, 80, { key: lease, owner: 'A' });
+      await a.resume();
+      // A person in the zone for 0.5 s (capture times on the wall clock, as live).
+      let lastSeen = 0;
+      for (let seq = 0; seq < 6; seq++) {
+        lastSeen = Date.now();
+        const r: DetectionResult = {
+          camera: 'cam', seq, frameKey: keys.frame('cam', seq), width: 640, height: 480, format: 'rgb24',
+          times: { capturedAt: lastSeen, queuedAt: lastSeen }, model: 'test',
+          detections: [{ label: 'person', score: 0.9, box: [0.7, 0.4, 0.75, 0.6] }],
+        };
+        const id = await admin.xadd(keys.detections('cam'), '*', 'd', JSON.stringify(r));
+        await a.enqueue([{ id: id!, result: r }]);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      await a.close(false); // flushes the frames held for reordering and saves the state, as a tick would
+      const store = new AlertStore(admin, keys);
+      const [started] = await store.readEvents('0', 10);
+      assert.equal(started?.event, 'start');
+      // A dies with the alert open; nothing more comes (its ingest died with it). B takes over after a while.
+      connA.disconnect();
+      await new Promise((res) => setTimeout(res, 400));
+      await admin.set(lease, 'B');
+      const b = new CameraWorker(cam, config, connB, keys, new AlertStore(connB, keys), log, hooks, 80, { key: lease, owner: 'B' });
+      await b.resume();
+      assert.equal(b.engine.lifecycle.active[0]?.alert.id, started.alert.id, 'B continues the alert');
+      // Until B has read the stream's backlog, its timer ends nothing, however old the last frame is.
+      await new Promise((res) => setTimeout(res, 1200));
+      await b.tick();
+      assert.equal((await store.readEvents('0', 10)).length, 1, 'nothing ended while catching up');
+      // Read up: the first tick ends it, endAfterSeconds having passed since last seen on the capture clock, which
+      // goes on from A's last frame (the takeover's own time counts: the alert does not linger for it).
+      b.caughtUp();
+      await b.tick();
+      const events = await store.readEvents('0', 10);
+      assert.deepEqual(events.map((e) => [e.event, e.alert.id]), [['start', started.alert.id], ['end', started.alert.id]]);
+      const after = Date.parse(events[1].alert.endedAt!) - lastSeen;
+      assert.ok(after >= 1600 && after < 4000, `ended ${after} ms after last seen (the tick ran ~1.6 s after)`);
+      assert.ok(Date.parse(events[1].alert.endedAt!) <= Date.now());
+    } finally {
+      const k = await admin.keys(`${p}:*`);
+      if (k.length) {
+        await admin.del(...k);
+      }
+      [admin, connA, connB].forEach((c) => c.disconnect());
     }
   });
 });
