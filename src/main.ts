@@ -1,6 +1,6 @@
 import { AuditLog } from './api/audit';
 import { ZodError } from 'zod';
-import { formatPath, loadConfig } from './config/load';
+import { formatPath, loadConfig, usesDemo } from './config/load';
 import { reloadProblems } from './config/reload';
 import type { VigilConfig } from './config/schema';
 import { didYouMean, nearest, parseCommandArgs, UsageError, wantsHelp } from './core/cli-args';
@@ -176,6 +176,13 @@ async function cmdStart(args: string[]): Promise<number> {
   };
   ctx.reloadFromSource = (by) => reloadConfig(ctx, load, audit, by);
   log.info({ version: VERSION, roles: [...roles], config: file, prefix: config.redis.prefix, instance: instanceId }, 'vigil starting');
+  if (usesDemo(config)) {
+    const cam = config.cameras[0];
+    log.info(
+      { camera: cam.id, source: cam.url, zones: cam.zones.map((z) => z.id), lines: cam.lines.map((l) => l.id), rules: config.rules.map((r) => r.id) },
+      `no camera configured: playing the demo camera with ${config.rules.length} rules (add cameras to ${file} to watch your own)`,
+    );
+  }
   const daemon = await startDaemon(ctx);
   log.info('vigil running');
   return await new Promise<number>((resolve) => {

@@ -6,6 +6,21 @@ import { WsHub } from '../ws';
 import { buildServer } from './server';
 
 /**
+ * Pure: the line that tells a person where the dashboard is and how they get in, e.g. `open http://127.0.0.1:8080/
+ * (no server.tokens: no sign-in, this machine only; ...)`. A wildcard listener is opened through loopback.
+ */
+export function openMessage(host: string, port: number, tls: boolean, tokens: number): string {
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '';
+  const shown = wildcard ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const where = wildcard ? `; listening on every interface (${host || '0.0.0.0'})` : '';
+  const rule =
+    tokens === 0
+      ? 'no server.tokens: no sign-in, this machine only; add tokens to server.tokens to listen beyond loopback'
+      : `sign in with one of the ${tokens} token${tokens === 1 ? '' : 's'} of server.tokens (viewer reads, admin also acts)`;
+  return `open ${tls ? 'https' : 'http'}://${shown}:${port}/ (${rule}${where})`;
+}
+
+/**
  * Starts the api stage: the HTTP server on `server.host:port`, the WebSocket hub on the same port, webhook
  * delivery and (when enabled) the MQTT sink. Resolves once listening.
  */
@@ -41,6 +56,7 @@ export async function start(ctx: Context): Promise<StageHandle & { port: number 
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : s.port;
   log.info({ host: s.host, port, auth: s.tokens.length > 0, tls: s.tls !== undefined }, 'api listening');
+  log.info(openMessage(s.host, port, s.tls !== undefined, s.tokens.length));
   return {
     port,
     readiness: () => (app.server.listening ? [] : ['http server is not listening']),

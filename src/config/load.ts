@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Alias, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors';
-import { cameraSchema, configSchema, type VigilConfig } from './schema';
+import { cameraSchema, configSchema, ruleSchema, type VigilConfig } from './schema';
 
 /** Formats a zod issue path the way `vigil config check` prints it: `cameras[1].detect.fps`. */
 export function formatPath(p: ReadonlyArray<PropertyKey>): string {
@@ -241,21 +241,44 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, 
     throw new ConfigError(problems);
   }
   const config = result.data;
+  let demo = false;
   if (config.cameras.length === 0 && env.VIGIL_NO_DEMO !== '1') {
-    const demo = demoCamera(env);
-    if (demo) {
-      config.cameras.push(demo);
+    const cam = demoCamera(env);
+    if (cam) {
+      config.cameras.push(cam);
+      demo = true;
+      // Rules of the config's own that name no camera apply to the demo too; otherwise it brings its own.
+      if (config.rules.length === 0) {
+        config.rules.push(...demoRules());
+      }
     }
   }
   if (!path.isAbsolute(config.models.dir)) {
     config.models.dir = path.resolve(baseDir, config.models.dir);
   }
+  if (demo) {
+    withDemo.add(config);
+  }
   return deepFreeze(config);
 }
 
+/** Id of the built-in demo camera. */
+export const DEMO_CAMERA_ID = 'demo';
+/** Configs that got the demo camera (and its rules) because none was configured. */
+const withDemo = new WeakSet<object>();
+
+/** Whether this config runs the built-in demo camera (no camera was configured). */
+export function usesDemo(config: VigilConfig): boolean {
+  return withDemo.has(config);
+}
+
 /**
- * The built-in demo camera used when no camera is configured: `$VIGIL_TEST_MEDIA/vtest.mp4` when it exists,
- * otherwise a slideshow of the sample photos that `npm install` brings (@vladmandic/face-api's demo folder).
+ * The built-in demo camera used when no camera is configured: `$VIGIL_TEST_MEDIA/vtest.mp4` when it exists (people
+ * walking along a path), otherwise a slideshow of the sample photos that `npm install` brings (@vladmandic/face-api's
+ * demo folder: people, one photo a second). It comes with a zone `watch` and a line `crossing` that fit its footage:
+ * on the walkway the paved path and a line across it (replayed over the recorded detections of test/fixtures, a person
+ * is on the path from the first frame and crosses the line within 3 s); on the photos the whole frame (photos do not
+ * move, so only the zone fires: a photo with people starts an alert).
  */
 export function demoCamera(env: NodeJS.ProcessEnv): VigilConfig['cameras'][number] | undefined {
   const candidates: string[] = [];
@@ -272,7 +295,31 @@ export function demoCamera(env: NodeJS.ProcessEnv): VigilConfig['cameras'][numbe
   if (!url) {
     return undefined;
   }
-  return cameraSchema.parse({ id: 'demo', name: 'Demo camera', url, loop: true, detect: { fps: 5 } });
+  const photos = url.includes('%d');
+  return cameraSchema.parse({
+    id: DEMO_CAMERA_ID,
+    name: photos ? 'Demo camera (sample photos)' : 'Demo camera (walkway)',
+    url,
+    loop: true,
+    detect: { fps: 5 },
+    zones: [
+      {
+        id: 'watch',
+        polygon: photos
+          ? [[0, 0], [1, 0], [1, 1], [0, 1]]
+          : [[0.0, 0.34], [0.62, 0.34], [0.98, 0.25], [1.0, 0.85], [0.82, 0.85], [0.55, 0.62], [0.0, 0.58]],
+      },
+    ],
+    lines: [{ id: 'crossing', points: photos ? [[0.5, 0.05], [0.5, 0.95]] : [[0.5, 0.3], [0.5, 0.75]] }],
+  });
+}
+
+/** The rules that come with the demo camera (used when the config has no rules either). */
+export function demoRules(): VigilConfig['rules'] {
+  return [
+    ruleSchema.parse({ id: 'demo-person-in-zone', type: 'zone_enter', camera: DEMO_CAMERA_ID, zone: 'watch', labels: ['person'], cooldown: 10 }),
+    ruleSchema.parse({ id: 'demo-line-crossing', type: 'line_cross', camera: DEMO_CAMERA_ID, line: 'crossing', direction: 'any', labels: ['person'] }),
+  ];
 }
 
 /** Loads the config file: --config, else VIGIL_CONFIG, else config/default.yaml. */

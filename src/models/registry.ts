@@ -145,8 +145,9 @@ export async function fetchModel(dir: string, file: string, fetchImpl: FetchLike
     body = Buffer.from(await res.arrayBuffer());
   } catch (err) {
     throw new ModelError(
-      `model ${model.file}: cannot download ${model.url} (${(err as Error).message}); on an offline machine copy ` +
-        `the file to ${target} (sha256 ${model.sha256})`,
+      `model ${model.file}: cannot download ${model.url} (${(err as Error).message}). Offline: set VIGIL_MODELS_DIR to a ` +
+        `folder that has it, or run \`vigil models fetch\` on a machine online and copy the file to ${target} ` +
+        `(sha256 ${model.sha256})`,
       { cause: err },
     );
   }

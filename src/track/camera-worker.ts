@@ -386,6 +386,12 @@ export class CameraWorker {
       }
       if (b.event === 'start') {
         this.current.lifecycle.setId(b.change.handle, w.alert.id, w.alert.snapshot !== undefined);
+        // One line per alert raised, so the terminal shows the product working (updates and ends stay quiet).
+        const a = w.alert;
+        this.log.info(
+          { alert: a.id, rule: a.rule, type: a.type, severity: a.severity, objects: a.objects.map((o) => `${o.label}#${o.trackId}`), latencyMs: b.latencyMs },
+          `alert ${a.rule} on ${a.camera}`,
+        );
       }
       this.hooks.onAlert(b.change, b.latencyMs);
     });

@@ -36,6 +36,10 @@ describe('dashboard (headless Chromium)', () => {
     this.timeout(30_000);
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${api.port}/`);
+    // The server has tokens: the page asks for one (with none, it opens at once: test/e2e/first-run.redis.test.ts).
+    await page.waitForSelector('#login:not([hidden])');
+    const cfg = await fetch(`http://127.0.0.1:${api.port}/dashboard/config.json`);
+    assert.deepEqual(await cfg.json(), { auth: true });
     await page.fill('#token', 'not-a-valid-token-at-all');
     await page.click('button[type=submit]');
     await page.locator('#login-error', { hasText: 'not valid' }).waitFor();

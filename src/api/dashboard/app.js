@@ -8,6 +8,7 @@ const $ = (id) => document.getElementById(id);
 
 const state = {
   token: sessionStorage.getItem('vigil-token') || '',
+  authOff: false, // the server has no tokens (loopback only): no sign-in
   alerts: new Map(), // alert id -> Alert
   lastEventId: null, // resume point for the WebSocket
   ws: null,
@@ -57,9 +58,15 @@ async function login(token) {
     return;
   }
   sessionStorage.setItem('vigil-token', token);
+  await enter(res);
+}
+
+/** Opens the app with the answer of GET /api/cameras. */
+async function enter(res) {
   $('login').hidden = true;
   $('app').hidden = false;
-  $('logout').hidden = false;
+  $('logout').hidden = state.authOff;
+  $('who').textContent = state.authOff ? 'no sign-in: the server has no tokens and answers this machine only' : '';
   state.stopped = false;
   renderCameras(await res.json());
   await loadAlerts();
@@ -71,6 +78,8 @@ async function login(token) {
 
 function logout(message) {
   state.stopped = true;
+  state.authOff = false;
+  $('who').textContent = '';
   sessionStorage.removeItem('vigil-token');
   state.token = '';
   clearInterval(state.cameraTimer);
@@ -296,6 +305,27 @@ function escapeHtml(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 }
 
+/**
+ * At load: a server without tokens needs no sign-in, so the app opens at once; with tokens, a token kept from this
+ * session is tried, else the sign-in form shows.
+ */
+async function boot() {
+  const cfg = await fetch('/dashboard/config.json').then((r) => (r.ok ? r.json() : { auth: true }), () => ({ auth: true }));
+  if (cfg.auth === false) {
+    state.authOff = true;
+    state.token = '';
+    const res = await fetch('/api/cameras');
+    if (res.ok) {
+      await enter(res);
+      return;
+    }
+  }
+  $('login').hidden = false;
+  if (state.token) {
+    await login(state.token);
+  }
+}
+
 // ---------- wiring ----------
 
 $('login-form').addEventListener('submit', (ev) => {
@@ -309,6 +339,4 @@ $('logout').addEventListener('click', () => logout());
 for (const id of ['f-camera', 'f-rule', 'f-sev', 'f-dismissed']) {
   $(id).addEventListener('input', renderAlerts);
 }
-if (state.token) {
-  login(state.token).catch(() => logout());
-}
+boot().catch(() => logout());

@@ -14,9 +14,10 @@ const TYPES: Record<string, string> = {
 /**
  * The operator dashboard: static files (no build step), open without a token because they hold no data; the page
  * asks for a token and sends it with every API call and the WebSocket. Files are read once at start.
+ * `/dashboard/config.json` tells the page whether the server wants a token at all (`{"auth": false}` with no
+ * server.tokens, which the config only allows on loopback): then the page opens without asking for one.
  */
 export async function dashboardRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
-  void ctx;
   const dir = dashboardDir();
   const files = new Map<string, { body: Buffer; type: string }>();
   for (const name of readdirSync(dir)) {
@@ -39,6 +40,10 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: Context): Promi
     return reply.headers(headers).type(f?.type ?? 'text/plain').send(f?.body ?? 'dashboard missing');
   });
   app.get<{ Params: { file: string } }>('/dashboard/:file', { config: { public: true } }, async (req, reply) => {
+    if (req.params.file === 'config.json') {
+      // Read per request: a reload may add or remove tokens.
+      return reply.headers(headers).type('application/json').send({ auth: ctx.config.server.tokens.length > 0 });
+    }
     const f = send(req.params.file);
     if (!f) {
       return reply.code(404).send({ error: { code: 'not_found', message: 'no such file' } });
