@@ -183,6 +183,17 @@ async function cmdStart(args: string[]): Promise<number> {
       `no camera configured: playing the demo camera with ${config.rules.length} rules (add cameras to ${file} to watch your own)`,
     );
   }
+  // Signals are handled from here on, not once every stage has started: a SIGHUP during start-up is a reload (its
+  // default action would kill the process), a SIGINT/SIGTERM stops the daemon as soon as it has started.
+  process.on('SIGHUP', () => {
+    void reloadConfig(ctx, load, audit, { actor: 'signal', from: 'local' });
+  });
+  let stopRequested: string | undefined;
+  let onStop: (signal: string) => void = (signal) => {
+    stopRequested ??= signal;
+  };
+  process.on('SIGINT', () => onStop('SIGINT'));
+  process.on('SIGTERM', () => onStop('SIGTERM'));
   const daemon = await startDaemon(ctx);
   log.info('vigil running');
   return await new Promise<number>((resolve) => {
@@ -208,11 +219,10 @@ async function cmdStart(args: string[]): Promise<number> {
         },
       );
     };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.on('SIGHUP', () => {
-      void reloadConfig(ctx, load, audit, { actor: 'signal', from: 'local' });
-    });
+    onStop = shutdown;
+    if (stopRequested) {
+      shutdown(stopRequested);
+    }
   });
 }
 
