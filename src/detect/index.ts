@@ -16,6 +16,7 @@ import { isFrameTicket, type DetectionResult, type FrameTicket } from '../core/t
 import type { BoundFrame } from '../core/local-frames';
 import { PixelSetCommand } from '../core/pixel-set';
 import { RemoteFrames } from './remote-frames';
+import { Slots } from './slots';
 import { createFaceStage, type FaceStage } from '../faces';
 import { fetchModel, findKnownModel } from '../models/registry';
 import { Detector } from './detector';
@@ -70,6 +71,8 @@ export async function start(ctx: Context): Promise<StageHandle> {
   let retryTimer: NodeJS.Timeout | undefined;
   const fpsCount = new Map<string, number>();
   const modelName = () => basename(ctx.config.models.detector.file);
+  /** A frame is bound only when an inference can start on it (see slots.ts). */
+  const slots = new Slots(1);
 
   const worker = new Worker<FrameTicket>(ctx.keys.queues.frames, (job) => processJob(job), {
     connection: bullConn,
@@ -88,16 +91,22 @@ export async function start(ctx: Context): Promise<StageHandle> {
       log.warn({ job: job.id }, 'malformed frame ticket skipped');
       return;
     }
+    let release: (() => void) | undefined = await slots.acquire();
     const pickedAt = Date.now();
     const local = t.owner === ctx.instanceId;
     const bound = local ? (ctx.localFrames.bind(t.camera, job.id) ?? 'no_frame') : await remote.request(t, job.id);
     if (typeof bound === 'string') {
+      release();
       m.droppedTotal.inc({ camera: t.camera, reason: bound });
       return;
     }
     try {
-      await detectFrame(bound, pickedAt);
+      await detectFrame(bound, pickedAt, () => {
+        release?.();
+        release = undefined;
+      });
     } finally {
+      release?.();
       // A frame of this process's ingest: its camera may admit the next one now.
       if (local) {
         ctx.localFrames.done(t.camera, bound.key);
@@ -105,7 +114,8 @@ export async function start(ctx: Context): Promise<StageHandle> {
     }
   }
 
-  async function detectFrame(f: BoundFrame, pickedAt: number): Promise<void> {
+  /** `inferred` is called as soon as the inference is done (its slot goes to the next ticket). */
+  async function detectFrame(f: BoundFrame, pickedAt: number, inferred: () => void): Promise<void> {
     const det = detector;
     if (pickedAt - f.capturedAt > ctx.config.detect.maxFrameAgeMs || !det) {
       m.droppedTotal.inc({ camera: f.camera, reason: det ? 'stale' : 'no_model' });
@@ -114,7 +124,7 @@ export async function start(ctx: Context): Promise<StageHandle> {
     }
     let kept = false;
     try {
-      kept = await detectPixels(f, det, f.pixels, pickedAt);
+      kept = await detectPixels(f, det, f.pixels, pickedAt, inferred);
     } finally {
       if (!kept) {
         releaseFrame(f.pixels);
@@ -123,11 +133,16 @@ export async function start(ctx: Context): Promise<StageHandle> {
   }
 
   /** Detects one frame and publishes the result; true when the pixels were kept for this process's tracker. */
-  async function detectPixels(f: BoundFrame, det: Detector, pixels: Buffer, pickedAt: number): Promise<boolean> {
+  async function detectPixels(f: BoundFrame, det: Detector, pixels: Buffer, pickedAt: number, inferred: () => void): Promise<boolean> {
     const faces = faceStage !== undefined && ctx.config.cameras.find((c) => c.id === f.camera)?.faces.enabled === true;
     // The pixels stay ours (frame-pool slots are read by the inference thread through shared memory, not copied):
     // the face stage and the tracker may still need them.
-    const out = await det.detect({ pixels, width: f.width, height: f.height, transfer: false });
+    let out;
+    try {
+      out = await det.detect({ pixels, width: f.width, height: f.height, transfer: false });
+    } finally {
+      inferred();
+    }
     const inferredAt = Date.now();
     const result: DetectionResult = {
       camera: f.camera,
@@ -233,7 +248,9 @@ export async function start(ctx: Context): Promise<StageHandle> {
       modelProblem = undefined;
       m.loaded.reset();
       m.loaded.set({ model: modelName(), device: next.info.provider }, 1);
-      // Enough frames in flight to fill every worker's batch, plus one per worker being fetched from Redis.
+      // A slot per frame an inference can take at once (every worker's batch); one more ticket per worker is fetched
+      // from the queue ahead, waiting for a slot without a frame bound.
+      slots.resize(next.workers * next.batchSize);
       worker.concurrency = next.workers * next.batchSize + next.workers;
       if (!worker.isRunning()) {
         worker.run().catch((err: Error) => log.error({ err: err.message }, 'frames worker stopped'));
