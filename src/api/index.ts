@@ -3,6 +3,8 @@ import { WebhookService } from '../alerts/delivery';
 import { MqttSink } from '../alerts/sinks/mqtt';
 import { onceClose, type Context, type StageHandle } from '../core/context';
 import { WsHub } from '../ws';
+import { LIVE_MAX_BUFFERED, LiveSocket } from '../ws/live';
+import { LiveFeed } from './live-feed';
 import { buildServer } from './server';
 
 /**
@@ -29,8 +31,14 @@ export async function start(ctx: Context): Promise<StageHandle & { port: number 
   const redis = ctx.redis('api');
   const store = new AlertStore(redis, ctx.keys, { maxEvents: ctx.config.alerts.maxEvents, maxAgeSeconds: ctx.config.alerts.maxAgeSeconds });
   const webhooks = new WebhookService(ctx);
-  const app = await buildServer(ctx, { redis, store, deadLetters: webhooks });
+  const live = new LiveFeed(ctx);
+  const app = await buildServer(ctx, { redis, store, deadLetters: webhooks, live });
   const s = ctx.config.server;
+  // A live client skips frames once about a quarter second of a grid is unsent (or a quarter of /ws's limit).
+  const liveSocket = new LiveSocket(ctx, app.server, live, {
+    maxBufferedBytes: Math.min(s.wsMaxBufferedBytes / 4, LIVE_MAX_BUFFERED),
+    ...(app.vigil.limiter ? { limiter: app.vigil.limiter } : {}),
+  });
   const hub = new WsHub(ctx, app.server, store, redis, {
     maxPayload: s.wsMaxMessageBytes,
     maxBufferedBytes: s.wsMaxBufferedBytes,
@@ -39,6 +47,8 @@ export async function start(ctx: Context): Promise<StageHandle & { port: number 
   });
   const mqtt = ctx.config.mqtt.enabled ? new MqttSink(ctx, ctx.config.mqtt) : undefined;
   const close = onceClose([
+    () => liveSocket.close(),
+    () => live.close(),
     () => hub.close(),
     () => app.close(),
     () => webhooks.close(),
@@ -46,6 +56,7 @@ export async function start(ctx: Context): Promise<StageHandle & { port: number 
   ]);
   try {
     await hub.start();
+    liveSocket.start();
     await app.listen({ host: s.host, port: s.port });
     await webhooks.start();
     await mqtt?.start();

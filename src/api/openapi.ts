@@ -55,6 +55,9 @@ export function openApiDocument(): object {
         delete: op('Remove a camera at run time', { '204': { description: 'removed' }, '404': err }, {}, { admin: true }),
       },
       '/api/cameras/{id}/frame.jpg': { get: op('Latest frame of a camera with the latest detections drawn', { '200': jpeg, '404': err }, { parameters: [idParam('camera id')] }) },
+      '/api/cameras/{id}/live.mjpeg': {
+        get: op("The camera's plain frames at its detect rate as multipart MJPEG (slow readers skip frames)", { '200': { description: 'multipart/x-mixed-replace; boundary=vigilframe', content: { 'multipart/x-mixed-replace': { schema: { type: 'string', format: 'binary' } } } }, '404': err }, { parameters: [idParam('camera id')] }),
+      },
       '/api/alerts': {
         get: op('Alerts, newest first', { '200': json({ type: 'object', properties: { alerts: { type: 'array', items: ref('Alert') } } }), '400': err }, {
           parameters: [

@@ -18,6 +18,8 @@ import { camerasRoutes } from './routes/cameras';
 import { dashboardRoutes } from './routes/dashboard';
 import { facesRoutes } from './routes/faces';
 import { healthRoutes, probeRoutes, wsInfoRoute } from './routes/health';
+import { liveRoutes } from './routes/live';
+import type { LiveFeed } from './live-feed';
 import { webhooksRoutes } from './routes/webhooks';
 
 declare module 'fastify' {
@@ -50,6 +52,8 @@ export interface ApiServices {
   audit?: AuditLog;
   /** Failed-auth limiter shared with the WebSocket hub; buildServer makes one when absent. */
   limiter?: AuthFailureLimiter;
+  /** Live-view frames (shared with the `/ws/live` socket); absent: live.mjpeg answers 503. */
+  live?: LiveFeed;
 }
 
 /** Audit action names of the admin routes that change something. */
@@ -251,6 +255,7 @@ export async function buildServer(
     await healthRoutes(scope, ctx, limiter);
     await wsInfoRoute(scope);
     await camerasRoutes(scope, ctx);
+    await liveRoutes(scope, ctx);
     await alertsRoutes(scope, ctx);
     await webhooksRoutes(scope, ctx);
     await facesRoutes(scope, ctx);

@@ -82,6 +82,14 @@ export class Keys {
     return `${this.prefix}:instances`;
   }
 
+  /**
+   * Pub/sub channel (binary messages, core/live-frame.ts) of a camera's plain frames at its detect rate: the process
+   * that ingests the camera publishes on it while anyone subscribes (PUBSUB NUMSUB), i.e. while a live view is open.
+   */
+  liveChannel(camera: string): string {
+    return `${this.prefix}:pub:live:${camera}`;
+  }
+
   /** Set (with a TTL) while someone watches a camera: its tracker renders live frames meanwhile. */
   liveWanted(camera: string): string {
     return `${this.prefix}:live-wanted:${camera}`;

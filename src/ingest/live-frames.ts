@@ -5,12 +5,17 @@
  * this one otherwise, so every streaming camera has a live frame whatever runs where: no detector loaded, a tracker
  * in another process that is late, a camera whose detections are all dropped.
  *
- * Frames are copied only when one is due (about twice a second per watched camera) and encoded off the event loop
- * (sharp's thread pool); nothing is done for cameras nobody watches but one EXISTS per camera a second.
+ * While a live view is open on a camera (someone subscribes to `keys.liveChannel`, seen with PUBSUB NUMSUB), every
+ * frame is also encoded and published there in the binary envelope of core/live-frame.ts, at the camera's detect
+ * rate (a frame still being encoded when the next comes makes that next one skipped, never queued).
+ *
+ * Frames are copied only when one is due and encoded off the event loop (sharp's thread pool); nothing is done for
+ * cameras nobody watches but one EXISTS and one NUMSUB per camera a second.
  */
 import type Redis from 'ioredis';
 import sharp from 'sharp';
 import type { Keys } from '../core/keys';
+import { encodeLiveFrame } from '../core/live-frame';
 import type { Logger } from '../core/logger';
 
 /** The part of a camera's frame writer that is tapped. */
@@ -32,6 +37,9 @@ export interface LiveRawFramesOptions {
 export class LiveRawFrames {
   private readonly cameras = new Set<string>();
   private readonly watched = new Set<string>();
+  /** Cameras with a live view open (a subscriber on their live channel). */
+  private readonly streamed = new Set<string>();
+  private readonly seq = new Map<string, number>();
   private readonly lastAt = new Map<string, number>();
   private readonly encoding = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -55,7 +63,7 @@ export class LiveRawFrames {
     this.cameras.add(camera);
     const push = writer.push.bind(writer);
     writer.push = (pixels, capturedAt, width, height) => {
-      this.offer(camera, pixels, width, height);
+      this.offer(camera, pixels, width, height, capturedAt);
       push(pixels, capturedAt, width, height);
     };
     return writer;
@@ -65,7 +73,9 @@ export class LiveRawFrames {
   untap(camera: string): void {
     this.cameras.delete(camera);
     this.watched.delete(camera);
+    this.streamed.delete(camera);
     this.lastAt.delete(camera);
+    this.seq.delete(camera);
   }
 
   /** Whether the camera's frames are written now (tests). */
@@ -73,21 +83,36 @@ export class LiveRawFrames {
     return this.watched.has(camera);
   }
 
+  /** Whether every frame of the camera is published on its live channel now (tests). */
+  isStreamed(camera: string): boolean {
+    return this.streamed.has(camera);
+  }
+
   /** Reads the watched cameras now (the timer does it every `pollMs`). */
   async poll(): Promise<void> {
     const ids = [...this.cameras];
     if (ids.length === 0 || this.closed) {
       this.watched.clear();
+      this.streamed.clear();
       return;
     }
     const p = this.redis.pipeline();
     ids.forEach((id) => p.exists(this.keys.liveWanted(id)));
+    p.pubsub('NUMSUB', ...ids.map((id) => this.keys.liveChannel(id)));
     try {
       const res = await p.exec();
       this.watched.clear();
+      this.streamed.clear();
       ids.forEach((id, i) => {
         if (res?.[i]?.[1] === 1 && this.cameras.has(id)) {
           this.watched.add(id);
+        }
+      });
+      // [channel, count, channel, count, ...]
+      const counts = (res?.[ids.length]?.[1] as Array<string | number> | undefined) ?? [];
+      ids.forEach((id, i) => {
+        if (Number(counts[i * 2 + 1]) > 0 && this.cameras.has(id)) {
+          this.streamed.add(id);
         }
       });
     } catch {
@@ -96,21 +121,34 @@ export class LiveRawFrames {
   }
 
   /** A frame of `camera` (its pixels belong to the caller; copied when one is due). */
-  offer(camera: string, pixels: Buffer, width: number, height: number): void {
-    if (!this.watched.has(camera) || this.encoding.has(camera) || this.closed) {
+  offer(camera: string, pixels: Buffer, width: number, height: number, capturedAt = Date.now()): void {
+    const stream = this.streamed.has(camera);
+    if ((!stream && !this.watched.has(camera)) || this.encoding.has(camera) || this.closed || pixels.length !== width * height * 3) {
       return;
     }
     const now = Date.now();
-    if (now - (this.lastAt.get(camera) ?? 0) < (this.options.intervalMs ?? 500) || pixels.length !== width * height * 3) {
+    const still = this.watched.has(camera) && now - (this.lastAt.get(camera) ?? 0) >= (this.options.intervalMs ?? 500);
+    if (!stream && !still) {
       return;
     }
-    this.lastAt.set(camera, now);
+    if (still) {
+      this.lastAt.set(camera, now);
+    }
+    const seq = (this.seq.get(camera) ?? 0) + 1;
+    this.seq.set(camera, seq);
     this.encoding.add(camera);
     const copy = Buffer.from(pixels);
     sharp(copy, { raw: { width, height, channels: 3 } })
       .jpeg({ quality: this.options.quality ?? 70 })
       .toBuffer()
-      .then((jpeg) => this.redis.set(this.keys.liveRawFrame(camera), jpeg, 'PX', this.options.ttlMs ?? 3000))
+      .then(async (jpeg) => {
+        if (stream) {
+          await this.redis.publish(this.keys.liveChannel(camera), encodeLiveFrame({ camera, capturedAt, seq, width, height, jpeg }));
+        }
+        if (still) {
+          await this.redis.set(this.keys.liveRawFrame(camera), jpeg, 'PX', this.options.ttlMs ?? 3000);
+        }
+      })
       .catch((err: Error) => this.log.debug({ camera, err: err.message }, 'live frame not written'))
       .finally(() => this.encoding.delete(camera));
   }

@@ -12,6 +12,7 @@ import type { Context } from '../core/context';
 import type { Logger } from '../core/logger';
 import { VERSION } from '../core/version';
 import type { CameraStateMessage, DetectionsMessage, ErrorMessage, HelloMessage } from '../core/types';
+import { LIVE_PATH } from './live';
 import {
   DEFAULT_SUBSCRIPTION,
   compareStreamIds,
@@ -156,6 +157,9 @@ export class WsHub {
       url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
       return refuse(socket, 400, 'Bad Request');
+    }
+    if (url.pathname === LIVE_PATH) {
+      return; // the live-view socket (live.ts) answers it
     }
     if (url.pathname !== '/ws') {
       return refuse(socket, 404, 'Not Found');
