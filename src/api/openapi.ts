@@ -55,6 +55,9 @@ export function openApiDocument(): object {
         delete: op('Remove a camera at run time', { '204': { description: 'removed' }, '404': err }, {}, { admin: true }),
       },
       '/api/cameras/{id}/frame.jpg': { get: op('Latest frame of a camera with the latest detections drawn', { '200': jpeg, '404': err }, { parameters: [idParam('camera id')] }) },
+      '/api/cameras/{id}/config': {
+        get: op("The camera's zones, lines, detect settings, origin (config or api) and the rules that apply to it; never the URL", { '200': json({ type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, origin: { enum: ['config', 'api'] }, zones: { type: 'array', items: { type: 'object' } }, lines: { type: 'array', items: { type: 'object' } }, rules: { type: 'array', items: { type: 'object' } } } }), '404': err }, { parameters: [idParam('camera id')] }),
+      },
       '/api/cameras/{id}/live.mjpeg': {
         get: op("The camera's plain frames at its detect rate as multipart MJPEG (slow readers skip frames)", { '200': { description: 'multipart/x-mixed-replace; boundary=vigilframe', content: { 'multipart/x-mixed-replace': { schema: { type: 'string', format: 'binary' } } } }, '404': err }, { parameters: [idParam('camera id')] }),
       },
@@ -73,7 +76,7 @@ export function openApiDocument(): object {
       '/api/alerts/{id}/ack': {
         post: op('Acknowledge or dismiss an alert', { '200': json(ref('Alert')), '400': err, '404': err }, {
           parameters: [idParam('alert id')],
-          requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { action: { enum: ['acknowledged', 'dismissed'] } } } } } },
+          requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { action: { enum: ['acknowledged', 'dismissed'] }, note: { type: 'string', maxLength: 1000 } } } } } },
         }, { admin: true }),
       },
       '/api/webhooks': { get: op('Configured webhook endpoints with their state (enabled/disabled, pending deliveries, dead letters); no secrets, URL origin only', { '200': json({ type: 'object', properties: { webhooks: { type: 'array', items: { type: 'object' } } } }) }) },
@@ -112,7 +115,7 @@ export function openApiDocument(): object {
             startedAt: { type: 'string', format: 'date-time' }, updatedAt: { type: 'string', format: 'date-time' }, endedAt: { type: 'string', format: 'date-time' },
             objects: { type: 'array', items: ref('Object') }, count: { type: 'integer' }, direction: { enum: ['a_to_b', 'b_to_a'] },
             face: { type: 'object' }, snapshot: { type: 'string' }, latencyMs: { type: 'number' },
-            ack: { type: 'object', properties: { action: { enum: ['acknowledged', 'dismissed'] }, by: { type: 'string' }, at: { type: 'string' } } },
+            ack: { type: 'object', properties: { action: { enum: ['acknowledged', 'dismissed'] }, by: { type: 'string' }, at: { type: 'string' }, note: { type: 'string' } } },
           },
         },
         AuditEntry: {

@@ -19,6 +19,7 @@ import { dashboardRoutes } from './routes/dashboard';
 import { facesRoutes } from './routes/faces';
 import { healthRoutes, probeRoutes, wsInfoRoute } from './routes/health';
 import { liveRoutes } from './routes/live';
+import { cameraConfigRoutes } from './routes/camera-config';
 import type { LiveFeed } from './live-feed';
 import { webhooksRoutes } from './routes/webhooks';
 
@@ -256,6 +257,7 @@ export async function buildServer(
     await wsInfoRoute(scope);
     await camerasRoutes(scope, ctx);
     await liveRoutes(scope, ctx);
+    await cameraConfigRoutes(scope, ctx);
     await alertsRoutes(scope, ctx);
     await webhooksRoutes(scope, ctx);
     await facesRoutes(scope, ctx);

@@ -223,6 +223,8 @@ export interface AlertAck {
   by: string;
   /** ISO time. */
   at: string;
+  /** The operator's note (what they saw, what they did); absent when none was given. */
+  note?: string;
 }
 
 /** WebSocket `alert` message; `id` is the stream id of this event, usable as `since` to resume. */

@@ -41,6 +41,14 @@ interface Wanted {
   claim: LeaseClaim;
 }
 
+/**
+ * Pure: what ingest compares to decide whether a changed camera's FFmpeg restarts: everything but its zones and
+ * lines, which only the tracker uses (the zone editor saves them without a gap in the stream).
+ */
+export function ingestJson(cam: CameraConfig): string {
+  return JSON.stringify({ ...cam, zones: undefined, lines: undefined });
+}
+
 /** Starts the ingest stage with default options. */
 export async function start(ctx: Context): Promise<StageHandle> {
   return startIngest(ctx);
@@ -96,7 +104,7 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
       ffmpegPath: options.ffmpegPath,
       restart: options.restart,
     });
-    running.set(cam.id, { config: cam, json: JSON.stringify(cam), sup });
+    running.set(cam.id, { config: cam, json: ingestJson(cam), sup });
     sup.start();
   };
 
@@ -153,9 +161,9 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
         wanted.delete(id);
         removing.add(id);
         work.push(w.claim.release());
-      } else if (JSON.stringify(next) !== w.json) {
+      } else if (ingestJson(next) !== w.json) {
         w.config = next;
-        w.json = JSON.stringify(next);
+        w.json = ingestJson(next);
         // Restarted only while this process holds the camera, never racing a takeover.
         work.push(
           w.claim.exclusive(async () => {
@@ -173,7 +181,7 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
     for (const [id, cam] of effective) {
       if (!wanted.has(id) && !closed) {
         removing.delete(id);
-        wanted.set(id, { config: cam, json: JSON.stringify(cam), claim: claimCamera(id) });
+        wanted.set(id, { config: cam, json: ingestJson(cam), claim: claimCamera(id) });
       }
     }
     await Promise.allSettled(work);

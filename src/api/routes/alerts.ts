@@ -37,6 +37,9 @@ export function parseAlertsQuery(q: AlertsQuery): { camera?: string; rule?: stri
   return out;
 }
 
+/** Longest operator note on an acknowledgement (characters). */
+const MAX_NOTE = 1000;
+
 function checkAlertId(id: string): string {
   if (!/^\d{1,20}-\d{1,20}$/.test(id) || !isStreamId(id)) {
     throw new VigilError('not_found', 'no such alert');
@@ -101,24 +104,28 @@ export async function alertsRoutes(app: FastifyInstance, ctx: Context): Promise<
     { config: { role: 'admin' }, bodyLimit: 4096 },
     async (req) => {
       const id = checkAlertId(req.params.id);
-      const body = (req.body ?? {}) as { action?: unknown };
+      const body = (req.body ?? {}) as { action?: unknown; note?: unknown };
       if (typeof body !== 'object' || Array.isArray(body)) {
         throw new VigilError('bad_request', '(body): must be a JSON object');
       }
       for (const k of Object.keys(body)) {
-        if (k !== 'action') {
-          throw new VigilError('bad_request', `${k.slice(0, 40)}: unknown field (only "action")`);
+        if (k !== 'action' && k !== 'note') {
+          throw new VigilError('bad_request', `${k.slice(0, 40)}: unknown field (only "action" and "note")`);
         }
       }
       const action = body.action ?? 'acknowledged';
       if (action !== 'acknowledged' && action !== 'dismissed') {
         throw new VigilError('bad_request', 'action: must be "acknowledged" or "dismissed"');
       }
+      if (body.note !== undefined && (typeof body.note !== 'string' || body.note.length > MAX_NOTE)) {
+        throw new VigilError('bad_request', `note: must be a string of at most ${MAX_NOTE} characters`);
+      }
+      const note = typeof body.note === 'string' ? body.note.trim() : '';
       const alert = await app.vigil.store.getAlert(id);
       if (!alert) {
         throw new VigilError('not_found', 'no such alert');
       }
-      const ack: AlertAck = { action, by: req.principal?.name ?? 'anonymous', at: new Date().toISOString() };
+      const ack: AlertAck = { action, by: req.principal?.name ?? 'anonymous', at: new Date().toISOString(), ...(note ? { note } : {}) };
       await app.vigil.redis.multi().hset(keys.alertAcks, id, JSON.stringify(ack)).incr(keys.alertAcksVersion).exec();
       req.auditDetails = { action };
       return { ...alert, ack };

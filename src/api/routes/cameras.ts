@@ -6,6 +6,7 @@ import { VigilError } from '../../core/errors';
 import { redact, redactUrl } from '../../core/redact';
 import { cameraSchema } from '../../config/schema';
 import { CAMERA_STATES, type CameraState, type CameraStatus } from '../../core/types';
+import { cameraRuleProblems, currentCamera } from '../camera-edit';
 import { guardApiCameraSource, type SourceGuardOptions } from '../source-guard';
 
 const CAMERA_ID = /^[a-z0-9_-]{1,64}$/;
@@ -119,8 +120,18 @@ export async function camerasRoutes(app: FastifyInstance, ctx: Context, guard: S
       if (given !== undefined && given !== id) {
         throw new VigilError('bad_request', `id: does not match the URL (${id})`);
       }
-      const cam = cameraSchema.parse({ ...body, id });
-      await guardApiCameraSource(cam.url, ctx.config.sources, guard);
+      // No `url`: the camera keeps its source (the zone and line editor never sees URLs). A source kept from the
+      // config file passed the file's policy already; any other is checked against the API's.
+      const current = await currentCamera(redis(), keys, ctx.config, id);
+      const keepUrl = (body as { url?: unknown }).url === undefined && current !== undefined;
+      const cam = cameraSchema.parse({ ...body, id, ...(keepUrl ? { url: current.camera.url } : {}) });
+      const problems = cameraRuleProblems(ctx.config, current?.all ?? [], cam);
+      if (problems.length > 0) {
+        throw new VigilError('bad_request', problems.join('; '));
+      }
+      if (!(keepUrl && current.origin === 'config')) {
+        await guardApiCameraSource(cam.url, ctx.config.sources, guard);
+      }
       await putCameraOverride(redis(), keys, cam);
       req.auditDetails = { url: redactUrl(cam.url), enabled: cam.enabled };
       // Answer only what is safe to show: never the URL.

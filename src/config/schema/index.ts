@@ -52,6 +52,17 @@ const obj = (v: unknown): Loose => (typeof v === 'object' && v !== null && !Arra
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const ids = (v: unknown): string[] => list(v).map((x) => str(x.id)).filter((x): x is string => x !== undefined);
 
+/**
+ * The cross-section checks alone on a (parsed or loose) config value, as `{path, message}` problems: what PUT
+ * /api/cameras/:id runs on the running rules with the camera it is about to store (a zone a rule uses removed...).
+ */
+export function crossCheckProblems(c: Record<string, unknown>): Array<{ path: PropertyKey[]; message: string }> {
+  const out: Array<{ path: PropertyKey[]; message: string }> = [];
+  const collect = { addIssue: (i: { path?: PropertyKey[]; message?: string }) => out.push({ path: i.path ?? [], message: i.message ?? '' }) };
+  crossCheck(c, collect as unknown as z.RefinementCtx);
+  return out;
+}
+
 /** The checks across sections: ids unique, rules pointing at cameras, zones and lines that exist, the listener. */
 function crossCheck(c: Loose, ctx: z.RefinementCtx): void {
   const cameras = list(c.cameras);
