@@ -72,6 +72,7 @@ export function openApiDocument(): object {
         }),
       },
       '/api/alerts/{id}': { get: op('One alert', { '200': json(ref('Alert')), '404': err }, { parameters: [idParam('alert id')] }) },
+      '/api/alerts/{id}/events': { get: op("The alert's timeline: its start, update and end events in order", { '200': json({ type: 'object', properties: { events: { type: 'array', items: { type: 'object' } }, complete: { type: 'boolean' } } }), '404': err }, { parameters: [idParam('alert id')] }) },
       '/api/alerts/{id}/snapshot.jpg': { get: op("The alert's snapshot with the objects' boxes", { '200': jpeg, '404': err }, { parameters: [idParam('alert id')] }) },
       '/api/alerts/{id}/ack': {
         post: op('Acknowledge or dismiss an alert', { '200': json(ref('Alert')), '400': err, '404': err }, {

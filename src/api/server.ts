@@ -20,6 +20,7 @@ import { facesRoutes } from './routes/faces';
 import { healthRoutes, probeRoutes, wsInfoRoute } from './routes/health';
 import { liveRoutes } from './routes/live';
 import { cameraConfigRoutes } from './routes/camera-config';
+import { alertEventsRoutes } from './routes/alert-events';
 import type { LiveFeed } from './live-feed';
 import { webhooksRoutes } from './routes/webhooks';
 
@@ -259,6 +260,7 @@ export async function buildServer(
     await liveRoutes(scope, ctx);
     await cameraConfigRoutes(scope, ctx);
     await alertsRoutes(scope, ctx);
+    await alertEventsRoutes(scope, ctx);
     await webhooksRoutes(scope, ctx);
     await facesRoutes(scope, ctx);
     await dashboardRoutes(scope, ctx);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { AlertStore } from '../../src/alerts';
 import { buildServer } from '../../src/api/server';
-import { ADMIN, cleanup, testContext, VIEWER, writeAlerts } from './helpers';
+import { ADMIN, cleanup, sampleAlert, testContext, VIEWER, writeAlerts } from './helpers';
 import type { Context } from '../../src/core/context';
 
 /**
@@ -83,6 +83,20 @@ describe('camera config for the editor, PUT without url, ack notes', () => {
     res = await app.inject({ method: 'PUT', url: '/api/cameras/newcam', headers: admin, payload: { zones: [] } });
     assert.equal(res.statusCode, 400, 'a new camera needs its url');
     assert.match(res.json().error.message, /^url: /);
+  });
+
+  it('answers an alert timeline: start, updates and end in order, among other alerts', async () => {
+    const w = await store.write('start', { ...sampleAlert({ camera: 'gate', type: 'crowd', count: 3 }) });
+    await writeAlerts(store, 2, { camera: 'other' });
+    await store.write('update', { ...w.alert, count: 5, updatedAt: new Date(Date.now() + 1000).toISOString() });
+    await store.write('end', { ...w.alert, count: 5, state: 'ended', endedAt: new Date(Date.now() + 2000).toISOString() });
+    const res = await app.inject({ url: `/api/alerts/${w.alert.id}/events`, headers: viewer });
+    assert.equal(res.statusCode, 200);
+    const body = res.json();
+    assert.equal(body.complete, true);
+    assert.deepEqual(body.events.map((e: { event: string; count: number }) => [e.event, e.count]), [['start', 3], ['update', 5], ['end', 5]]);
+    assert.equal(body.events[0].id, w.alert.id);
+    assert.equal((await app.inject({ url: '/api/alerts/1-1/events', headers: viewer })).statusCode, 404);
   });
 
   it('stores a note with an acknowledgement and answers it with the alert', async () => {
