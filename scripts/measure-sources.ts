@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Worker, type Job } from 'bullmq';
 import Redis from 'ioredis';
 import { parseConfig } from '../src/config/load';
-import { Context } from '../src/core/context';
+import { Context } from '../src/config/context';
 import { nullLogger } from '../src/core/logger';
 import type { FrameTicket } from '../src/core/types';
 import { RemoteFrames } from '../src/detect/remote-frames';

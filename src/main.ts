@@ -1,18 +1,14 @@
 import { AuditLog } from './api/audit';
-import { ZodError } from 'zod';
-import { formatPath, loadConfig, usesDemo } from './config/load';
-import { reloadProblems } from './config/reload';
+import { Context } from './config/context';
+import { loadConfig, usesDemo } from './config/load';
 import type { VigilConfig } from './config/schema';
 import { didYouMean, nearest, parseCommandArgs, UsageError, wantsHelp } from './core/cli-args';
 import { ConfigError } from './core/errors';
-import { Context, type ReloadOutcome, type ReloadRequester, type StageHandle } from './core/context';
 import { resolveInstanceId } from './core/instance';
 import { createLogger, type Logger } from './core/logger';
-import { STAGES } from './core/stage';
-import { InstanceHeartbeat } from './core/instances';
-import { startProbeServer, type ProbeServer } from './api/probe-server';
 import { ROLES, type Role } from './core/types';
 import { VERSION } from './core/version';
+import { reloadConfig, startDaemon } from './daemon';
 
 /** `vigil start`'s options and usage. */
 const START_OPTIONS = {
@@ -45,116 +41,6 @@ export function parseRoles(values: string[] | undefined): Set<Role> {
     }
   }
   return roles;
-}
-
-/** A running daemon: its context and stages, and a complete, idempotent stop. */
-export interface Daemon {
-  ctx: Context;
-  /** The port its /healthz, /readyz and /metrics answer on (the api's port, or the probe listener's). */
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** Starts the stages for `roles` on an existing context (tests use this with their own prefix). */
-export async function startDaemon(ctx: Context): Promise<Daemon> {
-  const started: Array<{ role: Role; handle: StageHandle }> = [];
-  let probes: ProbeServer | undefined;
-  ctx.starting = true;
-  // Roles and readiness of this process, for what only the sum of processes tells (a camera nobody can detect).
-  const heartbeat = new InstanceHeartbeat(ctx.redis('instances', { maxRetriesPerRequest: 1 }), ctx.keys, () => ({
-    id: ctx.instanceId,
-    roles: [...ctx.roles],
-    version: VERSION,
-    readiness: Object.fromEntries([...ctx.roles].map((r) => [r, ctx.stages.get(r)?.readiness() ?? ['starting']])),
-  }));
-  try {
-    // Data loss, persistence and eviction of the shared Redis are checked from the start (core/redis-health.ts).
-    await ctx.redisHealth.start();
-    // Every process answers probes and scrapes: without the api role, on a listener of its own (up while the
-    // stages start, so /readyz says "starting" rather than nothing answering).
-    if (!ctx.roles.has('api')) {
-      probes = await startProbeServer(ctx);
-    }
-    heartbeat.start();
-    for (const stage of STAGES) {
-      if (!ctx.roles.has(stage.role)) {
-        continue;
-      }
-      const start = await stage.load();
-      const handle = await start(ctx);
-      ctx.stages.set(stage.role, handle);
-      started.push({ role: stage.role, handle });
-      ctx.log.info({ role: stage.role }, 'stage started');
-    }
-  } catch (err) {
-    ctx.starting = false;
-    await heartbeat.stop();
-    await Promise.allSettled(started.reverse().map((s) => s.handle.close()));
-    await probes?.close().catch(() => undefined);
-    await ctx.closeConnections();
-    throw err;
-  }
-  ctx.starting = false;
-  await heartbeat.write();
-  const api = ctx.stages.get('api') as (StageHandle & { port?: number }) | undefined;
-  const port = probes?.port ?? api?.port ?? ctx.config.server.port;
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    // Close order: ingest stops taking frames, detect drains, track flushes alerts, api last; Redis after all.
-    stopping ??= (async () => {
-      for (const s of [...started].reverse()) {
-        try {
-          await s.handle.close();
-          ctx.log.info({ role: s.role }, 'stage stopped');
-        } catch (err) {
-          ctx.log.error({ err, role: s.role }, 'stage failed to stop cleanly');
-        }
-      }
-      await heartbeat.stop();
-      await probes?.close().catch((err) => ctx.log.error({ err }, 'probe listener failed to stop cleanly'));
-      await ctx.closeConnections();
-    })();
-    return stopping;
-  };
-  return { ctx, port, stop };
-}
-
-/**
- * One configuration reload (SIGHUP or POST /api/config/reload): reads the file with `load`, refuses it when it is
- * invalid or would change what a reload may not (src/config/reload.ts: the listener, auth beyond loopback, Redis),
- * otherwise applies it. The running config is kept on refusal. Every attempt is logged and recorded in the audit
- * trail with who asked and the outcome. Never throws.
- */
-export async function reloadConfig(ctx: Context, load: () => VigilConfig, audit: AuditLog | undefined, by: ReloadRequester): Promise<ReloadOutcome> {
-  let outcome: ReloadOutcome;
-  try {
-    const next = load();
-    const problems = reloadProblems(ctx.config, next);
-    if (problems.length === 0) {
-      ctx.reload(next);
-    }
-    outcome = { applied: problems.length === 0, problems };
-  } catch (err) {
-    const problems =
-      err instanceof ConfigError
-        ? err.problems
-        : err instanceof ZodError
-          ? err.issues.map((i) => `${formatPath(i.path)}: ${i.message}`)
-          : [`(reload): ${err instanceof Error ? err.message : String(err)}`];
-    outcome = { applied: false, problems };
-  }
-  if (outcome.applied) {
-    ctx.log.info({ by: by.actor, from: by.from }, 'configuration reloaded');
-  } else {
-    ctx.log.error({ by: by.actor, from: by.from, problems: outcome.problems }, 'configuration reload refused; keeping the running configuration');
-  }
-  await audit?.record({
-    ...by,
-    action: 'config.reload',
-    outcome: outcome.applied ? 'ok' : 'refused',
-    ...(outcome.applied ? {} : { details: { problems: outcome.problems.slice(0, 20) } }),
-  });
-  return outcome;
 }
 
 async function cmdStart(args: string[]): Promise<number> {
@@ -262,7 +148,7 @@ const COMMAND_INFO: Record<string, CommandInfo> = {
   config: { summary: 'check a configuration file and print every problem', usage: () => CONFIG_USAGE, subcommands: ['check'] },
   models: {
     summary: 'list, build, verify or fetch model files',
-    usage: () => (require('./models/cli') as typeof import('./models/cli')).MODELS_USAGE,
+    usage: () => (require('./cli/models') as typeof import('./cli/models')).MODELS_USAGE,
     subcommands: ['list', 'verify', 'fetch', 'build'],
   },
   bench: {
@@ -272,7 +158,7 @@ const COMMAND_INFO: Record<string, CommandInfo> = {
   },
   replay: {
     summary: 'run the rules over recorded detections or a video, offline, and print the alerts',
-    usage: () => (require('./alerts/replay-cli') as typeof import('./alerts/replay-cli')).REPLAY_USAGE,
+    usage: () => (require('./cli/replay') as typeof import('./cli/replay')).REPLAY_USAGE,
   },
   help: { summary: 'this list, or a command\'s usage (vigil help COMMAND)', usage: () => 'usage: vigil help [COMMAND [SUBCOMMAND]]' },
   version: { summary: 'print the version', usage: () => 'usage: vigil version (or vigil --version)' },
@@ -280,9 +166,9 @@ const COMMAND_INFO: Record<string, CommandInfo> = {
 
 /** Commands registered by other modules (models, bench, replay) to keep main small. */
 const COMMANDS: Record<string, () => Promise<(args: string[], log: Logger) => Promise<number>>> = {
-  models: async () => (require('./models/cli') as typeof import('./models/cli')).run,
+  models: async () => (require('./cli/models') as typeof import('./cli/models')).run,
   bench: async () => (require('./bench/cli') as typeof import('./bench/cli')).run,
-  replay: async () => (require('./alerts/replay-cli') as typeof import('./alerts/replay-cli')).run,
+  replay: async () => (require('./cli/replay') as typeof import('./cli/replay')).run,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

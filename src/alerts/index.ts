@@ -1,22 +1,22 @@
 /**
- * The alerts module: the alert store (queries used by the API and the WebSocket hub), snapshots, rules, the
- * alert lifecycle, the per-camera decision engine and replay. Barrel only.
+ * The alerts module: the alert store (queries used by the API and the WebSocket hub), snapshots, rules and the
+ * alert lifecycle (the per-camera engine that runs them with the tracker is src/track/camera-engine.ts). Barrel only.
  */
 export {
   AlertStore,
+  alertIdToken,
   compareIds,
   parseEntry,
   toAlertMessage,
   type AlertEventEntry,
   type AlertQuery,
+  type AlertWrite,
   type AlertStoreOptions,
   type WrittenEvent,
   type WriteFence,
 } from './alert-store';
 export { renderSnapshot, overlaySvg, type SnapshotOptions } from './snapshot';
 export { RULE_REGISTRY, type RuleEvaluator, type RuleInput, type Condition } from './rules';
-export { AlertLifecycle, type AlertChange, type LifecycleOptions } from './lifecycle';
-export { CameraEngine, type CameraEngineConfig, type FrameOutcome } from './camera-engine';
+export { toObject, type CameraStateAt } from './rules/types';
+export { AlertLifecycle, readAlert, type AlertChange, type LifecycleOptions, type LifecycleState } from './lifecycle';
 export { isActive, type Schedule } from './schedule';
-export { replay, type ReplayEvent } from './replay';
-export { engineConfigOf } from './engine-config';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { RuleConfig } from '../config/schema';
 import { RULE_TYPES, type Alert, type AlertEventKind } from '../core/types';
-import { box, int, num, parseState, StateError } from '../track/state-codec';
+import { box, int, num, parseState, StateError } from '../core/state-codec';
 import type { Condition } from './rules/types';
 
 /** Options of {@link AlertLifecycle}. */

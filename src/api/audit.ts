@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type Redis from 'ioredis';
 import type { Keys } from '../core/keys';
 import type { Logger } from '../core/logger';
@@ -76,4 +77,9 @@ export class AuditLog {
     }
     return out;
   }
+}
+
+/** Who made a request, for the audit trail (the principal is set by the server's auth hook, src/api/server.ts). */
+export function actorOf(req: FastifyRequest): AuditActor {
+  return { actor: req.principal?.name ?? 'anonymous', ...(req.principal ? { role: req.principal.role } : {}), from: req.ip };
 }

@@ -1,7 +1,7 @@
 import { AlertStore } from '../alerts';
 import { WebhookService } from '../alerts/delivery';
 import { MqttSink } from '../alerts/sinks/mqtt';
-import { onceClose, type Context, type StageHandle } from '../core/context';
+import { onceClose, type Context, type StageHandle } from '../config/context';
 import { WsHub } from '../ws';
 import { LIVE_MAX_BUFFERED, LiveSocket } from '../ws/live';
 import { LiveFeed } from './live-feed';

@@ -8,7 +8,7 @@
  */
 import type Redis from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
-import type { Context } from '../core/context';
+import type { Context } from '../config/context';
 import { decodeLiveFrame } from '../core/live-frame';
 
 /** Gets every frame of the cameras it watches; must not throw. */

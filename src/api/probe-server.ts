@@ -1,5 +1,5 @@
 import { AlertStore } from '../alerts';
-import { onceClose, type Context } from '../core/context';
+import { onceClose, type Context } from '../config/context';
 import { buildServer } from './server';
 
 /** The probe listener of a process without the api role. */

@@ -5,11 +5,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type Redis from 'ioredis';
 import type { AlertStore } from '../alerts';
 import type { DeadLetters } from '../alerts/delivery';
-import type { Context } from '../core/context';
+import type { Context } from '../config/context';
 import { authMetrics } from '../core/metrics';
-import { AuditLog, type AuditActor } from './audit';
-import { allowed, authenticate, bearerToken, type Principal } from './auth';
-import { AuthFailureLimiter } from './auth-limiter';
+import { actorOf, AuditLog } from './audit';
+import { allowed, authenticate, bearerToken, type Principal } from '../core/auth';
+import { AuthFailureLimiter } from '../core/auth-limiter';
 import { clientErrorResponse, toHttpError } from './http-errors';
 import { auditRoutes } from './routes/audit';
 import { configRoutes } from './routes/config';
@@ -70,11 +70,6 @@ const AUDIT_ACTIONS: Record<string, string> = {
 
 /** Routes that record their own audit entries (a refused reload is recorded too). */
 const SELF_AUDITED = new Set(['POST /api/config/reload']);
-
-/** Who made a request, for the audit trail. */
-export function actorOf(req: FastifyRequest): AuditActor {
-  return { actor: req.principal?.name ?? 'anonymous', ...(req.principal ? { role: req.principal.role } : {}), from: req.ip };
-}
 
 /** One registered route (method, URL pattern, who may use it). */
 export interface RouteSummary {

@@ -5,9 +5,9 @@ import { formatUsageError, parseCommandArgs, UsageError } from '../core/cli-args
 import Redis from 'ioredis';
 import { AlertStore } from '../alerts';
 import { parseConfig } from '../config/load';
-import { Context } from '../core/context';
+import { Context } from '../config/context';
 import { nullLogger, type Logger } from '../core/logger';
-import { startDaemon } from '../main';
+import { startDaemon } from '../daemon';
 import { summarize, type Percentiles } from './stats';
 import { purgePrefix } from '../core/purge';
 

@@ -53,7 +53,7 @@ export function benchUsage(sub?: string): string {
     case 'live':
       return (require('./live') as typeof import('./live')).LIVE_USAGE;
     case 'soak':
-      return (require('./soak') as typeof import('./soak')).SOAK_USAGE;
+      return (require('./soak-options') as typeof import('./soak-options')).SOAK_USAGE;
     case 'latency':
       return (require('./alert-latency') as typeof import('./alert-latency')).LATENCY_USAGE;
     case 'faults':

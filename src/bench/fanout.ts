@@ -12,7 +12,7 @@ import Redis from 'ioredis';
 import { AlertStore } from '../alerts';
 import { start } from '../api';
 import { configSchema } from '../config/schema';
-import { Context } from '../core/context';
+import { Context } from '../config/context';
 import { nullLogger } from '../core/logger';
 import type { Alert } from '../core/types';
 import { purgePrefix } from '../core/purge';

@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Counter } from 'prom-client';
 import { configSchema, type VigilConfig } from '../config/schema';
-import { Context } from '../core/context';
+import { Context } from '../config/context';
 import type { Logger } from '../core/logger';
 import type { DetectionResult } from '../core/types';
-import { startDaemon } from '../main';
+import { startDaemon } from '../daemon';
 import { summarize, type PipelineRun } from './stats';
 import { purgePrefix } from '../core/purge';
 

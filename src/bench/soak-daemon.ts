@@ -20,7 +20,7 @@ import { benchCameras, pipelineCounters, scanPrefix, usedMemory } from './live-p
 import { updateSection } from './live-report';
 import { counterDelta, cpuPercent, judgeSoak, TickAccount, type SoakPoint } from './live-stats';
 import { clockTicks, loadAverage } from './proc';
-import type { SoakValues } from './soak';
+import type { SoakValues } from './soak-options';
 import { formatSoakLine, formatSoakMarkdown, formatSoakTotals, type DaemonSoakResult } from './soak-report';
 
 /** BullMQ jobs of every queue under `bullPrefix` that have been active for longer than `olderThanMs`. */

@@ -1,18 +1,18 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatUsageError, parseCommandArgs, UsageError } from '../core/cli-args';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { parseConfig } from '../config/load';
-import { Context } from '../core/context';
+import { Context } from '../config/context';
 import type { Logger } from '../core/logger';
 import type { FrameJob } from '../core/types';
 import { startIngest } from '../ingest';
 import { RtspTestServer } from '../testing/rtsp-server';
 import { purgePrefix } from '../core/purge';
+import { SOAK_OPTIONS, SOAK_USAGE, type SoakValues } from './soak-options';
 
 /**
  * `vigil bench soak`: N cameras for S seconds from a local GStreamer RTSP server serving vtest.mp4 (looped).
@@ -55,39 +55,11 @@ async function usedMemory(redis: Redis): Promise<number> {
 
 const mib = (b: number): string => (b / 1048576).toFixed(1);
 
-export const SOAK_USAGE =
-  'usage: vigil bench soak [--full] --cameras N --fps F --seconds S [--warmup S] [--interval S] [--width W [--height H]] [--media FILE] [--json] [--no-write] [--benchmarks FILE]\n' +
-  '       vigil bench soak --ingest-only [--cameras N] [--fps F] [--seconds S] [--width PX] [--max-in-flight K] [--media FILE] [--redis URL] [--json] [--no-write] [--benchmarks FILE]\n' +
-  '  --full (default): the whole daemon; --width/--height: the served stream size (re-encoded once when it differs from the clip)\n' +
-  '  --ingest-only: ingest and the frame queue only; --width: the frame width fed to the queue (default 640)';
-
-const OPTIONS = {
-  full: { type: 'boolean', default: false },
-  'ingest-only': { type: 'boolean', default: false },
-  cameras: { type: 'string', default: '8' },
-  seconds: { type: 'string', default: '600' },
-  fps: { type: 'string', default: '5' },
-  width: { type: 'string' },
-  height: { type: 'string' },
-  warmup: { type: 'string', default: '300' },
-  interval: { type: 'string', default: '60' },
-  'max-in-flight': { type: 'string', default: '2' },
-  media: { type: 'string' },
-  redis: { type: 'string' },
-  config: { type: 'string' },
-  benchmarks: { type: 'string', default: 'BENCHMARKS.md' },
-  'no-write': { type: 'boolean', default: false },
-  json: { type: 'boolean', default: false },
-} as const;
-
-/** The parsed options of `vigil bench soak`. */
-export type SoakValues = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>['values'];
-
 /** Command entry point; returns the exit status. */
 export async function runSoak(args: string[], log: Logger): Promise<number> {
   let values: SoakValues;
   try {
-    ({ values } = parseCommandArgs({ command: 'vigil bench soak', usage: SOAK_USAGE, options: OPTIONS }, args));
+    ({ values } = parseCommandArgs({ command: 'vigil bench soak', usage: SOAK_USAGE, options: SOAK_OPTIONS }, args));
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`${formatUsageError(err)}\n`);

@@ -6,13 +6,7 @@
  * is bound beyond loopback either. Redis (url, prefix) is also fixed for the life of the process.
  */
 import type { VigilConfig } from './schema';
-
-const LOOPBACK: readonly string[] = ['127.0.0.1', 'localhost', '::1'];
-
-/** Is `host` one of the loopback listeners allowed without tokens (127.0.0.1, ::1, localhost)? Anything else counts as beyond loopback. */
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK.includes(host);
-}
+import { isLoopbackHost } from './schema/server';
 
 /** Pure: why `next` cannot replace `running` (each `PATH: message`); empty when the reload may be applied. */
 export function reloadProblems(running: VigilConfig, next: VigilConfig): string[] {

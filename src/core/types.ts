@@ -280,3 +280,35 @@ export interface CameraStatus {
   /** RTSP cameras: the RTP transport in use (or being tried); `transport: auto` falls back from tcp to udp. */
   transport?: 'tcp' | 'udp';
 }
+
+/** Track status in the tracker (src/track/byte-tracker.ts). */
+export type TrackStatus = 'tentative' | 'tracked' | 'lost';
+
+/** A track as seen by rules (a snapshot; do not keep it across frames). */
+export interface TrackView {
+  /** Stable id per camera; 0 while tentative. */
+  id: number;
+  label: string;
+  /** Score of the last matched detection. */
+  score: number;
+  /** The matched detection's box this frame, else the Kalman prediction. */
+  box: Box;
+  status: TrackStatus;
+  /** Matched a detection in this frame. */
+  matched: boolean;
+  /** Index of the matched detection in this frame's input, or -1. */
+  detectionIndex: number;
+  /** Capture time (ms) of the first and last frame with a matching detection. */
+  firstSeen: number;
+  lastSeen: number;
+  /** Seconds in view (last seen − first seen). */
+  timeInView: number;
+  /** Feet velocity in isotropic frame units per second. */
+  velocity: Point;
+  /** |velocity|. */
+  speed: number;
+  /** Stationary (feet within stationaryRadius of an anchor) since this time (ms); -1 when moving. */
+  stationarySince: number;
+  /** Frames matched in total. */
+  hits: number;
+}

@@ -9,7 +9,7 @@ import { isAbsolute, join, basename } from 'node:path';
 import { existsSync } from 'node:fs';
 import { Worker, type Job } from 'bullmq';
 import type { VigilConfig } from '../config/schema';
-import { onceClose, type Context, type StageHandle } from '../core/context';
+import { onceClose, type Context, type StageHandle } from '../config/context';
 import { corkUntilCheckPhase } from '../core/cork';
 import { releaseFrame } from '../core/frame-pool';
 import { isFrameTicket, type DetectionResult, type FrameTicket } from '../core/types';

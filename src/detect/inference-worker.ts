@@ -12,7 +12,7 @@ import { ModelError } from '../core/errors';
 import type { SlotRef } from '../core/frame-pool';
 import type { Detection } from '../core/types';
 import { getFamily, type FamilyPlan, type ModelIO, type OutputTensor, type Dim } from './families';
-import { checkOnnxFile } from './model-file';
+import { checkOnnxFile } from '../models/model-file';
 import { compileFilter, postprocess, type ClassFilter, type PostprocessOptions } from './postprocess';
 import { preprocessInto, type FrameTransform } from './preprocess';
 

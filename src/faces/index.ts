@@ -1,6 +1,6 @@
 import type { VigilConfig } from '../config/schema';
-import type { Context } from '../core/context';
-import { onceClose } from '../core/context';
+import type { Context } from '../config/context';
+import { onceClose } from '../config/context';
 import { faceMetrics } from '../core/metrics';
 import type { Detection, FaceObservation } from '../core/types';
 import { loadFaceModels, sharedFaceModels } from './models';

@@ -1,6 +1,6 @@
 import type { CameraConfig } from '../config/schema';
-import { effectiveCameras, readCameraOverrides } from '../core/camera-overrides';
-import { onceClose, type Context, type StageHandle } from '../core/context';
+import { effectiveCameras, readCameraOverrides } from '../config/camera-overrides';
+import { onceClose, type Context, type StageHandle } from '../config/context';
 import type { LeaseClaim } from '../core/leases';
 import { CameraSupervisor } from './camera-supervisor';
 import { inputKind } from './ffmpeg-args';

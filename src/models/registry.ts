@@ -8,7 +8,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ModelError } from '../core/errors';
-import { checkOnnxFile } from '../detect/model-file';
+import { checkOnnxFile } from './model-file';
 
 /** A third-party model the project knows how to fetch and verify. */
 export interface KnownModel {

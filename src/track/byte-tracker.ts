@@ -1,9 +1,9 @@
-import type { Box, Detection, Point } from '../core/types';
+import type { Box, Detection, Point, TrackStatus, TrackView } from '../core/types';
 import { assign } from './assignment';
-import { distance, feet, iou, UNIT_SCALE, type Scale } from './geometry';
+import { distance, feet, iou, UNIT_SCALE, type Scale } from '../core/geometry';
 import { z } from 'zod';
 import { KalmanBox, toMeasurement, type KalmanState } from './kalman';
-import { box, int, num, parseState, point, StateError } from './state-codec';
+import { box, int, num, parseState, point, StateError } from '../core/state-codec';
 
 /** Options of {@link ByteTracker}. */
 export interface ByteTrackerOptions {
@@ -27,37 +27,6 @@ export interface ByteTrackerOptions {
 
 /** Tracks with fewer matches than this may also match a detection by centre distance (velocity not yet known). */
 export const FAST_MATCH_HITS = 4;
-
-export type TrackStatus = 'tentative' | 'tracked' | 'lost';
-
-/** A track as seen by rules (a snapshot; do not keep it across frames). */
-export interface TrackView {
-  /** Stable id per camera; 0 while tentative. */
-  id: number;
-  label: string;
-  /** Score of the last matched detection. */
-  score: number;
-  /** The matched detection's box this frame, else the Kalman prediction. */
-  box: Box;
-  status: TrackStatus;
-  /** Matched a detection in this frame. */
-  matched: boolean;
-  /** Index of the matched detection in this frame's input, or -1. */
-  detectionIndex: number;
-  /** Capture time (ms) of the first and last frame with a matching detection. */
-  firstSeen: number;
-  lastSeen: number;
-  /** Seconds in view (last seen − first seen). */
-  timeInView: number;
-  /** Feet velocity in isotropic frame units per second. */
-  velocity: Point;
-  /** |velocity|. */
-  speed: number;
-  /** Stationary (feet within stationaryRadius of an anchor) since this time (ms); -1 when moving. */
-  stationarySince: number;
-  /** Frames matched in total. */
-  hits: number;
-}
 
 interface Track {
   key: number;

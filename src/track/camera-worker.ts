@@ -4,8 +4,9 @@ import type { Keys } from '../core/keys';
 import type { LocalFrames } from '../core/local-frames';
 import type { Logger } from '../core/logger';
 import type { Alert, CameraStateMessage, DetectionResult, DetectionsMessage } from '../core/types';
-import { AlertStore, CameraEngine, engineConfigOf as engineConfig, renderSnapshot, type AlertChange, type WriteFence } from '../alerts';
-import { alertIdToken, compareIds, type AlertWrite } from '../alerts/alert-store';
+import { AlertStore, alertIdToken, compareIds, renderSnapshot, type AlertChange, type AlertWrite, type WriteFence } from '../alerts';
+import { CameraEngine } from './camera-engine';
+import { engineConfigOf as engineConfig } from './engine-config';
 import { ReorderBuffer } from './reorder';
 import { readTrackState, streamIdBefore, TRACK_STATE_VERSION, type PersistedTrackState } from './track-state';
 

@@ -1,9 +1,9 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { Context, StageHandle } from '../core/context';
-import { onceClose } from '../core/context';
+import type { Context, StageHandle } from '../config/context';
+import { onceClose } from '../config/context';
 import { trackMetrics } from '../core/metrics';
 import type { LeaseClaim } from '../core/leases';
-import { effectiveCameras, readCameraOverrides } from '../core/camera-overrides';
+import { effectiveCameras, readCameraOverrides } from '../config/camera-overrides';
 import type { CameraConfig, VigilConfig } from '../config/schema';
 import type { CameraStateMessage, DetectionResult } from '../core/types';
 import { AlertStore } from '../alerts';

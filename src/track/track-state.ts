@@ -3,10 +3,10 @@
  * exactly where it stopped, and its reading (versioned, checked: a damaged or older state never crashes a takeover).
  */
 import { z } from 'zod';
-import { readAlert } from '../alerts/lifecycle';
-import { restoreEngine, type CameraEngine, type CameraEngineConfig, type EngineState } from '../alerts/camera-engine';
+import { readAlert } from '../alerts';
+import { restoreEngine, type CameraEngine, type CameraEngineConfig, type EngineState } from './camera-engine';
 import type { Alert } from '../core/types';
-import { int, num, StateError } from './state-codec';
+import { int, num, StateError } from '../core/state-codec';
 
 /** Version of {@link PersistedTrackState}; states without `v` are from before it (version 1). */
 export const TRACK_STATE_VERSION = 2;

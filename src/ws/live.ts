@@ -10,9 +10,9 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { liveMetrics, type LiveFeed, type LiveMetrics } from '../api/live-feed';
-import { authenticate, bearerToken } from '../api/auth';
-import type { AuthFailureLimiter } from '../api/auth-limiter';
-import type { Context } from '../core/context';
+import { authenticate, bearerToken } from '../core/auth';
+import type { AuthFailureLimiter } from '../core/auth-limiter';
+import type { Context } from '../config/context';
 import { authMetrics } from '../core/metrics';
 
 export const LIVE_PATH = '/ws/live';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { Context } from '../../src/core/context';
+import { Context } from '../../src/config/context';
 import { captureLogger } from '../../src/core/logger';
 import { configSchema } from '../../src/config/schema';
 import { WatchlistStore } from '../../src/faces/watchlist';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { AlertStore } from '../../src/alerts';
 import { buildServer } from '../../src/api/server';
-import type { Context } from '../../src/core/context';
+import type { Context } from '../../src/config/context';
 import { ADMIN, cleanup, heapAfterGc, testContext } from './helpers';
 
 /** Deterministic PRNG so a failure can be replayed. */

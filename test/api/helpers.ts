@@ -4,7 +4,7 @@ import { AlertStore } from '../../src/alerts';
 import { buildServer } from '../../src/api/server';
 import { WsHub, type WsHubOptions } from '../../src/ws';
 import { configSchema, type VigilConfig } from '../../src/config/schema';
-import { Context } from '../../src/core/context';
+import { Context } from '../../src/config/context';
 import { nullLogger } from '../../src/core/logger';
 import type { Alert } from '../../src/core/types';
 

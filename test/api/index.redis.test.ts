@@ -3,7 +3,7 @@ import { start } from '../../src/api';
 import { parseConfig } from '../../src/config/load';
 import { configSchema } from '../../src/config/schema';
 import type { ConfigError } from '../../src/core/errors';
-import type { Context } from '../../src/core/context';
+import type { Context } from '../../src/config/context';
 import { TestClient } from '../ws/ws-client';
 import { VIEWER, cleanup, testContext } from './helpers';
 

@@ -5,7 +5,7 @@ import { AlertStore } from '../../src/alerts';
 import { buildServer } from '../../src/api/server';
 import { startIngest, type IngestHandle } from '../../src/ingest';
 import { deletePrefix, REDIS_URL, testContext as ingestContext, VTEST, waitFor } from '../ingest/helpers';
-import type { Context } from '../../src/core/context';
+import type { Context } from '../../src/config/context';
 
 /**
  * frame.jpg for a camera that nothing detects or tracks (no detector loaded, no track process): the process that

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AlertStore } from '../../src/alerts';
 import { WebhookService } from '../../src/alerts/delivery';
-import type { Context } from '../../src/core/context';
+import type { Context } from '../../src/config/context';
 import { Receiver } from '../alerts/sinks/receiver';
 import { TestClient } from '../ws/ws-client';
 import { VIEWER, cleanup, sampleAlert, startTestApi, testContext, waitFor, type TestApi } from './helpers';

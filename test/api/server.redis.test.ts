@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { AlertStore } from '../../src/alerts';
 import { buildServer, routeList, type RouteSummary } from '../../src/api/server';
 import { openApiDocument } from '../../src/api/openapi';
-import type { Context } from '../../src/core/context';
+import type { Context } from '../../src/config/context';
 import { ADMIN, VIEWER, cleanup, testContext, writeAlerts } from './helpers';
 
 /** Turns `/api/alerts/:id` into `/api/alerts/{id}`. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { parseConfig } from '../../src/config/load';
-import { Context } from '../../src/core/context';
+import { Context } from '../../src/config/context';
 import { captureLogger } from '../../src/core/logger';
 import { redact, redactUrl } from '../../src/core/redact';
 import { startIngest } from '../../src/ingest';

@@ -7,8 +7,8 @@ import { RedisHealth } from '../../src/core/redis-health';
 import type { SystemMessage } from '../../src/core/types';
 import { RedisTestServer } from '../../src/testing/redis-server';
 import { configSchema } from '../../src/config/schema';
-import { Context } from '../../src/core/context';
-import { startDaemon } from '../../src/main';
+import { Context } from '../../src/config/context';
+import { startDaemon } from '../../src/daemon';
 
 async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
   const t = Date.now();

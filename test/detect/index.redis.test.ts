@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import pino from 'pino';
 import { configSchema } from '../../src/config/schema';
-import { Context, type StageHandle } from '../../src/core/context';
+import { Context, type StageHandle } from '../../src/config/context';
 import type { DetectionResult, FrameTicket } from '../../src/core/types';
 import type { BoundFrame } from '../../src/core/local-frames';
 import { start } from '../../src/detect';

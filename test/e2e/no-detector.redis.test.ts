@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { configSchema } from '../../src/config/schema';
-import { Context } from '../../src/core/context';
+import { Context } from '../../src/config/context';
 import { nullLogger } from '../../src/core/logger';
-import { startDaemon, type Daemon } from '../../src/main';
+import { startDaemon, type Daemon } from '../../src/daemon';
 
 const URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TOKEN = 'no-detector-token-0123456789';

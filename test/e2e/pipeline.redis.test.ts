@@ -3,10 +3,10 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import WebSocket from 'ws';
 import { parseConfig } from '../../src/config/load';
-import { Context } from '../../src/core/context';
+import { Context } from '../../src/config/context';
 import { nullLogger } from '../../src/core/logger';
 import type { AlertMessage, CameraStateMessage, DetectionsMessage } from '../../src/core/types';
-import { startDaemon, type Daemon } from '../../src/main';
+import { startDaemon, type Daemon } from '../../src/daemon';
 import { RtspTestServer } from '../../src/testing/rtsp-server';
 
 const MEDIA = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';

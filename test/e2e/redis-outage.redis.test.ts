@@ -4,10 +4,10 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import WebSocket from 'ws';
 import { parseConfig } from '../../src/config/load';
-import { Context } from '../../src/core/context';
+import { Context } from '../../src/config/context';
 import { nullLogger } from '../../src/core/logger';
 import type { DetectionResult } from '../../src/core/types';
-import { startDaemon, type Daemon } from '../../src/main';
+import { startDaemon, type Daemon } from '../../src/daemon';
 import { RedisTestServer } from '../../src/testing/redis-server';
 import { RtspTestServer } from '../../src/testing/rtsp-server';
 

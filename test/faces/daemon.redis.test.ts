@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { parseConfig } from '../../src/config/load';
-import { Context } from '../../src/core/context';
+import { Context } from '../../src/config/context';
 import { nullLogger } from '../../src/core/logger';
 import type { Alert } from '../../src/core/types';
-import { startDaemon, type Daemon } from '../../src/main';
+import { startDaemon, type Daemon } from '../../src/daemon';
 import { MEDIA, MODELS } from './helpers';
 
 const TOKEN = 'faces-admin-token-0123456789';

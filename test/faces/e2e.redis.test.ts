@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Context } from '../../src/core/context';
+import type { Context } from '../../src/config/context';
 import type { FaceObservation } from '../../src/core/types';
 import { createDetector } from '../../src/detect';
 import type { Detector } from '../../src/detect/detector';

@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { toHttpError } from '../../src/api/http-errors';
 import { facesRoutes } from '../../src/api/routes/faces';
-import type { Context } from '../../src/core/context';
+import type { Context } from '../../src/config/context';
 import { UltraFaceDetector } from '../../src/faces/detector';
 import { provideFaceModels } from '../../src/faces/models';
 import { cleanup, testContext } from '../api/helpers';

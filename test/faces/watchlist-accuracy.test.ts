@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { collectPhotoFaces, ENROL, evaluateWatchlist, type Face } from '../../src/faces/bench-faces';
+import { collectPhotoFaces, ENROL, evaluateWatchlist, type Face } from '../../src/bench/faces';
 import { UltraFaceDetector } from '../../src/faces/detector';
 import { euclidean } from '../../src/faces/matcher';
 import { builtFaceNets, MEDIA, MODELS } from './helpers';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Context } from '../../src/core/context';
+import type { Context } from '../../src/config/context';
 import { WatchlistStore, WatchlistSync } from '../../src/faces/watchlist';
 import { cleanup, testContext, waitFor } from '../api/helpers';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
 import Redis from 'ioredis';
-import type { Context } from '../../src/core/context';
+import type { Context } from '../../src/config/context';
 import { nullLogger } from '../../src/core/logger';
 import type { FrameJob, FrameTicket } from '../../src/core/types';
 import { RemoteFrames } from '../../src/detect/remote-frames';

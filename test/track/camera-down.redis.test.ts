@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import sharp from 'sharp';
 import { AlertStore } from '../../src/alerts';
 import { configSchema } from '../../src/config/schema';
-import { Context, type StageHandle } from '../../src/core/context';
+import { Context, type StageHandle } from '../../src/config/context';
 import { Keys } from '../../src/core/keys';
 import { nullLogger } from '../../src/core/logger';
 import type { CameraStateMessage, DetectionResult } from '../../src/core/types';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { configSchema, type VigilConfig } from '../../src/config/schema';
-import { Context, type StageHandle } from '../../src/core/context';
+import { Context, type StageHandle } from '../../src/config/context';
 import { Keys } from '../../src/core/keys';
 import { createLogger } from '../../src/core/logger';
 import type { DetectionResult, DetectionsMessage } from '../../src/core/types';

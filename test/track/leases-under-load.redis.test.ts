@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { configSchema } from '../../src/config/schema';
-import { Context, type StageHandle } from '../../src/core/context';
+import { Context, type StageHandle } from '../../src/config/context';
 import { Keys } from '../../src/core/keys';
 import { nullLogger } from '../../src/core/logger';
 import type { DetectionResult } from '../../src/core/types';

@@ -3,7 +3,7 @@
  * quality in tests.
  */
 import { assign } from '../../src/track/assignment';
-import { iou } from '../../src/track/geometry';
+import { iou } from '../../src/core/geometry';
 import type { Box, Detection } from '../../src/core/types';
 
 /** Deterministic PRNG (mulberry32). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { CameraEngine, snapshotEngine } from '../../src/alerts/camera-engine';
-import { engineConfigOf } from '../../src/alerts/engine-config';
+import { CameraEngine, snapshotEngine } from '../../src/track/camera-engine';
+import { engineConfigOf } from '../../src/track/engine-config';
 import { loadConfig } from '../../src/config/load';
 import { readTrackState, streamIdBefore, TRACK_STATE_VERSION, type PersistedTrackState } from '../../src/track/track-state';
 import { VTEST_CONFIG, vtestDetections } from './vtest-fixture';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config/load';
-import { replay } from '../../src/alerts/replay';
+import { replay } from '../../src/track/replay';
 import { VTEST_CONFIG, vtestDetections } from './vtest-fixture';
 
 /**

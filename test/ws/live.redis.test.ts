@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { AlertStore } from '../../src/alerts';
 import { LiveFeed } from '../../src/api/live-feed';
 import { buildServer } from '../../src/api/server';
-import type { Context } from '../../src/core/context';
+import type { Context } from '../../src/config/context';
 import { decodeLiveFrame, type LiveFrame } from '../../src/core/live-frame';
 import { startIngest, type IngestHandle } from '../../src/ingest';
 import { LiveSocket } from '../../src/ws/live';

@@ -1,6 +1,6 @@
 import type { RuleConfig } from '../../config/schema';
 import { z } from 'zod';
-import { parseState } from '../../track/state-codec';
+import { parseState } from '../../core/state-codec';
 import type { RuleEvaluator, RuleInput, Condition } from './types';
 
 /** States that count as down. */

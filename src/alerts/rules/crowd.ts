@@ -1,8 +1,8 @@
 import type { RuleConfig } from '../../config/schema';
-import type { TrackView } from '../../track/byte-tracker';
+import type { TrackView } from '../../core/types';
 import { passes } from './filters';
 import { z } from 'zod';
-import { num, parseState } from '../../track/state-codec';
+import { num, parseState } from '../../core/state-codec';
 import { observe, presenceMap, prune, savePresence, type Presence } from './presence';
 import { toObject, type Condition, type RuleEvaluator, type RuleInput } from './types';
 

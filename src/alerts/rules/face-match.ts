@@ -1,6 +1,6 @@
 import type { RuleConfig } from '../../config/schema';
 import { z } from 'zod';
-import { parseState } from '../../track/state-codec';
+import { parseState } from '../../core/state-codec';
 import { saveVotes, votesMap, vote, leader, type FaceVotes } from './face-votes';
 import { passes } from './filters';
 import { prune } from './presence';

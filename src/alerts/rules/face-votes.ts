@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FaceObservation } from '../../core/types';
-import { entries, int, mapOf, num } from '../../track/state-codec';
+import { entries, int, mapOf, num } from '../../core/state-codec';
 
 /** Per-track face votes: frames per watchlist identity, and frames with an embedded face that matched nobody. */
 export interface FaceVotes {

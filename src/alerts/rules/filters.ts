@@ -1,6 +1,6 @@
 import type { RuleConfig } from '../../config/schema';
-import type { TrackView } from '../../track/byte-tracker';
-import { area } from '../../track/geometry';
+import type { TrackView } from '../../core/types';
+import { area } from '../../core/geometry';
 
 /** Carried-item classes (COCO) watched by object_left. */
 export const CARRIED_ITEMS: readonly string[] = ['backpack', 'handbag', 'suitcase'];

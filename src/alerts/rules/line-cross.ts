@@ -1,9 +1,9 @@
 import type { RuleConfig } from '../../config/schema';
 import type { Point } from '../../core/types';
-import { feet, projectOnSegment, signedDistance } from '../../track/geometry';
+import { feet, projectOnSegment, signedDistance } from '../../core/geometry';
 import { passes } from './filters';
 import { z } from 'zod';
-import { entries, int, mapOf, parseState } from '../../track/state-codec';
+import { entries, int, mapOf, parseState } from '../../core/state-codec';
 import { CONFIRM_FRAMES, prune } from './presence';
 import { toObject, type Condition, type RuleEvaluator, type RuleInput } from './types';
 

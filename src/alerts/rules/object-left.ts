@@ -1,8 +1,8 @@
 import type { RuleConfig } from '../../config/schema';
-import { centre, distance, feet, pointInPolygon } from '../../track/geometry';
+import { centre, distance, feet, pointInPolygon } from '../../core/geometry';
 import { CARRIED_ITEMS, passes } from './filters';
 import { z } from 'zod';
-import { entries, parseState } from '../../track/state-codec';
+import { entries, parseState } from '../../core/state-codec';
 import { numberMap, prune } from './presence';
 import { toObject, type Condition, type RuleEvaluator, type RuleInput } from './types';
 

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import type { Point } from '../../core/types';
-import type { TrackView } from '../../track/byte-tracker';
-import { distanceToPolygonEdge, feet, pointInPolygon, type Scale } from '../../track/geometry';
-import { entries, int, mapOf, num } from '../../track/state-codec';
+import type { Point, TrackView } from '../../core/types';
+import { distanceToPolygonEdge, feet, pointInPolygon, type Scale } from '../../core/geometry';
+import { entries, int, mapOf, num } from '../../core/state-codec';
 
 /**
  * Zone membership with hysteresis, so jitter at a zone edge never flaps: an observation only counts when the feet

@@ -1,8 +1,8 @@
 import type { RuleConfig } from '../../config/schema';
-import { pointInPolygon, feet } from '../../track/geometry';
+import { pointInPolygon, feet } from '../../core/geometry';
 import { passes } from './filters';
 import { z } from 'zod';
-import { entries, parseState } from '../../track/state-codec';
+import { entries, parseState } from '../../core/state-codec';
 import { CONFIRM_FRAMES, numberMap, prune } from './presence';
 import { toObject, type Condition, type RuleEvaluator, type RuleInput } from './types';
 

@@ -1,7 +1,6 @@
 import type { RuleConfig } from '../../config/schema';
-import type { AlertDetails, AlertObject, Box, CameraState, FaceObservation, Point, RuleType } from '../../core/types';
-import type { TrackView } from '../../track/byte-tracker';
-import type { Scale } from '../../track/geometry';
+import type { AlertDetails, AlertObject, Box, CameraState, FaceObservation, Point, RuleType, TrackView } from '../../core/types';
+import type { Scale } from '../../core/geometry';
 
 /** Camera state as the rules see it: the state and since when (ms). */
 export interface CameraStateAt {

@@ -1,7 +1,7 @@
 import type { RuleConfig } from '../../config/schema';
 import { passes } from './filters';
 import { z } from 'zod';
-import { parseState } from '../../track/state-codec';
+import { parseState } from '../../core/state-codec';
 import { observe, presenceMap, prune, savePresence, type Presence } from './presence';
 import { toObject, type Condition, type RuleEvaluator, type RuleInput } from './types';
 

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import mqtt, { type MqttClient } from 'mqtt';
 import type Redis from 'ioredis';
 import type { MqttConfig } from '../../config/schema';
-import type { Context } from '../../core/context';
+import type { Context } from '../../config/context';
 import type { Logger } from '../../core/logger';
 import { mqttMetrics, type MqttMetrics } from '../../core/metrics';
 import type { CameraStateMessage } from '../../core/types';

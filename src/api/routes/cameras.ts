@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { deleteCameraOverride, putCameraOverride, readCameraOverrides, DELETED } from '../../core/camera-overrides';
-import type { Context } from '../../core/context';
+import { deleteCameraOverride, putCameraOverride, readCameraOverrides, DELETED } from '../../config/camera-overrides';
+import type { Context } from '../../config/context';
 import { detectProblem, liveBeats } from '../../core/instances';
 import { VigilError } from '../../core/errors';
 import { redact, redactUrl } from '../../core/redact';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { Context } from '../../core/context';
+import type { Context } from '../../config/context';
 import { VigilError } from '../../core/errors';
-import { actorOf } from '../server';
+import { actorOf } from '../audit';
 
 /**
  * POST /api/config/reload (admin): the same as SIGHUP: re-reads the config file, applies it when it is valid and

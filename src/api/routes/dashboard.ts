@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Context } from '../../core/context';
+import type { Context } from '../../config/context';
 import { dashboardDir } from '../dashboard-dir';
 
 const TYPES: Record<string, string> = {

@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Redis from 'ioredis';
 import { z } from 'zod';
-import type { Context } from '../../core/context';
+import type { Context } from '../../config/context';
 import { ImageError, VigilError } from '../../core/errors';
 import type { Box } from '../../core/types';
 import { embedEnrolmentImages } from '../../faces/enrol';

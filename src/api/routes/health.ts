@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticate, bearerToken } from '../auth';
-import type { AuthFailureLimiter } from '../auth-limiter';
-import type { Context } from '../../core/context';
+import { authenticate, bearerToken } from '../../core/auth';
+import type { AuthFailureLimiter } from '../../core/auth-limiter';
+import type { Context } from '../../config/context';
 import { VERSION } from '../../core/version';
 import { openApiDocument } from '../openapi';
 

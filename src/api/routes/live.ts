@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Context } from '../../core/context';
+import type { Context } from '../../config/context';
 import { decodeLiveFrame } from '../../core/live-frame';
 import { VigilError } from '../../core/errors';
 import { liveMetrics } from '../live-feed';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { webhookName } from '../../alerts/sinks/webhook-format';
-import type { Context } from '../../core/context';
+import type { Context } from '../../config/context';
 import { VigilError } from '../../core/errors';
 
 const NAME = /^[a-z0-9_-]{1,64}$/;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { redisSchema } from './redis';
-import { serverSchema } from './server';
+import { isLoopbackHost, serverSchema } from './server';
 import { modelsSchema } from './models';
 import { detectSchema } from './detect';
 import { camerasSchema } from './cameras';
@@ -11,7 +11,6 @@ import { alertsSchema, trackSchema } from './alerts';
 import { sourcesSchema } from './sources';
 import { checkCameraSource } from '../source-policy';
 import { parseSourceUrl } from '../../core/source-url';
-import { isLoopbackHost } from '../reload';
 import { registerSecret, registerUrlSecrets } from '../../core/redact';
 
 /** Rule types that need face recognition on their camera. */

@@ -3,6 +3,13 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { registerSecret } from '../../core/redact';
 
+const LOOPBACK: readonly string[] = ['127.0.0.1', 'localhost', '::1'];
+
+/** Is `host` one of the loopback listeners allowed without tokens (127.0.0.1, ::1, localhost)? Anything else counts as beyond loopback. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.includes(host);
+}
+
 /** Tokens go in an `Authorization: Bearer` header: visible ASCII only, no spaces. */
 const TOKEN_RE = /^[\x21-\x7e]+$/;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { checkTemplate } from '../../alerts/sinks/webhook-format';
-import { standardSecretKey } from '../../alerts/sinks/webhook-standard';
+import { checkTemplate } from '../../core/webhook-template';
+import { standardSecretKey } from '../../core/webhook-standard';
 import { SEVERITIES } from '../../core/types';
 import { seconds } from './common';
 

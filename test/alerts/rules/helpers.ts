@@ -3,7 +3,7 @@ import { ruleSchema, type RuleConfig } from '../../../src/config/schema';
 import { RULE_REGISTRY } from '../../../src/alerts/rules';
 import type { Condition, RuleInput } from '../../../src/alerts/rules/types';
 import type { Box, FaceObservation, Point } from '../../../src/core/types';
-import type { TrackView } from '../../../src/track/byte-tracker';
+import type { TrackView } from '../../../src/core/types';
 
 export function rule(r: Record<string, unknown>): RuleConfig {
   return ruleSchema.parse({ id: 'r', camera: 'cam', ...r });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { MqttClient } from 'mqtt';
 import { AlertStore } from '../../../src/alerts';
 import { MqttSink } from '../../../src/alerts/sinks/mqtt';
-import type { Context } from '../../../src/core/context';
+import type { Context } from '../../../src/config/context';
 import { cleanup, sampleAlert, testContext, waitFor } from '../../api/helpers';
 import { promtoolCheck } from '../../promtool';
 import { BROKER, clearRetained, last, subscriber } from './mqtt-subscriber';

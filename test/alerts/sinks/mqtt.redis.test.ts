@@ -3,7 +3,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { AlertStore } from '../../../src/alerts';
 import { MqttSink, mqttTopics } from '../../../src/alerts/sinks/mqtt';
 import { mqttSchema } from '../../../src/config/schema/webhooks';
-import type { Context } from '../../../src/core/context';
+import type { Context } from '../../../src/config/context';
 import { cleanup, sampleAlert, testContext, waitFor } from '../../api/helpers';
 
 const BROKER = process.env.VIGIL_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';

@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import pino from 'pino';
 import { AlertStore } from '../../../src/alerts';
 import { WebhookService, type WebhookServiceOptions } from '../../../src/alerts/delivery';
-import { Context } from '../../../src/core/context';
+import { Context } from '../../../src/config/context';
 import { purgePrefix } from '../../../src/core/purge';
 import { REDIS_URL, cleanup, sampleAlert, testContext, waitFor } from '../../api/helpers';
 import { Receiver } from './receiver';

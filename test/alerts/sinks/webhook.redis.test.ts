@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { AlertStore } from '../../../src/alerts';
 import { WebhookService } from '../../../src/alerts/delivery';
-import type { Context } from '../../../src/core/context';
+import type { Context } from '../../../src/config/context';
 import { buildServer } from '../../../src/api/server';
 import { ADMIN, VIEWER, cleanup, sampleAlert, testContext, waitFor } from '../../api/helpers';
 import { Receiver, type Received } from './receiver';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { CameraEngine, facesByTrack } from '../../src/alerts/camera-engine';
-import { engineConfigOf } from '../../src/alerts/engine-config';
+import { CameraEngine, facesByTrack } from '../../src/track/camera-engine';
+import { engineConfigOf } from '../../src/track/engine-config';
 import { configSchema } from '../../src/config/schema';
 import type { DetectionResult, FaceObservation } from '../../src/core/types';
-import { track } from './rules/helpers';
+import { track } from '../alerts/rules/helpers';
 
 function cfg(rules: unknown[]) {
   return configSchema.parse({

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { standardHeaders, standardSecretKey, standardSignature, standardWebhookId, verifyStandard } from '../../../src/alerts/sinks/webhook-standard';
-import { configSchema } from '../../../src/config/schema';
+import { standardHeaders, standardSecretKey, standardSignature, standardWebhookId, verifyStandard } from '../../src/core/webhook-standard';
+import { configSchema } from '../../src/config/schema';
 
 // The test vector of the Standard Webhooks reference library (standard-webhooks/standard-webhooks,
 // libraries/javascript/src/webhook.test.ts, "sign function works").

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { run } from '../../src/alerts/replay-cli';
+import { run } from '../../src/cli/replay';
 import { createLogger } from '../../src/core/logger';
 import type { Alert } from '../../src/core/types';
 

@@ -3,16 +3,16 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import Redis, { type RedisOptions } from 'ioredis';
 import { Registry } from 'prom-client';
-import type { VigilConfig } from '../config/schema';
-import { Keys } from './keys';
-import { LeaseKeeper } from './leases';
-import { LeaseRenewer } from './lease-renewer';
-import { RedisHealth } from './redis-health';
-import { LocalFrames } from './local-frames';
-import { processMetrics } from './metrics';
-import { VERSION } from './version';
-import type { Logger } from './logger';
-import type { Role } from './types';
+import type { VigilConfig } from './schema';
+import { Keys } from '../core/keys';
+import { LeaseKeeper } from '../core/leases';
+import { LeaseRenewer } from '../core/lease-renewer';
+import { RedisHealth } from '../core/redis-health';
+import { LocalFrames } from '../core/local-frames';
+import { processMetrics } from '../core/metrics';
+import { VERSION } from '../core/version';
+import type { Logger } from '../core/logger';
+import type { Role } from '../core/types';
 
 /** What a running stage hands back to main. */
 export interface StageHandle {

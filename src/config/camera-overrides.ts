@@ -1,8 +1,8 @@
 import type Redis from 'ioredis';
-import { cameraSchema, type CameraConfig, type SourcesConfig } from '../config/schema';
-import { SOURCE_SCHEMES } from '../config/schema/sources';
-import { checkCameraSource } from '../config/source-policy';
-import { parseSourceUrl } from './source-url';
+import { cameraSchema, type CameraConfig, type SourcesConfig } from './schema';
+import { SOURCE_SCHEMES } from './schema/sources';
+import { checkCameraSource } from './source-policy';
+import { parseSourceUrl } from '../core/source-url';
 
 /** Pure: why no camera source policy could allow `url` (undefined = some policy could). */
 export function neverAllowed(url: string): string | undefined {
@@ -19,7 +19,7 @@ export function neverAllowed(url: string): string | undefined {
   }
   return undefined;
 }
-import type { Keys } from './keys';
+import type { Keys } from '../core/keys';
 
 /**
  * Cameras changed at run time (PUT/DELETE /api/cameras/:id) are stored in one Redis hash so that every process

@@ -1,13 +1,13 @@
 /**
  * Measures the ResNet18 DetectNet_v2 network's inference time on this machine's CPU with onnxruntime-node.
- * Usage: `npx tsx src/models/bench-resnet.ts [--runs 10] [--threads N] [--batch 1]`.
+ * Usage: `npx tsx src/bench/resnet.ts [--runs 10] [--threads N] [--batch 1]`.
  * Prints one JSON line per input size: ms per frame (median, p90, min) over `runs` runs after 2 warm-ups.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { SeededRandom } from '../onnx';
-import { buildDetectNetResnet18, DETECTNET_IO } from './detectnet-resnet18';
-import { DETECTNET_SIZES } from './build';
+import { buildDetectNetResnet18, DETECTNET_IO } from '../models/detectnet-resnet18';
+import { DETECTNET_SIZES } from '../models/build';
 
 /** Median, p90 and min of a list of durations. */
 export function summarise(ms: number[]): { median: number; p90: number; min: number } {

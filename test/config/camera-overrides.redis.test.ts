@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { DELETED, deleteCameraOverride, putCameraOverride, readCameraOverrides } from '../../src/core/camera-overrides';
+import { DELETED, deleteCameraOverride, putCameraOverride, readCameraOverrides } from '../../src/config/camera-overrides';
 import { Keys } from '../../src/core/keys';
 
 describe('camera overrides (real Redis)', () => {

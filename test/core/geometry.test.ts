@@ -8,7 +8,7 @@ import {
   pointInPolygon,
   segmentsIntersect,
   signedDistance,
-} from '../../src/track/geometry';
+} from '../../src/core/geometry';
 import type { Point } from '../../src/core/types';
 
 describe('geometry', () => {

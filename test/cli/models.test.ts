@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { run } from '../../src/models/cli';
+import { run } from '../../src/cli/models';
 import { KNOWN_MODELS, fetchModel, findKnownModel, type FetchLike } from '../../src/models/registry';
 import { ModelError } from '../../src/core/errors';
 

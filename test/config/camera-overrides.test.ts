@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { cameraSchema } from '../../src/config/schema';
-import { DELETED, effectiveCameras } from '../../src/core/camera-overrides';
+import { DELETED, effectiveCameras } from '../../src/config/camera-overrides';
 import type { CameraConfig } from '../../src/config/schema';
 
 const cam = (id: string, url = `rtsp://h/${id}`) => cameraSchema.parse({ id, url });

@@ -1,14 +1,19 @@
 import { z } from 'zod';
 import type { AlertsConfig, CameraConfig, RuleConfig, TrackConfig } from '../config/schema';
-import { CAMERA_STATES, type AlertObject, type CameraStateMessage, type DetectionResult, type FaceObservation, type Point } from '../core/types';
-import { ByteTracker, type ByteTrackerState, type TrackView } from '../track/byte-tracker';
-import { frameScale, type Scale } from '../track/geometry';
-import { int, num, parseState, StateError } from '../track/state-codec';
-import { AlertLifecycle, type AlertChange, type LifecycleState } from './lifecycle';
-import { RULE_REGISTRY } from './rules';
-import type { CameraStateAt, RuleInput } from './rules/types';
-import { toObject } from './rules/types';
-import { isActive } from './schedule';
+import { CAMERA_STATES, type AlertObject, type CameraStateMessage, type DetectionResult, type FaceObservation, type Point, type TrackView } from '../core/types';
+import { ByteTracker, type ByteTrackerState } from './byte-tracker';
+import { frameScale, type Scale } from '../core/geometry';
+import { int, num, parseState, StateError } from '../core/state-codec';
+import {
+  AlertLifecycle,
+  isActive,
+  RULE_REGISTRY,
+  toObject,
+  type AlertChange,
+  type CameraStateAt,
+  type LifecycleState,
+  type RuleInput,
+} from '../alerts';
 
 /** Configuration slice of one camera's engine. */
 export interface CameraEngineConfig {

@@ -2,11 +2,11 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../config/load';
 import { formatUsageError, parseCommandArgs, UsageError } from '../core/cli-args';
-import { Context } from '../core/context';
+import { Context } from '../config/context';
 import type { Logger } from '../core/logger';
 import { createDetector } from '../detect';
 import type { DetectionResult } from '../core/types';
-import { replay, type ReplayEvent } from './replay';
+import { replay, type ReplayEvent } from '../track/replay';
 import { videoDetections } from './video-detections';
 
 export const REPLAY_USAGE = `usage: vigil replay --config FILE (--detections FILE.jsonl | --video FILE [--camera ID] [--fps N]) [--json]

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { allowed, authenticate, bearerToken } from '../../src/api/auth';
+import { allowed, authenticate, bearerToken } from '../../src/core/auth';
 import { toHttpError } from '../../src/api/http-errors';
 import { VigilError } from '../../src/core/errors';
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-import type { Box, Point } from '../core/types';
+import type { Box, Point } from './types';
 
 /**
  * Pure plane geometry in frame fractions (0..1, origin top-left). Where distances matter the frame's aspect ratio

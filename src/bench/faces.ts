@@ -5,7 +5,7 @@
  * accept / false reject rates, and times detection, landmarks, embedding and the whole face stage per frame on the
  * Hamilton clip.
  *
- *   npx tsx src/faces/bench-faces.ts [--models DIR] [--media DIR] [--ultraface FILE] [--threshold 0.6]
+ *   npx tsx src/bench/faces.ts [--models DIR] [--media DIR] [--ultraface FILE] [--threshold 0.6]
  *     [--min-score 0.5] [--ultraface-min-score 0.7] [--write]
  *
  * `--models` is where the face-api ONNX files are (built there when missing); `--write` replaces the faces section
@@ -16,21 +16,21 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { configSchema } from '../config/schema';
-import { Context } from '../core/context';
+import { Context } from '../config/context';
 import { createLogger } from '../core/logger';
 import type { Detection } from '../core/types';
 import { createDetector } from '../detect';
-import { decodeImage } from './decode';
-import { UltraFaceDetector } from './detector';
-import { Embedder, Landmarker } from './embedder';
-import { alignedCrop, alignmentFromLandmarks, landmarkCrop } from './align';
-import type { RgbImage } from './image';
-import { euclidean, FaceIndex } from './matcher';
-import { buildFaceModels, FACE_MODEL_FILES } from './models';
-import { analyseFaces, FacePipeline, type FaceModels } from './pipeline';
-import { SsdFaceDetector } from './ssd-detector';
-import { TinyFaceDetector } from './tiny-detector';
-import type { FaceDetector } from './detector';
+import { decodeImage } from '../faces/decode';
+import { UltraFaceDetector } from '../faces/detector';
+import { Embedder, Landmarker } from '../faces/embedder';
+import { alignedCrop, alignmentFromLandmarks, landmarkCrop } from '../faces/align';
+import type { RgbImage } from '../faces/image';
+import { euclidean, FaceIndex } from '../faces/matcher';
+import { buildFaceModels, FACE_MODEL_FILES } from '../faces/models';
+import { analyseFaces, FacePipeline, type FaceModels } from '../faces/pipeline';
+import { SsdFaceDetector } from '../faces/ssd-detector';
+import { TinyFaceDetector } from '../faces/tiny-detector';
+import type { FaceDetector } from '../faces/detector';
 
 /** Who is where in the test photos: by file, and for group photos by the face centre's x (fraction). */
 export const TRUTH: Record<string, (cx: number) => string> = {
@@ -349,10 +349,10 @@ async function main(): Promise<void> {
     results.push(await runWith(`${label}, score ≥ ${score}`, { detector, landmarker, embedder }, media, threshold, score, clip));
   }
   const md = [
-    '<!-- faces:begin (written by `npx tsx src/faces/bench-faces.ts --write`) -->',
+    '<!-- faces:begin (written by `npx tsx src/bench/faces.ts --write`) -->',
     '## Faces',
     '',
-    `Command: \`npx tsx src/faces/bench-faces.ts --write\` (faces ≥ 24 px; ${os.cpus().length} CPU cores, load average ` +
+    `Command: \`npx tsx src/bench/faces.ts --write\` (faces ≥ 24 px; ${os.cpus().length} CPU cores, load average ` +
       `${os.loadavg()[0]!.toFixed(1)} while it ran, onnxruntime-node CPU). Landmark net and recogniser converted from ` +
       "face-api's trained weights (src/models/face-api); crops aligned on the eyes (eyes level, face-api's dlib box), 150×150.",
     '',

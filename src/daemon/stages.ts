@@ -1,5 +1,5 @@
-import type { Context, StageHandle } from './context';
-import type { Role } from './types';
+import type { Context, StageHandle } from '../config/context';
+import type { Role } from '../core/types';
 
 /** Every stage's index.ts exports a `start` of this shape. */
 export type StartStage = (ctx: Context) => Promise<StageHandle>;

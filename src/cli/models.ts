@@ -9,8 +9,8 @@ import { loadConfig } from '../config/load';
 import { didYouMean, formatUsageError, parseCommandArgs, UsageError } from '../core/cli-args';
 import { VigilError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import { buildModels, modelRecipes } from './build';
-import { KNOWN_MODELS, fetchModel, verifyModelFile, type FetchLike } from './registry';
+import { buildModels, modelRecipes } from '../models/build';
+import { KNOWN_MODELS, fetchModel, verifyModelFile, type FetchLike } from '../models/registry';
 
 export const MODELS_USAGE = `usage: vigil models list|verify|fetch|build [--dir DIR] [--config FILE] [--force] [--json] [FILE...]
   list: every known and built model file and whether it is in the models folder

@@ -5,12 +5,12 @@ import {
   restoreEngine,
   snapshotEngine,
   type FrameOutcome,
-} from '../../src/alerts/camera-engine';
-import { engineConfigOf } from '../../src/alerts/engine-config';
+} from '../../src/track/camera-engine';
+import { engineConfigOf } from '../../src/track/engine-config';
 import { configSchema, type VigilConfig } from '../../src/config/schema';
 import type { DetectionResult, FaceObservation } from '../../src/core/types';
-import { StateError } from '../../src/track/state-codec';
-import { vtestDetections } from '../track/vtest-fixture';
+import { StateError } from '../../src/core/state-codec';
+import { vtestDetections } from './vtest-fixture';
 
 /**
  * The vtest walkway (real YOLOX detections) with one rule of every type, synthetic faces on the people so the face

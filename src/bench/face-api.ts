@@ -1,17 +1,17 @@
 /**
  * Measures the face networks converted from face-api on this machine's CPU with onnxruntime-node.
- * Usage: `npx tsx src/models/face-api/bench-faces.ts [--runs 10] [--threads N]`.
+ * Usage: `npx tsx src/bench/face-api.ts [--runs 10] [--threads N]`.
  * Prints one JSON line per network and batch: ms per call and per face (median over `runs` after 2 warm-ups).
  */
 import { availableParallelism, loadavg } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import type { GraphBuilder } from '../../onnx';
-import { randomInput, summarise } from '../bench-resnet';
-import { buildLandmarkNet, LANDMARK_IO } from './landmark-net';
-import { buildRecognitionNet, RECOGNITION_IO } from './recognition-net';
-import { buildSsdNet, SSD_IO } from './ssd-net';
-import { buildTinyFaceNet, TINY_IO } from './tiny-net';
-import { loadFaceApiWeights } from './weights';
+import type { GraphBuilder } from '../onnx';
+import { randomInput, summarise } from './resnet';
+import { buildLandmarkNet, LANDMARK_IO } from '../models/face-api/landmark-net';
+import { buildRecognitionNet, RECOGNITION_IO } from '../models/face-api/recognition-net';
+import { buildSsdNet, SSD_IO } from '../models/face-api/ssd-net';
+import { buildTinyFaceNet, TINY_IO } from '../models/face-api/tiny-net';
+import { loadFaceApiWeights } from '../models/face-api/weights';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

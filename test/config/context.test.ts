@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { onceClose } from '../../src/core/context';
+import { onceClose } from '../../src/config/context';
 
 describe('onceClose', () => {
   it('runs every step once even when one fails, and rethrows the first failure', async () => {
