@@ -5,7 +5,7 @@
  * the camera as it would be stored (a zone a rule uses cannot be removed or renamed away).
  */
 import type Redis from 'ioredis';
-import { DELETED, effectiveCameras, readCameraOverrides } from '../core/camera-overrides';
+import { DELETED, effectiveCameras, readCameraOverrides } from '../config/camera-overrides';
 import type { Keys } from '../core/keys';
 import { formatPath } from '../config/load';
 import { crossCheckProblems, type CameraConfig, type VigilConfig } from '../config/schema';

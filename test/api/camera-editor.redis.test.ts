@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { AlertStore } from '../../src/alerts';
 import { buildServer } from '../../src/api/server';
 import { ADMIN, cleanup, sampleAlert, testContext, VIEWER, writeAlerts } from './helpers';
-import type { Context } from '../../src/core/context';
+import type { Context } from '../../src/config/context';
 
 /**
  * What the dashboard's zone and line editor and its alert detail use: GET /api/cameras/:id/config (never the URL),

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Context } from '../../core/context';
+import type { Context } from '../../config/context';
 import { VigilError } from '../../core/errors';
 import { currentCamera, rulesOf } from '../camera-edit';
 
