@@ -160,15 +160,21 @@ const COMMAND_INFO: Record<string, CommandInfo> = {
     summary: 'run the rules over recorded detections or a video, offline, and print the alerts',
     usage: () => (require('./cli/replay') as typeof import('./cli/replay')).REPLAY_USAGE,
   },
+  eval: {
+    summary: 'judge the pipeline on a labelled clip: detection AP, tracking, alert precision/recall, speed, threshold sweep',
+    usage: (sub) => (require('./eval/cli') as typeof import('./eval/cli')).evalUsage(sub),
+    subcommands: ['labels', 'mot', 'coco'],
+  },
   help: { summary: 'this list, or a command\'s usage (vigil help COMMAND)', usage: () => 'usage: vigil help [COMMAND [SUBCOMMAND]]' },
   version: { summary: 'print the version', usage: () => 'usage: vigil version (or vigil --version)' },
 };
 
-/** Commands registered by other modules (models, bench, replay) to keep main small. */
+/** Commands registered by other modules (models, bench, replay, eval) to keep main small. */
 const COMMANDS: Record<string, () => Promise<(args: string[], log: Logger) => Promise<number>>> = {
   models: async () => (require('./cli/models') as typeof import('./cli/models')).run,
   bench: async () => (require('./bench/cli') as typeof import('./bench/cli')).run,
   replay: async () => (require('./cli/replay') as typeof import('./cli/replay')).run,
+  eval: async () => (require('./eval/cli') as typeof import('./eval/cli')).run,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
