@@ -17,6 +17,7 @@ type Js = {
   anyOf?: Js[];
   pattern?: string;
   minItems?: number;
+  description?: string;
 };
 
 const ROOT = path.join(__dirname, '..');
@@ -154,7 +155,8 @@ export function render(): string {
   const rows: string[] = [];
   const walk = (s: Js, at: string, section: string) => {
     const key = at.split(/[.[\]]/).filter(Boolean).pop() ?? at;
-    const d = (desc.get(`${SECTION_FILES[section] ?? section}:${key}`) ?? '').replace(/@defaultValue\s*\S.*$/, '').replace(/\|/g, '\\|');
+    // A key's own `.describe()` first (keys whose name is used twice in one schema file), else its comment.
+    const d = (s.description ?? desc.get(`${SECTION_FILES[section] ?? section}:${key}`) ?? '').replace(/@defaultValue\s*\S.*$/, '').replace(/\|/g, '\\|');
     if (at) {
       const def = s.default === undefined ? '' : `\`${JSON.stringify(s.default)}\``;
       rows.push(`| \`${at}\` | ${typeOf(s)} | ${def} | ${bounds(s)} | ${d} |`);

@@ -361,7 +361,7 @@ export function parseEntry(id: string, fields: string[]): AlertEventEntry | unde
       alert = fields[i + 1];
     }
   }
-  if ((event !== 'start' && event !== 'update' && event !== 'end') || !alert) {
+  if ((event !== 'start' && event !== 'update' && event !== 'end' && event !== 'clip') || !alert) {
     return undefined;
   }
   return { id, event, alert: JSON.parse(alert) as Alert };

@@ -135,6 +135,24 @@ export class Keys {
     return `${this.prefix}:snapshot:${id}`;
   }
 
+  /**
+   * Sorted set of a camera's recorded ring-buffer segments (score: wall-clock start, ms; member: a RecordedSegment
+   * as JSON), written by the process that records it, read by the one that cuts alert clips.
+   */
+  recordingSegments(camera: string): string {
+    return `${this.prefix}:rec-segments:${camera}`;
+  }
+
+  /** What became of an alert's clip (a ClipRecord as JSON), with the alert's TTL. */
+  clip(id: string): string {
+    return `${this.prefix}:clip:${id}`;
+  }
+
+  /** Sorted set of alert ids with a clip file, by the clip's size-weighted age (clip retention by size). */
+  get clipIndex(): string {
+    return `${this.prefix}:clips`;
+  }
+
   /** Sorted set of alert ids by start time (for queries and retention). */
   get alertIndex(): string {
     return `${this.prefix}:alerts`;

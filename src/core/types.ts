@@ -183,7 +183,11 @@ export type RuleType = (typeof RULE_TYPES)[number];
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export type AlertEventKind = 'start' | 'update' | 'end';
+/**
+ * `clip`: the alert's video clip is ready (after its end): the event's alert carries `clip` (docs/api.md "Alert
+ * clips"); it is written once per alert, and never for an alert without a clip.
+ */
+export type AlertEventKind = 'start' | 'update' | 'end' | 'clip';
 
 /** What a rule says about its condition; carried by the rules' conditions and by the alerts they raise. */
 export interface AlertDetails {
@@ -211,6 +215,8 @@ export interface Alert extends AlertDetails {
   objects: AlertObject[];
   /** `/api/alerts/ID/snapshot.jpg` when a snapshot was stored; absent when none was (no frame to show). */
   snapshot?: string;
+  /** `/api/alerts/ID/clip.mp4` once the alert's clip is ready (the `clip` event); absent before and without one. */
+  clip?: string;
   latencyMs: number;
   /** Set by the API when an operator acknowledged or dismissed the alert (not stored in the stream). */
   ack?: AlertAck;
@@ -312,3 +318,39 @@ export interface TrackView {
   /** Frames matched in total. */
   hits: number;
 }
+
+/**
+ * One segment of a camera's ring buffer (`keys.recordingSegments`): a file of the original stream copied without
+ * re-encoding, starting with a keyframe.
+ */
+export interface RecordedSegment {
+  /** Path relative to the recording directory, `<camera>/<run>-<n>.ts`. */
+  file: string;
+  /** Wall-clock time its first packet arrived (epoch ms): the capture clock of the camera's frames. */
+  startMs: number;
+  /** Media duration (ms). */
+  durationMs: number;
+  bytes: number;
+  /** Instance id of the process that recorded it (the one whose disk holds it). */
+  instance: string;
+}
+
+/** What became of an alert's clip (`keys.clip`). */
+export type ClipRecord =
+  | {
+      state: 'ready';
+      /** Path relative to the recording directory: `clips/<alert id>.mp4`. */
+      file: string;
+      bytes: number;
+      /** Duration of the clip (ms). */
+      durationMs: number;
+      /** Wall-clock time of the clip's first frame (ISO). */
+      from: string;
+      /** Wall-clock time of its end (ISO). */
+      to: string;
+    }
+  | {
+      state: 'none';
+      /** Why the alert has no clip, e.g. `no recording of camera door between ... and ...`. */
+      reason: string;
+    };

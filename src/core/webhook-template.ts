@@ -5,7 +5,7 @@
 import type { Alert, AlertEventKind } from './types';
 
 /** The event name on the wire (`X-Vigil-Event`, body `event`). */
-export function eventName(kind: AlertEventKind): 'alert.start' | 'alert.update' | 'alert.end' {
+export function eventName(kind: AlertEventKind): `alert.${AlertEventKind}` {
   return `alert.${kind}`;
 }
 

@@ -13,6 +13,7 @@ import { setStateGauge, type IngestMetrics } from './metrics';
 import { classifyExit, RestartPolicy, type RestartPolicyOptions } from './restart-policy';
 import { RtspTransportChooser } from './rtsp-transport';
 import { StallWatchdog } from './stall-watchdog';
+import type { CameraRecorder } from './recorder';
 
 /** What a supervisor needs from its stage. */
 export interface CameraSupervisorDeps {
@@ -32,6 +33,8 @@ export interface CameraSupervisorDeps {
   statusEveryMs?: number;
   /** Corrupt frames are logged (as a count) at most this often (ms). @defaultValue 60_000 */
   corruptLogEveryMs?: number;
+  /** The camera's ring buffer, written by the same FFmpeg (absent: not recorded). */
+  recorder?: CameraRecorder;
 }
 
 /**
@@ -103,6 +106,11 @@ export class CameraSupervisor {
     return this.transport?.transport;
   }
 
+  /** The camera's ring buffer, when it is recorded. */
+  get recorder(): CameraRecorder | undefined {
+    return this.deps.recorder;
+  }
+
   /** The running ffmpeg's pid, if any. */
   get pid(): number | undefined {
     return this.proc?.pid;
@@ -129,6 +137,7 @@ export class CameraSupervisor {
       clearTimeout(this.respawnTimer);
       clearInterval(this.statusTimer);
       await Promise.allSettled([this.proc?.stop(graceMs), this.deps.writer.close()]);
+      await this.deps.recorder?.close().catch(() => undefined);
       if (stoppedReason) {
         this.apply({ type: 'stop', reason: stoppedReason });
       }
@@ -166,6 +175,7 @@ export class CameraSupervisor {
       width: cam.detect.width,
       height: cam.detect.height,
       timeoutUs: cam.stallSeconds * 1_000_000,
+      record: this.deps.recorder?.prepare(),
     });
     const proc = new FfmpegProcess(args, { ffmpegPath: this.deps.ffmpegPath });
     this.proc = proc;
@@ -187,7 +197,16 @@ export class CameraSupervisor {
         this.onCorrupt();
       }
     });
-    proc.on('exit', (info) => this.onExit(proc, info));
+    const recorder = this.deps.recorder;
+    if (recorder && args.record) {
+      proc.on('line', (line, at) => recorder.line(line, at));
+    }
+    proc.on('exit', (info) => {
+      if (recorder && args.record) {
+        void recorder.exited();
+      }
+      this.onExit(proc, info);
+    });
     if (this.transport) {
       this.chain(this.deps.redis.hset(this.deps.keys.cameraStatus(cam.id), 'transport', this.transport.transport));
     }

@@ -16,6 +16,8 @@
  * in the mailbox): `-re` reads it at its own pace, 5 frames every second.
  */
 
+import type { RecordOutput } from './recorder-args';
+
 /** What the arguments are built from (a camera's config, reduced to what ffmpeg needs). */
 export interface FfmpegArgsInput {
   /** rtsp(s)://, http(s)://, rtmp://, udp://, srt:// URL, file: URL or file path (may contain `%d` for images). */
@@ -46,6 +48,8 @@ export interface FfmpegArgsInput {
   height?: number;
   /** Network I/O timeout in microseconds (`-timeout`). @defaultValue 5_000_000 */
   timeoutUs?: number;
+  /** A second output: the camera's ring buffer (recorder-args.ts), written by the same process from the same input. */
+  record?: RecordOutput;
 }
 
 /** The argument vector, split the way the process adapter needs it. */
@@ -62,6 +66,8 @@ export interface FfmpegArgs {
   size?: { width: number; height: number };
   /** Kind of input, for logs and the restart policy. */
   kind: InputKind;
+  /** The ring-buffer output after the frames' output, when the camera is recorded. */
+  record?: RecordOutput;
 }
 
 /** How the input is read. */
@@ -239,7 +245,12 @@ export function buildFfmpegArgs(input: FfmpegArgsInput): FfmpegArgs {
     '-pix_fmt',
     'rgb24',
   ];
-  return { inputOptions, input: source, outputOptions, output: 'pipe:1', size, kind };
+  const out: FfmpegArgs = { inputOptions, input: source, outputOptions, output: 'pipe:1', size, kind };
+  // Images and snapshots are not a video stream that can be copied.
+  if (input.record && (kind === 'rtsp' || kind === 'network' || kind === 'file')) {
+    out.record = input.record;
+  }
+  return out;
 }
 
 /** Options placed first on every command line (`info` level: the output size is read from stderr). */
@@ -247,7 +258,8 @@ export const GLOBAL_OPTIONS: readonly string[] = ['-hide_banner', '-nostdin', '-
 
 /** The whole argument vector (after the `ffmpeg` binary) as the adapter runs it. */
 export function toArgv(a: FfmpegArgs): string[] {
-  return [...GLOBAL_OPTIONS, ...a.inputOptions, '-i', a.input, ...a.outputOptions, a.output];
+  const record = a.record ? [...a.record.options, a.record.target] : [];
+  return [...GLOBAL_OPTIONS, ...a.inputOptions, '-i', a.input, ...a.outputOptions, a.output, ...record];
 }
 
 /**

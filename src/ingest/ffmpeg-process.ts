@@ -25,6 +25,8 @@ export interface FfmpegProcessEvents {
   frame: [frame: Buffer, capturedAt: number, size: { width: number; height: number }];
   /** FFmpeg reported a damaged or missing frame or packet, and went on (see `corruptFrameLine`). */
   corrupt: [];
+  /** A stderr line other than progress and frame-damage lines, when it arrived (epoch ms): the recorder reads them. */
+  line: [line: string, at: number];
   /** The process ended (always emitted once, after `start`). */
   exit: [info: FfmpegExitInfo];
 }
@@ -99,6 +101,9 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
         .inputOptions([...GLOBAL_OPTIONS, ...this.args.inputOptions])
         .outputOptions(this.args.outputOptions)
         .output(this.sink, { end: true });
+      if (this.args.record) {
+        cmd.output(this.args.record.target).outputOptions(this.args.record.options);
+      }
       cmd.on('start', () => {
         this.proc = (cmd as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
         this.proc?.once('exit', (code, signal) => this.finish(code, signal, exitResolve));
@@ -205,6 +210,9 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
     }
     if (decoderNoiseLine(line)) {
       return;
+    }
+    if (this.listenerCount('line') > 0) {
+      this.emit('line', line, Date.now());
     }
     if (unsupportedTransportLine(line)) {
       this.transportRefused = true;

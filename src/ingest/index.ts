@@ -9,6 +9,9 @@ import { raiseFramePools } from '../core/frame-pool';
 import { ingestMetrics, removeCameraSeries } from './metrics';
 import { LiveRawFrames } from './live-frames';
 import type { RestartPolicyOptions } from './restart-policy';
+import path from 'node:path';
+import { CameraRecorder, RecordingSpace } from './recorder';
+import { cameraRecording } from './recorder-args';
 
 /** Options of {@link startIngest} (tests shorten the timings). */
 export interface IngestOptions {
@@ -75,6 +78,8 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
   // Plain live frames of the cameras ingested here, while someone watches them (frame.jpg in any deployment).
   const live = new LiveRawFrames(redis, keys, log);
   live.start();
+  // Every camera recorded here shares one cap (recording.maxTotalMb); each has its own (maxMbPerCamera).
+  const space = new RecordingSpace(ctx.config.recording.maxTotalMb * 1024 * 1024);
   const running = new Map<string, Running>();
   /** Cameras in effect, with their leases (held or not). */
   const wanted = new Map<string, Wanted>();
@@ -95,6 +100,21 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
       onReady: pull ? () => sup?.sourceReady() : undefined,
       mayWrite: () => claim.valid,
     }));
+    const rec = cameraRecording(cam, ctx.config.recording);
+    const recorder = rec
+      ? new CameraRecorder({
+          camera: cam.id,
+          root: path.resolve(ctx.config.recording.dir),
+          segmentSeconds: rec.segmentSeconds,
+          maxBytes: rec.maxBytes,
+          redis,
+          keys,
+          instance: ctx.instanceId,
+          log: log.child({ camera: cam.id }),
+          space,
+        })
+      : undefined;
+    void recorder?.start();
     sup = new CameraSupervisor(cam, {
       redis,
       keys,
@@ -103,6 +123,7 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
       writer,
       ffmpegPath: options.ffmpegPath,
       restart: options.restart,
+      recorder,
     });
     running.set(cam.id, { config: cam, json: ingestJson(cam), sup });
     sup.start();
@@ -213,7 +234,10 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
     return current;
   };
 
-  const onConfig = (): void => void reconcile();
+  const onConfig = (): void => {
+    space.setMaxBytes(ctx.config.recording.maxTotalMb * 1024 * 1024);
+    void reconcile();
+  };
   ctx.on('config', onConfig);
   sub.on('message', (channel: string) => {
     if (channel === keys.channels.config) {

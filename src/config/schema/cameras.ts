@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { registerUrlSecrets } from '../../core/redact';
 import { parseSourceUrl } from '../../core/source-url';
 import { fraction, id, point } from './common';
+import { cameraRecordingSchema } from './recording';
 
 export const zoneSchema = z.strictObject({
   id,
@@ -79,6 +80,8 @@ const cameraObject = z.strictObject({
       enabled: z.boolean().default(false),
     })
     .prefault({}),
+  /** This camera's ring buffer and clips, overriding the `recording` section (enabled, segmentSeconds, maxMb). */
+  recording: cameraRecordingSchema,
 });
 
 /** One camera, as in the config file and in PUT /api/cameras/:id (the same checks for both). */
@@ -134,6 +137,10 @@ export const cameraSchema = cameraObject.superRefine(
     };
     dup('zones');
     dup('lines');
+    const rec = cam.recording as { enabled?: unknown } | undefined;
+    if (rec?.enabled === true && url !== undefined && (cam.snapshot === true || (!LIVE.test(url) && /%0?\d*d/.test(url)))) {
+      ctx.addIssue({ code: 'custom', path: ['recording', 'enabled'], message: 'image and snapshot cameras cannot be recorded (there is no video stream to copy)' });
+    }
   },
   { when: () => true },
 );

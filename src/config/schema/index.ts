@@ -9,6 +9,7 @@ import { webhooksSchema, mqttSchema } from './webhooks';
 import { facesSchema } from './faces';
 import { alertsSchema, trackSchema } from './alerts';
 import { sourcesSchema } from './sources';
+import { recordingSchema } from './recording';
 import { checkCameraSource } from '../source-policy';
 import { parseSourceUrl } from '../../core/source-url';
 import { registerSecret, registerUrlSecrets } from '../../core/redact';
@@ -32,6 +33,7 @@ export const configSchema = z
     faces: facesSchema,
     alerts: alertsSchema,
     track: trackSchema,
+    recording: recordingSchema,
     instance: instanceSchema,
     log: z
       .strictObject({
@@ -189,5 +191,6 @@ export type { FacesConfig } from './faces';
 export type { AlertsConfig, TrackConfig } from './alerts';
 export type { SourcesConfig } from './sources';
 export type { InstanceConfig } from './instance';
+export type { RecordingConfig, CameraRecordingConfig, RuleClipConfig } from './recording';
 export { cameraSchema } from './cameras';
 export { ruleSchema } from './rules';

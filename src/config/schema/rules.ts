@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { id } from './common';
+import { ruleClipSchema } from './recording';
 import { RULE_TYPES, SEVERITIES } from '../../core/types';
 
 /** Whether Intl knows the IANA time zone `tz`. */
@@ -68,6 +69,8 @@ export const ruleSchema = z
     schedule: scheduleSchema.optional(),
     /** @defaultValue true */
     enabled: z.boolean().default(true),
+    /** The alert's video clip: `pre` seconds before the alert started to `post` seconds after it ended (with recording on). */
+    clip: ruleClipSchema,
   })
   .superRefine((r, ctx) => {
     const need = (field: keyof typeof r, types: string[]) => {

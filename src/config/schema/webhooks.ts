@@ -4,7 +4,7 @@ import { standardSecretKey } from '../../core/webhook-standard';
 import { SEVERITIES } from '../../core/types';
 import { seconds } from './common';
 
-export const WEBHOOK_EVENTS = ['alert.start', 'alert.update', 'alert.end'] as const;
+export const WEBHOOK_EVENTS = ['alert.start', 'alert.update', 'alert.end', 'alert.clip'] as const;
 
 /** Retry schedule of one webhook (exponential backoff with full jitter, capped, up to a horizon). */
 export const webhookRetrySchema = z
