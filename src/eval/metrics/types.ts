@@ -34,9 +34,12 @@ export interface CocoGtBox {
   categoryId: number;
   bbox: XywhBox;
   area: number;
+  /**
+   * A crowd region: matched by any number of detections (overlap = intersection / detection area), never counted
+   * as a miss, and the detections it matches are neither true nor false positives. (COCO's `ignore` field has no
+   * effect in pycocotools' bbox evaluation, which overwrites it with iscrowd; the reader drops it.)
+   */
   iscrowd: boolean;
-  /** Extra ignore flag (COCO's `ignore` field); an ignored box is treated like a crowd box that is never counted. */
-  ignore?: boolean;
 }
 
 /** One detection (an entry of a COCO results list). */
@@ -160,17 +163,19 @@ export interface MotEvalOptions {
   /** IoU at or above which a pair may match for CLEAR and identity metrics. Default 0.5. */
   iouThreshold?: number;
   /**
-   * Ground-truth preprocessing. 'mot17' (default): keep gt of `evalClasses` with mark ≠ 0; tracker boxes matched
-   * (IoU ≥ 0.5, one-to-one) to gt of `distractorClasses` or zero-marked gt are removed, as TrackEval does.
-   * 'none': every row counts (MOT15-style files without classes).
+   * Ground-truth preprocessing, as TrackEval's MOTChallenge reader. 'mot17' (default): tracker boxes matched
+   * one-to-one (IoU ≥ 0.5, maximum total IoU) to gt boxes of `distractorClasses` are removed (ignore regions),
+   * then only gt of `evalClasses` is kept. 'mot20': the same with non-MOT vehicles (class 6) also a distractor.
+   * 'none': no class handling (MOT15-style files without classes). In every mode zero-marked gt rows (7th column
+   * 0) are dropped.
    */
-  preprocess?: 'mot17' | 'none';
+  preprocess?: 'mot17' | 'mot20' | 'none';
   /** Classes evaluated. Default [1] (pedestrian). */
   evalClasses?: number[];
-  /** Classes that are ignore regions. Default [2, 7, 8, 12] (person on vehicle, static person, distractor, reflection). */
+  /** Distractor classes (ignore regions). Default [2, 7, 8, 12] (person on vehicle, static person, distractor, reflection), plus 6 with 'mot20'. */
   distractorClasses?: number[];
-  /** Zero-marked gt rows are ignore regions (default true with 'mot17'). */
-  zeroMarkedIgnore?: boolean;
+  /** Number of frames of the sequence (default: the last frame in either input). */
+  numFrames?: number;
 }
 
 /** HOTA and its parts at each alpha (IoU threshold) 0.05:0.05:0.95. */
@@ -184,6 +189,10 @@ export interface HotaCurve {
   detpr: number[];
   assre: number[];
   asspr: number[];
+  /** Per alpha: true positives, misses, false positives (to combine sequences). */
+  tp: number[];
+  fn: number[];
+  fp: number[];
 }
 
 /** Result of {@link evaluateMot}. Ratios are in [0, 1] (not percent); counts are integers. */
@@ -224,6 +233,8 @@ export interface MotEvalResult {
   hota0: number;
   loca0: number;
   hotaCurve: HotaCurve;
+  /** Sum of the IoU of the CLEAR matches (MOTP x TP), to combine sequences. */
+  motpSum: number;
   // Counts
   numFrames: number;
   numGtDets: number;
