@@ -73,6 +73,18 @@ export function openApiDocument(): object {
       },
       '/api/alerts/{id}': { get: op('One alert', { '200': json(ref('Alert')), '404': err }, { parameters: [idParam('alert id')] }) },
       '/api/alerts/{id}/events': { get: op("The alert's timeline: its start, update and end events in order", { '200': json({ type: 'object', properties: { events: { type: 'array', items: { type: 'object' } }, complete: { type: 'boolean' } } }), '404': err }, { parameters: [idParam('alert id')] }) },
+      '/api/alerts/{id}/clip.mp4': {
+        get: op(
+          "The alert's video clip (MP4, from clip.pre seconds before its start to clip.post after its end), with range requests (206, 416). 404 no_recording: the alert has no clip; 404 clip_pending: not cut yet (Retry-After)",
+          {
+            '200': { description: 'MP4 video', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } } } },
+            '206': { description: 'the requested byte range (Content-Range)', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } } } },
+            '404': err,
+            '416': err,
+          },
+          { parameters: [idParam('alert id'), { name: 'Range', in: 'header', required: false, schema: { type: 'string' }, description: 'bytes=START-END, bytes=START- or bytes=-SUFFIX (one range)' }] },
+        ),
+      },
       '/api/alerts/{id}/snapshot.jpg': { get: op("The alert's snapshot with the objects' boxes", { '200': jpeg, '404': err }, { parameters: [idParam('alert id')] }) },
       '/api/alerts/{id}/ack': {
         post: op('Acknowledge or dismiss an alert', { '200': json(ref('Alert')), '400': err, '404': err }, {
@@ -115,7 +127,7 @@ export function openApiDocument(): object {
             severity: { enum: ['info', 'low', 'medium', 'high', 'critical'] }, state: { enum: ['active', 'ended'] },
             startedAt: { type: 'string', format: 'date-time' }, updatedAt: { type: 'string', format: 'date-time' }, endedAt: { type: 'string', format: 'date-time' },
             objects: { type: 'array', items: ref('Object') }, count: { type: 'integer' }, direction: { enum: ['a_to_b', 'b_to_a'] },
-            face: { type: 'object' }, snapshot: { type: 'string' }, latencyMs: { type: 'number' },
+            face: { type: 'object' }, snapshot: { type: 'string' }, clip: { type: 'string', description: '/api/alerts/ID/clip.mp4 once the clip is ready (the clip event)' }, latencyMs: { type: 'number' },
             ack: { type: 'object', properties: { action: { enum: ['acknowledged', 'dismissed'] }, by: { type: 'string' }, at: { type: 'string' }, note: { type: 'string' } } },
           },
         },

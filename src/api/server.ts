@@ -21,6 +21,7 @@ import { healthRoutes, probeRoutes, wsInfoRoute } from './routes/health';
 import { liveRoutes } from './routes/live';
 import { cameraConfigRoutes } from './routes/camera-config';
 import { alertEventsRoutes } from './routes/alert-events';
+import { clipsRoutes } from './routes/clips';
 import type { LiveFeed } from './live-feed';
 import { webhooksRoutes } from './routes/webhooks';
 
@@ -256,6 +257,7 @@ export async function buildServer(
     await cameraConfigRoutes(scope, ctx);
     await alertsRoutes(scope, ctx);
     await alertEventsRoutes(scope, ctx);
+    await clipsRoutes(scope, ctx);
     await webhooksRoutes(scope, ctx);
     await facesRoutes(scope, ctx);
     await dashboardRoutes(scope, ctx);
