@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import sharp from 'sharp';
 import { AlertStore, renderSnapshot } from '../../src/alerts';
 import { alertIdToken, compareIds } from '../../src/alerts/alert-store';
 import { Keys } from '../../src/core/keys';
 import type { Alert, AlertMessage } from '../../src/core/types';
-
-const URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { REDIS_URL, testPrefix } from '../helpers';
 
 function alert(over: Partial<Alert> = {}): Alert {
   const now = new Date().toISOString();
@@ -40,9 +38,9 @@ describe('AlertStore', () => {
   let keys: Keys;
 
   beforeEach(() => {
-    keys = new Keys(`vigil-test-${randomBytes(4).toString('hex')}`);
-    redis = new Redis(URL);
-    sub = new Redis(URL);
+    keys = new Keys(testPrefix());
+    redis = new Redis(REDIS_URL);
+    sub = new Redis(REDIS_URL);
   });
   afterEach(async () => {
     await delAll(redis, keys.all);
@@ -130,7 +128,7 @@ describe('AlertStore', () => {
   it('#write stores alert, snapshot and event before publishing; the start id is the alert id', async () => {
     const store = new AlertStore(redis, keys);
     const seen: Array<{ msg: AlertMessage; alert: string | null; snap: Buffer | null }> = [];
-    const probe = new Redis(URL);
+    const probe = new Redis(REDIS_URL);
     await sub.subscribe(keys.channels.alerts);
     const got = new Promise<void>((resolve) => {
       sub.on('message', (_ch, raw) => {

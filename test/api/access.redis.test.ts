@@ -19,7 +19,8 @@ import { ConfigError } from '../../src/core/errors';
 import { captureLogger, nullLogger } from '../../src/core/logger';
 import { reloadConfig } from '../../src/daemon';
 import { TestClient, upgradeStatus } from '../ws/ws-client';
-import { ADMIN, REDIS_URL, VIEWER, cleanup, startTestApi, waitFor, type TestApi } from './helpers';
+import { ADMIN, VIEWER, cleanup, startTestApi, type TestApi } from './helpers';
+import { REDIS_URL, stopChild, waitFor } from '../helpers';
 
 const prefix = () => `vigil-test-${randomBytes(5).toString('hex')}`;
 const OTHER = 'other-admin-token-0123456789';
@@ -135,8 +136,8 @@ describe('SIGHUP on a running daemon (the issue\'s scenario) @integration', func
     dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-hup-'));
   });
   after(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGKILL');
+    if (child) {
+      await stopChild(child);
     }
     rmSync(dir, { recursive: true, force: true });
     const ctx = new Context(config({}, { redis: { url: REDIS_URL, prefix: redisPrefix } }), nullLogger(), new Set(['api']), { defaultMetrics: false });

@@ -6,8 +6,9 @@ import { configSchema } from '../../src/config/schema';
 import { WatchlistStore } from '../../src/faces/watchlist';
 import { parseAlertsQuery } from '../../src/api/routes/alerts';
 import { TestClient } from '../ws/ws-client';
-import { ADMIN, REDIS_URL, VIEWER, cleanup, startTestApi, waitFor, writeAlerts, type TestApi } from './helpers';
+import { ADMIN, VIEWER, cleanup, startTestApi, writeAlerts, type TestApi } from './helpers';
 import { randomBytes } from 'node:crypto';
+import { REDIS_URL, waitFor } from '../helpers';
 
 /** Sends raw bytes and returns the status and body of the answer (the server closes or answers once). */
 function raw(port: number, request: string | Buffer, timeoutMs = 5000): Promise<{ status: number; body: string; head: string }> {

@@ -12,7 +12,8 @@ import { readCameraOverrides } from '../../src/config/camera-overrides';
 import type { Context } from '../../src/config/context';
 import { VigilError } from '../../src/core/errors';
 import { startIngest, type IngestHandle } from '../../src/ingest';
-import { ADMIN, cleanup, testContext, waitFor } from './helpers';
+import { ADMIN, cleanup, testContext } from './helpers';
+import { waitFor } from '../helpers';
 
 /** Command lines of the running ffmpeg processes (ps), to prove none was started for a refused source. */
 function ffmpegCommandLines(): string[] {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { runFanout } from '../../src/bench/fanout';
-import { REDIS_URL } from './helpers';
+import { REDIS_URL } from '../helpers';
 
 describe('fan-out (src/bench/fanout.ts, small numbers; `npx tsx src/bench/fanout.ts` runs 500 x 1000)', () => {
   it('delivers every alert of a burst to every client, in order, nobody cut off', async function () {

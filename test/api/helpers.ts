@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
 import { AlertStore } from '../../src/alerts';
 import { buildServer } from '../../src/api/server';
 import { WsHub, type WsHubOptions } from '../../src/ws';
@@ -7,15 +5,15 @@ import { configSchema, type VigilConfig } from '../../src/config/schema';
 import { Context } from '../../src/config/context';
 import { nullLogger } from '../../src/core/logger';
 import type { Alert } from '../../src/core/types';
+import { purge, REDIS_URL, testPrefix } from '../helpers';
 
 /** Tokens used by the API tests (at least 16 characters each). */
 export const ADMIN = 'admin-token-0123456789abcdef';
 export const VIEWER = 'viewer-token-0123456789abcdef';
-export const REDIS_URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** A context on its own random prefix (`vigil-test-<random>`), without default process metrics. */
+/** A context on its own random prefix (`vigil-test-<random>`) with the test tokens, without default process metrics. */
 export function testContext(overrides: Record<string, unknown> = {}, redisUrl = REDIS_URL): Context {
-  const prefix = `vigil-test-${randomBytes(5).toString('hex')}`;
+  const prefix = testPrefix();
   const raw = {
     redis: { url: redisUrl, prefix },
     server: {
@@ -38,19 +36,7 @@ export function testContext(overrides: Record<string, unknown> = {}, redisUrl = 
 /** Deletes every key of the context's prefix (SCAN, not KEYS) and closes its connections. */
 export async function cleanup(ctx: Context, redisUrl = REDIS_URL): Promise<void> {
   await ctx.closeConnections();
-  const r = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${ctx.keys.prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) {
-        await r.del(...keys);
-      }
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
+  await purge(ctx.keys.prefix, redisUrl);
 }
 
 let counter = 0;
@@ -82,17 +68,6 @@ export async function writeAlerts(store: AlertStore, n: number, over: Partial<Al
     ids.push(w.eventId);
   }
   return ids;
-}
-
-/** Waits until `cond()` is true, polling; fails after `timeoutMs`. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** A running API (HTTP + WebSocket hub) on a free loopback port, for integration tests. */

@@ -4,8 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { AlertStore } from '../../src/alerts';
 import { buildServer } from '../../src/api/server';
 import { startIngest, type IngestHandle } from '../../src/ingest';
-import { deletePrefix, REDIS_URL, testContext as ingestContext, VTEST, waitFor } from '../ingest/helpers';
+import { testContext as ingestContext } from '../ingest/helpers';
 import type { Context } from '../../src/config/context';
+import { purgePrefix, REDIS_URL, VTEST, waitFor } from '../helpers';
 
 /**
  * frame.jpg for a camera that nothing detects or tracks (no detector loaded, no track process): the process that
@@ -29,7 +30,7 @@ describe('frame.jpg without a detector or tracker @integration', function () {
     await app?.close();
     await ingest?.close();
     await ingestCtx?.closeConnections();
-    await deletePrefix(redis, ingestCtx.keys.prefix);
+    await purgePrefix(redis, ingestCtx.keys.prefix);
     redis.disconnect();
   });
 

@@ -1,63 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { AlertStore } from '../../src/alerts';
 import { WebhookService } from '../../src/alerts/delivery';
 import type { Context } from '../../src/config/context';
 import { Receiver } from '../alerts/sinks/receiver';
 import { TestClient } from '../ws/ws-client';
-import { VIEWER, cleanup, sampleAlert, startTestApi, testContext, waitFor, type TestApi } from './helpers';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-/** Our own redis-server with an append-only file, so a restart keeps the data. */
-class OwnRedis {
-  proc?: ChildProcess;
-  constructor(
-    readonly port: number,
-    readonly dir: string,
-  ) {}
-  async start(): Promise<void> {
-    const p = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--dir', this.dir, '--save', '', '--protected-mode', 'no'], { stdio: 'ignore' });
-    this.proc = p;
-    await waitFor(
-      () =>
-        new Promise<boolean>((resolve) => {
-          const s = net.connect(this.port, '127.0.0.1', () => {
-            s.destroy();
-            resolve(true);
-          });
-          s.on('error', () => resolve(false));
-        }),
-      10_000,
-      'redis-server to listen',
-    );
-  }
-  async stop(): Promise<void> {
-    const p = this.proc;
-    this.proc = undefined;
-    if (p && p.exitCode === null) {
-      const exited = new Promise((r) => p.once('exit', r));
-      p.kill('SIGTERM');
-      await exited;
-    }
-  }
-}
+import { VIEWER, cleanup, sampleAlert, startTestApi, testContext, type TestApi } from './helpers';
+import { RedisTestServer, waitFor } from '../helpers';
 
 describe('a Redis restart in the middle of a burst', () => {
   const SECRET = 'hook-secret-0123456789';
-  let redis: OwnRedis;
-  let dir: string;
+  let redis: RedisTestServer;
   let ctx: Context;
   let api: TestApi | undefined;
   let hooks: WebhookService | undefined;
@@ -65,9 +17,8 @@ describe('a Redis restart in the middle of a burst', () => {
   const clients: TestClient[] = [];
 
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-redis-'));
-    redis = new OwnRedis(await freePort(), dir);
-    await redis.start();
+    // A private redis-server with an append-only file (fsync always): a restart keeps every acknowledged write.
+    redis = await RedisTestServer.start({ appendonly: true });
     receiver = new Receiver(SECRET);
     await receiver.up();
   });
@@ -77,15 +28,14 @@ describe('a Redis restart in the middle of a burst', () => {
     await api?.close();
     await receiver.down();
     if (ctx) {
-      await cleanup(ctx, `redis://127.0.0.1:${redis.port}`).catch(() => undefined);
+      await cleanup(ctx, redis.url).catch(() => undefined);
     }
-    await redis.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await redis?.close();
   });
 
   it('loses no alert on the WebSocket (since) or the webhooks', async function () {
     this.timeout(90_000);
-    const url = `redis://127.0.0.1:${redis.port}`;
+    const url = redis.url;
     ctx = testContext({ webhooks: [{ name: 'soc', url: `http://127.0.0.1:${receiver.port}/h`, secret: SECRET, events: ['alert.start'], backoffMs: 50, attempts: 20 }] }, url);
     api = await startTestApi(ctx);
     hooks = new WebhookService(ctx, { readBlockMs: 200 });
@@ -99,8 +49,8 @@ describe('a Redis restart in the middle of a burst', () => {
     const written: string[] = [];
     for (let i = 0; i < 200; i++) {
       if (i === 100) {
-        await redis.stop();
-        setTimeout(() => void redis.start(), 1500);
+        await redis.down();
+        setTimeout(() => void redis.up(), 1500);
       }
       for (;;) {
         try {

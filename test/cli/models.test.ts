@@ -6,8 +6,8 @@ import pino from 'pino';
 import { run } from '../../src/cli/models';
 import { KNOWN_MODELS, fetchModel, findKnownModel, type FetchLike } from '../../src/models/registry';
 import { ModelError } from '../../src/core/errors';
+import { MODELS } from '../helpers';
 
-const MODELS = process.env.VIGIL_MODELS_DIR ?? '/work/shared/models';
 const log = pino({ level: 'silent' });
 
 async function cli(args: string[], fetchImpl?: FetchLike) {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { DELETED, deleteCameraOverride, putCameraOverride, readCameraOverrides } from '../../src/config/camera-overrides';
 import { Keys } from '../../src/core/keys';
+import { REDIS_URL, testPrefix } from '../helpers';
 
 describe('camera overrides (real Redis)', () => {
-  const url = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const url = REDIS_URL;
   const redis = new Redis(url);
   const sub = new Redis(url);
-  const keys = new Keys(`vigil-test-${randomBytes(4).toString('hex')}`);
+  const keys = new Keys(testPrefix());
   afterEach(async () => {
     await redis.del(keys.cameraOverrides);
   });

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { demoCamera, parseConfig, usesDemo } from '../../src/config/load';
 import { openMessage } from '../../src/api';
-
-const MEDIA = process.env.VIGIL_TEST_MEDIA ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'media');
+import { MEDIA } from '../helpers';
 
 describe('first run: the demo camera and the dashboard address', () => {
   it('with no camera the demo comes with a zone, a line and rules on both', () => {

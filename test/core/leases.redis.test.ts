@@ -3,24 +3,13 @@ import Redis from 'ioredis';
 import { LeaseKeeper, type LeaseHandlers, type LeaseLossReason } from '../../src/core/leases';
 import { LeaseRenewer } from '../../src/core/lease-renewer';
 import { RedisTestServer } from '../../src/testing/redis-server';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep, waitFor } from '../helpers';
 
 /** Blocks the event loop for `ms`, as a long synchronous task would. */
 function stall(ms: number): void {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     // busy
-  }
-}
-
-async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
-  const t = Date.now();
-  while (!(await fn())) {
-    if (Date.now() - t > ms) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await sleep(20);
   }
 }
 
@@ -131,12 +120,12 @@ describe('LeaseKeeper (private redis-server)', function () {
     const log: Event[] = [];
     const a = keeper('a', 600);
     a.claim('track', 'cam', key('cam'), recorder('a', log, 700));
-    await until('a holds', () => log.some((e) => e.what === 'acquired'));
+    await waitFor(() => log.some((e) => e.what === 'acquired'), 8000, 'a holds', 20);
     // Another owner takes the key (as after a partition), then lets it go again at once.
     await admin.multi().set(key('cam'), 'b', 'PX', 300).hset(`${key('cam')}:meta`, 'holder', 'b').hincrby(`${key('cam')}:meta`, 'epoch', 1).exec();
-    await until('a notices', () => a.get('track', 'cam')?.state === 'idle');
+    await waitFor(() => a.get('track', 'cam')?.state === 'idle', 8000, 'a notices', 20);
     await admin.del(key('cam'));
-    await until('a holds again', () => log.filter((e) => e.what === 'acquired').length === 2, 5000);
+    await waitFor(() => log.filter((e) => e.what === 'acquired').length === 2, 5000, 'a holds again', 20);
     const lost = log.find((e) => e.what === 'lost');
     const again = log.filter((e) => e.what === 'acquired')[1];
     assert.equal(lost?.reason, 'taken');
@@ -148,11 +137,11 @@ describe('LeaseKeeper (private redis-server)', function () {
     const log: Event[] = [];
     const a = keeper('a', 600);
     const claim = a.claim('track', 'cam', key('cam'), recorder('a', log));
-    await until('a holds', () => claim.valid);
+    await waitFor(() => claim.valid, 8000, 'a holds', 20);
     stall(900); // the event loop is blocked past the deadline: the key expires in Redis
     assert.equal(claim.valid, false, 'no longer valid the moment the deadline passed');
-    await until('suspended', () => log.some((e) => e.what === 'suspended'));
-    await until('confirmed again', () => log.filter((e) => e.what === 'acquired').length === 2);
+    await waitFor(() => log.some((e) => e.what === 'suspended'), 8000, 'suspended', 20);
+    await waitFor(() => log.filter((e) => e.what === 'acquired').length === 2, 8000, 'confirmed again', 20);
     assert.deepEqual(
       log.map((e) => `${e.what}${e.continued === undefined ? '' : `:${e.continued}`}`),
       ['acquired:false', 'suspended', 'acquired:true'],
@@ -165,7 +154,7 @@ describe('LeaseKeeper (private redis-server)', function () {
     const a = keeper('a', 900, true);
     const b = keeper('b', 900);
     const claim = a.claim('track', 'cam', key('cam'), recorder('a', log));
-    await until('a holds', () => claim.valid);
+    await waitFor(() => claim.valid, 8000, 'a holds', 20);
     await sleep(400); // the thread has renewed at least once
     b.claim('track', 'cam', key('cam'), recorder('b', log));
     stall(1800);
@@ -179,7 +168,7 @@ describe('LeaseKeeper (private redis-server)', function () {
     const log: Event[] = [];
     const a = keeper('a', 600, true, 1000);
     const claim = a.claim('track', 'cam', key('cam'), recorder('a', log));
-    await until('a holds', () => claim.valid);
+    await waitFor(() => claim.valid, 8000, 'a holds', 20);
     stall(2500); // "hung": no heartbeat for 2.5 s, beyond the 1 s timeout; the key expires 600 ms later
     assert.equal(await admin.exists(key('cam')), 0, 'expired: another process could take the camera');
   });
@@ -189,10 +178,10 @@ describe('LeaseKeeper (private redis-server)', function () {
     const a = keeper('a', 600);
     const b = keeper('b', 600);
     const ca = a.claim('track', 'cam', key('cam'), recorder('a', log));
-    await until('a holds', () => ca.valid);
+    await waitFor(() => ca.valid, 8000, 'a holds', 20);
     b.claim('track', 'cam', key('cam'), recorder('b', log));
     stall(900); // a stalls; its key expires; b's next round takes the camera
-    await until('a lost it', () => log.some((e) => e.who === 'a' && e.what === 'lost'), 5000);
+    await waitFor(() => log.some((e) => e.who === 'a' && e.what === 'lost'), 5000, 'a lost it', 20);
     const bAcq = log.find((e) => e.who === 'b' && e.what === 'acquired');
     assert.ok(bAcq, 'b took over');
     assert.deepEqual(
@@ -206,7 +195,7 @@ describe('LeaseKeeper (private redis-server)', function () {
     const log: Event[] = [];
     const a = keeper('a', 3000);
     const claim = a.claim('track', 'cam', key('cam'), recorder('a', log));
-    await until('a holds', () => claim.valid);
+    await waitFor(() => claim.valid, 8000, 'a holds', 20);
     await server.down();
     await sleep(1000);
     await server.up();
@@ -219,12 +208,12 @@ describe('LeaseKeeper (private redis-server)', function () {
     const log: Event[] = [];
     const a = keeper('a', 900);
     const claim = a.claim('track', 'cam', key('cam'), recorder('a', log));
-    await until('a holds', () => claim.valid);
+    await waitFor(() => claim.valid, 8000, 'a holds', 20);
     await server.down();
-    await until('suspended while Redis is away', () => log.some((e) => e.what === 'suspended'), 3000);
+    await waitFor(() => log.some((e) => e.what === 'suspended'), 3000, 'suspended while Redis is away', 20);
     await sleep(1000);
     await server.up();
-    await until('confirmed', () => claim.valid, 5000);
+    await waitFor(() => claim.valid, 5000, 'confirmed', 20);
     assert.deepEqual(
       log.map((e) => `${e.what}${e.continued === undefined ? '' : `:${e.continued}`}`),
       ['acquired:false', 'suspended', 'acquired:true'],
@@ -244,7 +233,7 @@ describe('LeaseKeeper (private redis-server)', function () {
     const againLog: Event[] = [];
     const t = Date.now();
     again.claim('track', 'cam', key('cam'), recorder('again', againLog));
-    await until('reclaimed', () => againLog.some((e) => e.what === 'acquired'), 2000);
+    await waitFor(() => againLog.some((e) => e.what === 'acquired'), 2000, 'reclaimed', 20);
     assert.ok(Date.now() - t < 1000, 'without waiting for the old lease to expire');
     await other.round();
     assert.equal(otherLog.length, 0, 'a different instance still waits');
@@ -261,7 +250,7 @@ describe('LeaseKeeper (private redis-server)', function () {
     await a.close();
     assert.equal(await admin.exists(key('cam')), 0);
     const t = Date.now();
-    await until('b holds', () => log.some((e) => e.who === 'b' && e.what === 'acquired'), 4000);
+    await waitFor(() => log.some((e) => e.who === 'b' && e.what === 'acquired'), 4000, 'b holds', 20);
     assert.ok(Date.now() - t < 2500);
     assert.deepEqual(log.slice(0, 2).map((e) => `${e.who}:${e.what}`), ['a:acquired', 'a:lost']);
   });

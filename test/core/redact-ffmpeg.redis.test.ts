@@ -6,7 +6,7 @@ import { Context } from '../../src/config/context';
 import { captureLogger } from '../../src/core/logger';
 import { redact, redactUrl } from '../../src/core/redact';
 import { startIngest } from '../../src/ingest';
-import { REDIS_URL, deletePrefix, waitFor } from '../ingest/helpers';
+import { purgePrefix, REDIS_URL, waitFor } from '../helpers';
 
 /** User and password holding `@ : / space %` (the ones a URL needs escaped are percent-encoded, as FFmpeg needs). */
 const USER = 'o@p s%3A%2Fx';
@@ -42,7 +42,7 @@ describe('credentials never logged (issue 14, item 3) @integration', function ()
     } finally {
       await ingest.close();
       await ctx.closeConnections();
-      await deletePrefix(admin, prefix);
+      await purgePrefix(admin, prefix);
       admin.disconnect();
     }
   });

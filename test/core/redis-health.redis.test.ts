@@ -9,16 +9,7 @@ import { RedisTestServer } from '../../src/testing/redis-server';
 import { configSchema } from '../../src/config/schema';
 import { Context } from '../../src/config/context';
 import { startDaemon } from '../../src/daemon';
-
-async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
-  const t = Date.now();
-  while (!(await fn())) {
-    if (Date.now() - t > ms) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { waitFor } from '../helpers';
 
 describe('RedisHealth: data loss, persistence and eviction (private redis-server)', function () {
   this.timeout(30_000);
@@ -33,7 +24,7 @@ describe('RedisHealth: data loss, persistence and eviction (private redis-server
     const metrics = new Registry();
     const health = new RedisHealth(conn, keys, nullLogger(), metrics, { checkEveryMs: 200 });
     made.push({ close: () => health.close() }, { close: () => conn.disconnect() });
-    await until('connected', () => conn.status === 'ready');
+    await waitFor(() => conn.status === 'ready', 8000, 'connected', 25);
     await health.start();
     return { health, metrics, conn };
   }
@@ -67,7 +58,7 @@ describe('RedisHealth: data loss, persistence and eviction (private redis-server
     await sub.subscribe(keys.channels.system);
     await server.down();
     await server.up();
-    await until('both processes noticed', () => a.health.warnings().some((w) => /lost its data/.test(w)) && b.health.warnings().some((w) => /lost its data/.test(w)));
+    await waitFor(() => a.health.warnings().some((w) => /lost its data/.test(w)) && b.health.warnings().some((w) => /lost its data/.test(w)), 8000, 'both processes noticed', 25);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(events.length, 1, 'one system event, whichever process noticed first');
     assert.equal(events[0].event, 'redis_data_lost');
@@ -82,7 +73,7 @@ describe('RedisHealth: data loss, persistence and eviction (private redis-server
     assert.deepEqual(a.health.warnings(), [], 'AOF on, noeviction: no warning');
     await server.down();
     await server.up();
-    await until('reconnected', () => a.conn.status === 'ready');
+    await waitFor(() => a.conn.status === 'ready', 8000, 'reconnected', 25);
     await a.health.check();
     assert.deepEqual(a.health.warnings(), []);
   });

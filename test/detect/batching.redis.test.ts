@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import type { BoundFrame } from '../../src/core/local-frames';
 import type { DetectionResult, FrameTicket } from '../../src/core/types';
 import { start } from '../../src/detect';
 import { buildModels } from '../../src/models/build';
+import { purgePrefix, testPrefix } from '../helpers';
 
 /**
  * Tickets of several cameras waiting at once are detected in one batch when the model has a free batch dimension
@@ -24,7 +24,7 @@ describe('detect stage batches frames of several cameras (Redis, BullMQ, built D
   let ctx: Context;
   let stage: StageHandle | undefined;
   let redis: Redis;
-  const prefix = `vigil-test-${randomBytes(4).toString('hex')}`;
+  const prefix = testPrefix();
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-test-batch-'));
@@ -32,10 +32,7 @@ describe('detect stage batches frames of several cameras (Redis, BullMQ, built D
   });
   after(async () => {
     await stage?.close();
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) {
-      await redis.del(...keys);
-    }
+    await purgePrefix(redis, prefix);
     await ctx.closeConnections();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
@@ -10,9 +9,7 @@ import { Context, type StageHandle } from '../../src/config/context';
 import type { DetectionResult, FrameTicket } from '../../src/core/types';
 import type { BoundFrame } from '../../src/core/local-frames';
 import { start } from '../../src/detect';
-
-const MEDIA = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';
-const MODELS = process.env.VIGIL_MODELS_DIR ?? '/work/shared/models';
+import { MEDIA, MODELS, REDIS_URL, testPrefix, waitFor } from '../helpers';
 
 /** Three consecutive-ish frames of vtest.mp4 as rgb24 at 768x576. */
 function frames(): Buffer[] {
@@ -25,23 +22,9 @@ function frames(): Buffer[] {
   return [0, 1, 2].map((i) => all.subarray(i * n, (i + 1) * n));
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) {
-      return v;
-    }
-    if (Date.now() > end) {
-      throw new Error('timed out');
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 function makeCtx(prefix: string, overrides: Record<string, unknown> = {}): Context {
   const config = configSchema.parse({
-    redis: { url: 'redis://127.0.0.1:6379', prefix },
+    redis: { url: REDIS_URL, prefix },
     models: { dir: MODELS, detector: { family: 'yolox', file: 'yolox_nano.onnx', device: 'cpu' } },
     detect: { workers: 1, threadsPerWorker: 1, maxFrameAgeMs: 10_000 },
     cameras: [{ id: 'walkway', url: '/dev/null' }],
@@ -73,7 +56,7 @@ describe('detect stage (Redis, BullMQ, real frames)', function () {
   let prefix: string;
 
   beforeEach(() => {
-    prefix = `vigil-test-${randomBytes(4).toString('hex')}`;
+    prefix = testPrefix();
     ctx = makeCtx(prefix);
     redis = ctx.redis('test');
     queue = new Queue<FrameTicket>(ctx.keys.queues.frames, { connection: ctx.redis('test-queue', { maxRetriesPerRequest: null }), prefix: ctx.keys.bullPrefix });
@@ -112,17 +95,21 @@ describe('detect stage (Redis, BullMQ, real frames)', function () {
 
   it('turns tickets into DetectionResults on the camera stream (frames bound from memory), drops stale frames, reports fps', async () => {
     stage = await start(ctx);
-    await until(async () => (stage!.readiness().length === 0 ? true : undefined), 30_000);
+    await waitFor(async () => (stage!.readiness().length === 0 ? true : undefined), 30_000, 'the detector loaded');
     const px = frames();
     // A stale frame first: dropped and its pixels deleted.
     const staleKey = await push('walkway', 1, px[0], Date.now() - 60_000);
     for (let i = 0; i < 3; i++) {
       await push('walkway', 2 + i, px[i]);
     }
-    const entries = await until(async () => {
-      const e = await redis.xrange(ctx.keys.detections('walkway'), '-', '+');
-      return e.length >= 3 ? e : undefined;
-    }, 30_000);
+    const entries = await waitFor(
+      async () => {
+        const e = await redis.xrange(ctx.keys.detections('walkway'), '-', '+');
+        return e.length >= 3 ? e : undefined;
+      },
+      30_000,
+      'three detection results',
+    );
     const results = entries.map(([, fields]) => JSON.parse(fields[1]) as DetectionResult);
     assert.deepEqual(results.map((r) => r.seq).sort(), [2, 3, 4]);
     for (const r of results) {
@@ -152,7 +139,7 @@ describe('detect stage (Redis, BullMQ, real frames)', function () {
     assert.match(metrics, /vigil_detect_frames_total\{camera="walkway"\} 3/);
     assert.match(metrics, /vigil_inference_seconds_count\{model="yolox_nano.onnx",device="cpu"\} 3/);
     assert.match(metrics, /vigil_stage_latency_seconds_count\{camera="walkway",stage="published"\} 3/);
-    const fps = await until(async () => (await redis.hget(ctx.keys.cameraStatus('walkway'), 'fpsDetect')) ?? undefined, 3000);
+    const fps = await waitFor(async () => (await redis.hget(ctx.keys.cameraStatus('walkway'), 'fpsDetect')) ?? undefined, 3000, 'fpsDetect in the camera status');
     assert.ok(Number(fps) > 0);
   });
 
@@ -164,18 +151,18 @@ describe('detect stage (Redis, BullMQ, real frames)', function () {
     queue = new Queue<FrameTicket>(ctx.keys.queues.frames, { connection: ctx.redis('test-queue', { maxRetriesPerRequest: null }), prefix: ctx.keys.bullPrefix });
     register();
     stage = await start(ctx);
-    const reasons = await until(async () => {
+    const reasons = await waitFor(async () => {
       const r = stage!.readiness();
       return r.length > 0 && !/loading/.test(r[0]) ? r : undefined;
-    }, 10_000);
+    }, 10_000, 'a readiness reason that is not \"loading\"');
     assert.match(reasons[0], /mine\.onnx: file not found/);
   });
 
   it('close() is idempotent and waits for the frames in flight', async () => {
     stage = await start(ctx);
-    await until(async () => (stage!.readiness().length === 0 ? true : undefined), 30_000);
+    await waitFor(async () => (stage!.readiness().length === 0 ? true : undefined), 30_000, 'the detector loaded');
     await push('walkway', 7, frames()[0]);
-    await until(async () => ((await queue.getActiveCount()) > 0 || (await redis.xlen(ctx.keys.detections('walkway'))) > 0 ? true : undefined), 10_000);
+    await waitFor(async () => ((await queue.getActiveCount()) > 0 || (await redis.xlen(ctx.keys.detections('walkway'))) > 0 ? true : undefined), 10_000, 'a frame in inference or detected');
     const a = stage.close();
     assert.equal(stage.close(), a);
     await a;

@@ -8,9 +8,8 @@ import { ModelError } from '../../src/core/errors';
 import { FramePool } from '../../src/core/frame-pool';
 import type { Detection } from '../../src/core/types';
 import { Detector } from '../../src/detect/detector';
+import { MEDIA, MODELS } from '../helpers';
 
-const MEDIA = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';
-const MODELS = process.env.VIGIL_MODELS_DIR ?? '/work/shared/models';
 const post = { scoreThreshold: 0.3, classThresholds: {}, nmsIou: 0.45 };
 
 /** The paved walkway of vtest.mp4 (frame fractions), drawn by hand from the frame at 10 s. */

@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import Redis from 'ioredis';
 import { chromium, type Browser } from 'playwright-core';
 import { freePort } from '../../src/testing/rtsp-server';
-import { deletePrefix, MEDIA, REDIS_URL } from '../ingest/helpers';
+import { BIN, MEDIA, MODELS, purgePrefix, REDIS_URL, stopChild } from '../helpers';
 
 const CHROMIUM = process.env.VIGIL_CHROMIUM ?? '/usr/bin/chromium';
-const BIN = path.join(__dirname, '..', '..', 'bin', 'vigil.js');
 /** What the issue promises a newcomer: an alert in the dashboard within this long of `npm start`. */
 const FIRST_ALERT_MS = 30_000;
-const MODELS = process.env.VIGIL_MODELS_DIR ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'models');
 
 /** The little of the DOM these page functions use (tsconfig has no DOM lib). */
 interface Doc {
@@ -37,12 +34,10 @@ describe('first run: npm start on the demo camera (the real daemon, Redis, FFmpe
   afterEach(async () => {
     await browser?.close();
     browser = undefined;
-    if (daemon?.pid !== undefined && daemon.exitCode === null && daemon.signalCode === null) {
-      const exited = new Promise((r) => daemon!.once('exit', r));
-      process.kill(daemon.pid, 'SIGKILL');
-      await exited;
+    if (daemon) {
+      await stopChild(daemon);
     }
-    await deletePrefix(admin, prefix);
+    await purgePrefix(admin, prefix);
   });
 
   const demos: Array<{ media: string; env: Record<string, string | undefined> }> = [

@@ -8,9 +8,8 @@ import { nullLogger } from '../../src/core/logger';
 import type { AlertMessage, CameraStateMessage, DetectionsMessage } from '../../src/core/types';
 import { startDaemon, type Daemon } from '../../src/daemon';
 import { RtspTestServer } from '../../src/testing/rtsp-server';
+import { MEDIA, MODELS, purgePrefix, REDIS_URL, waitFor } from '../helpers';
 
-const MEDIA = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';
-const MODELS = process.env.VIGIL_MODELS_DIR ?? '/work/shared/models';
 const TOKEN = 'e2e-admin-token-0123456789';
 
 /**
@@ -61,38 +60,20 @@ rules:
     ws?.terminate();
     await daemon?.stop();
     await rtsp?.stop();
-    const r = new Redis();
-    const keys = await r.keys(`${prefix}:*`);
-    if (keys.length > 0) {
-      await r.del(...keys);
-    }
+    const r = new Redis(REDIS_URL);
+    await purgePrefix(r, prefix);
     await r.quit();
   });
 
-  async function waitFor<T>(pick: () => T | undefined, ms: number, what: string): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = pick();
-      if (v !== undefined) {
-        return v;
-      }
-      if (Date.now() > end) {
-        throw new Error(`timed out waiting for ${what}; saw ${seen.map((m) => m.type).join(',').slice(0, 300)}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  /** A timeout message naming the messages seen so far. */
+  const saw = (what: string) => () => `${what}; saw ${seen.map((m) => m.type).join(',').slice(0, 300)}`;
 
   it('greets, streams the camera and never shows its credentials', async () => {
     // The greeting is sent after the server's first Redis reads, so it can land after 'open' resolved the hook.
-    const hello = await waitFor(() => seen.find((m) => m.type === 'hello'), 10_000, 'hello');
+    const hello = await waitFor(() => seen.find((m) => m.type === 'hello'), 10_000, saw('hello'), 100);
     assert.equal(seen[0], hello, 'hello first');
     assert.deepEqual(hello.cameras, ['walkway']);
-    await waitFor(
-      () => seen.find((m) => m.type === 'camera' && (m as unknown as CameraStateMessage).state === 'streaming'),
-      30_000,
-      'camera streaming',
-    );
+    await waitFor(() => seen.find((m) => m.type === 'camera' && (m as unknown as CameraStateMessage).state === 'streaming'), 30_000, saw('camera streaming'), 100);
     const res = await fetch(`http://127.0.0.1:${port}/api/cameras`, { headers: { authorization: `Bearer ${TOKEN}` } });
     const text = await res.text();
     assert.equal(res.status, 200);
@@ -103,11 +84,10 @@ rules:
 
   it('publishes detections with track ids', async () => {
     const det = await waitFor(
-      () => seen.find((m) => m.type === 'detections' && (m as unknown as DetectionsMessage).objects.some((o) => o.label === 'person')) as
-        | DetectionsMessage
-        | undefined,
+      () => seen.find((m) => m.type === 'detections' && (m as unknown as DetectionsMessage).objects.some((o) => o.label === 'person')) as DetectionsMessage | undefined,
       30_000,
-      'detections with a person',
+      saw('detections with a person'),
+      100,
     );
     assert.equal(det.camera, 'walkway');
     for (const o of det.objects) {
@@ -118,11 +98,13 @@ rules:
 
   it('raises line and zone alerts with a JPEG snapshot stored before the alert is published', async () => {
     const start = await waitFor(
-      () => seen.find((m) => m.type === 'alert' && (m as unknown as AlertMessage).event === 'start' && (m as unknown as AlertMessage).alert.type === 'line_cross') as
-        | AlertMessage
-        | undefined,
+      () =>
+        seen.find((m) => m.type === 'alert' && (m as unknown as AlertMessage).event === 'start' && (m as unknown as AlertMessage).alert.type === 'line_cross') as
+          | AlertMessage
+          | undefined,
       60_000,
-      'a line_cross alert',
+      saw('a line_cross alert'),
+      100,
     );
     assert.ok(start.alert.latencyMs >= 0 && start.alert.latencyMs < 5000, `latency ${start.alert.latencyMs}`);
     const snap = await fetch(`http://127.0.0.1:${port}${start.alert.snapshot}`, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -138,7 +120,7 @@ rules:
   });
 
   it('answers frame.jpg with the live frame on 20 of 20 tries while the camera streams; no pixels pass through Redis', async () => {
-    const r = new Redis();
+    const r = new Redis(REDIS_URL);
     try {
       for (let i = 0; i < 20; i++) {
         const res = await fetch(`http://127.0.0.1:${port}/api/cameras/walkway/frame.jpg`, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -159,7 +141,7 @@ rules:
     await daemon!.stop();
     daemon = undefined;
     assert.ok(Date.now() - t0 < 10_000, `stop took ${Date.now() - t0} ms`);
-    const r = new Redis();
+    const r = new Redis(REDIS_URL);
     try {
       const left = (await r.keys(`${prefix}:*`)).filter((k) => /:frame:|:frame-req:|:lease:[a-z]+:[^:]+$|:bull:frames:[^:]+\.\d+$/.test(k));
       assert.deepEqual(left, []);

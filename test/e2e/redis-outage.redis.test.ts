@@ -10,24 +10,7 @@ import type { DetectionResult } from '../../src/core/types';
 import { startDaemon, type Daemon } from '../../src/daemon';
 import { RedisTestServer } from '../../src/testing/redis-server';
 import { RtspTestServer } from '../../src/testing/rtsp-server';
-
-const MEDIA = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';
-const MODELS = process.env.VIGIL_MODELS_DIR ?? '/work/shared/models';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) {
-      return v;
-    }
-    if (Date.now() > end) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await sleep(50);
-  }
-}
+import { MEDIA, MODELS, sleep, waitFor } from '../helpers';
 
 /** ffmpeg processes reading a URL (by their command line). */
 function ffmpegsFor(url: string): number[] {
@@ -106,7 +89,7 @@ alerts: { endAfterSeconds: 1 }
   async function outage(seconds: number): Promise<{ backMs: number }> {
     const r = probe();
     try {
-      await until('detections flowing', async () => (await newestDetection(r)) > Date.now() - 2000, 30_000);
+      await waitFor(async () => (await newestDetection(r)) > Date.now() - 2000, 30_000, 'detections flowing');
       await redis.down();
       const t = Date.now();
       // While Redis is away the API answers at once, 503 with a reason.
@@ -118,7 +101,7 @@ alerts: { endAfterSeconds: 1 }
       await sleep(seconds * 1000);
       await redis.up();
       const upAt = Date.now();
-      await until('fresh detections', async () => (await newestDetection(r)) > upAt, 15_000);
+      await waitFor(async () => (await newestDetection(r)) > upAt, 15_000, 'fresh detections');
       return { backMs: Date.now() - upAt };
     } finally {
       r.disconnect();
@@ -127,7 +110,7 @@ alerts: { endAfterSeconds: 1 }
 
   it('keeps one ffmpeg and one tracker per camera through an outage longer than the lease; detections back within 2 s', async () => {
     const r = probe();
-    await until('detections flowing', async () => (await newestDetection(r)) > Date.now() - 2000, 30_000);
+    await waitFor(async () => (await newestDetection(r)) > Date.now() - 2000, 30_000, 'detections flowing');
     r.disconnect();
     const before = ffmpegsFor(camUrl);
     assert.equal(before.length, 1, ps());
@@ -138,17 +121,17 @@ alerts: { endAfterSeconds: 1 }
     const m = await ctx.metrics.metrics();
     assert.match(m, /vigil_leases_held\{stage="ingest"\} 1\n/);
     assert.match(m, /vigil_leases_held\{stage="track"\} 1\n/);
-    const ready = await until('ready again', async () => {
+    const ready = await waitFor(async () => {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } });
       return res.status === 200 ? ((await res.json()) as { warnings: string[] }) : undefined;
-    }, 10_000);
+    }, 10_000, 'ready again');
     assert.deepEqual(ready.warnings, [], 'AOF kept the data: nothing to warn about');
   });
 
   it('ends every alert once, whatever the outages', async () => {
     const r = probe();
     try {
-      await until('an alert', async () => (await r.xlen(ctx.keys.alertEvents)) > 0, 60_000);
+      await waitFor(async () => (await r.xlen(ctx.keys.alertEvents)) > 0, 60_000, 'an alert');
       await outage(2);
       await sleep(3000);
       const events = await r.xrange(ctx.keys.alertEvents, '-', '+');
@@ -181,17 +164,17 @@ alerts: { endAfterSeconds: 1 }
       // Lose the data: the append-only file goes, as with a Redis that had no persistence.
       execFileSync('rm', ['-rf', path.join(redis.dir, 'appendonlydir')]);
       await redis.up();
-      const sys = await until('system event', () => msgs.find((m) => m.type === 'system'), 15_000);
+      const sys = await waitFor(() => msgs.find((m) => m.type === 'system'), 15_000, 'system event');
       assert.equal(sys.event, 'redis_data_lost');
-      const res = await until('readyz answers', async () => {
+      const res = await waitFor(async () => {
         const x = await fetch(`http://127.0.0.1:${port}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } });
         return x.status === 200 ? ((await x.json()) as { warnings: string[] }) : undefined;
-      }, 15_000);
+      }, 15_000, 'readyz answers');
       assert.ok(res.warnings.some((w) => /lost its data/.test(w)), JSON.stringify(res.warnings));
       // The camera goes on: fresh detections, still one ffmpeg.
       const r = probe();
       const t = Date.now();
-      await until('fresh detections after the loss', async () => (await newestDetection(r)) > t, 15_000);
+      await waitFor(async () => (await newestDetection(r)) > t, 15_000, 'fresh detections after the loss');
       r.disconnect();
       assert.equal(ffmpegsFor(camUrl).length, 1);
     } finally {

@@ -1,32 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { freePort, RtspTestServer } from '../../src/testing/rtsp-server';
 import { promtoolCheck } from '../promtool';
+import { BIN, Children, MEDIA, MODELS, purgePrefix, REDIS_URL, sleep, testPrefix, waitFor } from '../helpers';
 
-const MEDIA = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';
-const MODELS = process.env.VIGIL_MODELS_DIR ?? '/work/shared/models';
-const BIN = path.join(__dirname, '..', '..', 'bin', 'vigil.js');
 const TOKEN = 'roles-viewer-token-0123456789';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await Promise.resolve().then(fn).catch(() => undefined);
-    if (v) {
-      return v;
-    }
-    if (Date.now() > end) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await sleep(100);
-  }
-}
 
 type RoleName = 'ingest' | 'detect' | 'track' | 'api';
 
@@ -38,9 +20,10 @@ type RoleName = 'ingest' | 'detect' | 'track' | 'api';
  */
 describe('every process is observable, whatever its roles @integration', function () {
   this.timeout(240_000);
-  const prefix = `vigil-test-${randomBytes(4).toString('hex')}`;
+  const prefix = testPrefix();
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-roles-'));
   const procs = new Map<RoleName, { p: ChildProcess; port: number; out: () => string }>();
+  const children = new Children();
   let rtsp: RtspTestServer;
   let redis: Redis;
 
@@ -54,6 +37,7 @@ describe('every process is observable, whatever its roles @integration', functio
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    children.add(p, { group: true });
     let out = '';
     p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -62,7 +46,7 @@ describe('every process is observable, whatever its roles @integration', functio
 
   before(async () => {
     rtsp = await RtspTestServer.start({ file: path.join(MEDIA, 'vtest.mp4') });
-    redis = new Redis();
+    redis = new Redis(REDIS_URL);
     const file = path.join(dir, 'vigil.yaml');
     writeFileSync(
       file,
@@ -85,32 +69,25 @@ rules:
   });
 
   after(async () => {
-    for (const { p } of procs.values()) {
-      try {
-        process.kill(-p.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    await children.stopAll();
     await rtsp?.stop();
-    const k = await redis.keys(`${prefix}:*`);
-    if (k.length) {
-      await redis.del(...k);
-    }
+    await purgePrefix(redis, prefix);
     redis.disconnect();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('answers /healthz and /readyz without a token on each process\'s own port; details only with a token', async () => {
     for (const [role, { p, out }] of procs) {
-      const ready = await until(
-        `${role} ready`,
+      const ready = await waitFor(
         async () => {
           assert.equal(p.exitCode, null, `${role} exited: ${out().slice(-2000)}`);
-          const r = await fetch(`${base(role)}/readyz`);
-          return r.status === 200 && ((await r.json()) as Record<string, unknown>);
+          // Refused until the process listens.
+          const r = await fetch(`${base(role)}/readyz`).catch(() => undefined);
+          return r?.status === 200 && ((await r.json()) as Record<string, unknown>);
         },
         90_000,
+        `${role} ready`,
+        100,
       ).catch((err: Error) => {
         throw new Error(`${err.message}\n${out().slice(-3000)}`);
       });
@@ -130,7 +107,7 @@ rules:
   });
 
   it('answers frame.jpg from the api process on 20 of 20 tries while the other processes ingest, detect and track', async () => {
-    await until('camera streaming', async () => (await redis.hget(`${prefix}:camera:cam`, 'state')) === 'streaming', 30_000);
+    await waitFor(async () => (await redis.hget(`${prefix}:camera:cam`, 'state')) === 'streaming', 30_000, 'camera streaming', 100);
     for (let i = 0; i < 20; i++) {
       const res = await fetch(`${base('api')}/api/cameras/cam/frame.jpg`, { headers: auth });
       assert.equal(res.status, 200, `try ${i + 1}: ${res.status} ${res.status === 200 ? '' : await res.text()}`);
@@ -170,10 +147,15 @@ rules:
       api: /^# TYPE vigil_ws_clients /m,
     };
     for (const role of procs.keys()) {
-      const text = await until(`${role} metrics`, async () => {
-        const t = await scrape(role);
-        return expected[role].every((re) => re.test(t)) && t;
-      }, 90_000).catch(async (err: Error) => {
+      const text = await waitFor(
+        async () => {
+          const t = await scrape(role).catch(() => '');
+          return expected[role].every((re) => re.test(t)) && t;
+        },
+        90_000,
+        `${role} metrics`,
+        100,
+      ).catch(async (err: Error) => {
         const t = await scrape(role);
         throw new Error(`${err.message}: missing ${expected[role].filter((re) => !re.test(t)).join(', ')}`);
       });

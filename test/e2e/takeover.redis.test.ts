@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,25 +7,7 @@ import Redis from 'ioredis';
 import { Keys } from '../../src/core/keys';
 import type { DetectionResult } from '../../src/core/types';
 import { RtspTestServer } from '../../src/testing/rtsp-server';
-
-const MEDIA = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';
-const MODELS = process.env.VIGIL_MODELS_DIR ?? '/work/shared/models';
-const BIN = path.join(__dirname, '..', '..', 'bin', 'vigil.js');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) {
-      return v;
-    }
-    if (Date.now() > end) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await sleep(50);
-  }
-}
+import { BIN, Children, killPid, MEDIA, MODELS, purgePrefix, REDIS_URL, sleep, testPrefix, waitFor } from '../helpers';
 
 /**
  * Real processes: an owner is SIGKILLed (with its ffmpeg) and a standby takes the camera over; a process restarted
@@ -34,10 +15,10 @@ async function until<T>(what: string, fn: () => T | undefined | false | Promise<
  */
 describe('takeover between processes @integration', function () {
   this.timeout(180_000);
-  const prefix = `vigil-test-${randomBytes(4).toString('hex')}`;
+  const prefix = testPrefix();
   const keys = new Keys(prefix);
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-takeover-'));
-  const procs: ChildProcess[] = [];
+  const children = new Children();
   let rtsp: RtspTestServer;
   let redis: Redis;
 
@@ -63,21 +44,18 @@ cameras:
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
-    procs.push(p);
+    children.add(p, { group: true });
     let out = '';
     p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    await until(`${instance} running`, () => /vigil running/.test(out) || p.exitCode !== null, 60_000);
+    await waitFor(() => /vigil running/.test(out) || p.exitCode !== null, 60_000, `${instance} running`);
     assert.equal(p.exitCode, null, out.slice(-2000));
     return p;
   }
 
+  /** SIGKILL to the daemon's process group (its FFmpeg too). */
   function kill(p: ChildProcess): void {
-    try {
-      process.kill(-p.pid!, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+    killPid(-p.pid!);
   }
 
   /** Capture time of the newest detection result. */
@@ -89,17 +67,12 @@ cameras:
 
   before(async () => {
     rtsp = await RtspTestServer.start({ file: path.join(MEDIA, 'vtest.mp4') });
-    redis = new Redis();
+    redis = new Redis(REDIS_URL);
   });
   after(async () => {
-    for (const p of procs) {
-      kill(p);
-    }
+    await children.stopAll();
     await rtsp?.stop();
-    const k = await redis.keys(`${prefix}:*`);
-    if (k.length) {
-      await redis.del(...k);
-    }
+    await purgePrefix(redis, prefix);
     redis.disconnect();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -107,16 +80,16 @@ cameras:
   it('a standby takes ingest and tracking within 5 s of the owner\'s SIGKILL and has fresh detections within 7 s', async () => {
     const file = config(3);
     const a = await daemon(file, 'owner-a');
-    await until('a owns the camera', async () => (await redis.get(keys.lease('ingest', 'cam'))) === 'owner-a', 20_000);
-    await until('detections', async () => (await newest()) > Date.now() - 2000, 30_000);
+    await waitFor(async () => (await redis.get(keys.lease('ingest', 'cam'))) === 'owner-a', 20_000, 'a owns the camera');
+    await waitFor(async () => (await newest()) > Date.now() - 2000, 30_000, 'detections');
     const b = await daemon(file, 'standby-b');
     await sleep(1000);
     assert.equal(await redis.get(keys.lease('track', 'cam')), 'owner-a', 'the standby waits');
     const killedAt = Date.now();
     kill(a);
-    const ingestMs = await until('b ingests', async () => (await redis.get(keys.lease('ingest', 'cam'))) === 'standby-b' && Date.now() - killedAt, 15_000);
-    const trackMs = await until('b tracks', async () => (await redis.get(keys.lease('track', 'cam'))) === 'standby-b' && Date.now() - killedAt, 15_000);
-    const detectMs = await until('fresh detections', async () => (await newest()) > killedAt && Date.now() - killedAt, 20_000);
+    const ingestMs = await waitFor(async () => (await redis.get(keys.lease('ingest', 'cam'))) === 'standby-b' && Date.now() - killedAt, 15_000, 'b ingests');
+    const trackMs = await waitFor(async () => (await redis.get(keys.lease('track', 'cam'))) === 'standby-b' && Date.now() - killedAt, 15_000, 'b tracks');
+    const detectMs = await waitFor(async () => (await newest()) > killedAt && Date.now() - killedAt, 20_000, 'fresh detections');
     kill(b);
     assert.ok(ingestMs < 5000, `ingest taken over after ${ingestMs} ms`);
     assert.ok(trackMs < 5000, `tracking taken over after ${trackMs} ms`);
@@ -127,11 +100,11 @@ cameras:
     // A long lease: a different instance would wait up to 30 s for it to expire.
     const file = config(30);
     const first = await daemon(file, 'slot-1');
-    await until('slot-1 owns the camera', async () => (await redis.get(keys.lease('ingest', 'cam'))) === 'slot-1', 30_000);
+    await waitFor(async () => (await redis.get(keys.lease('ingest', 'cam'))) === 'slot-1', 30_000, 'slot-1 owns the camera');
     kill(first);
     const restartedAt = Date.now();
     await daemon(file, 'slot-1');
-    await until('fresh detections after the restart', async () => (await newest()) > restartedAt, 30_000);
+    await waitFor(async () => (await newest()) > restartedAt, 30_000, 'fresh detections after the restart');
     const took = Date.now() - restartedAt;
     assert.ok(took < 20_000, `detections again ${took} ms after the restart (lease 30 s)`);
     assert.ok((await redis.pttl(keys.lease('ingest', 'cam'))) > 25_000, 'the lease was renewed by the restarted process');

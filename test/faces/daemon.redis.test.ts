@@ -8,7 +8,7 @@ import { Context } from '../../src/config/context';
 import { nullLogger } from '../../src/core/logger';
 import type { Alert } from '../../src/core/types';
 import { startDaemon, type Daemon } from '../../src/daemon';
-import { MEDIA, MODELS } from './helpers';
+import { MEDIA, MODELS, purgePrefix, REDIS_URL } from '../helpers';
 
 const TOKEN = 'faces-admin-token-0123456789';
 
@@ -48,11 +48,8 @@ rules:
 
   after(async () => {
     await daemon?.stop();
-    const r = new Redis();
-    const keys = await r.keys(`${prefix}:*`);
-    if (keys.length > 0) {
-      await r.del(...keys);
-    }
+    const r = new Redis(REDIS_URL);
+    await purgePrefix(r, prefix);
     await r.quit();
   });
 

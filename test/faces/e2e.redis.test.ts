@@ -10,8 +10,9 @@ import { embedEnrolmentImages } from '../../src/faces/enrol';
 import { createFaceStage, type FaceStage } from '../../src/faces';
 import { sharedFaceModels } from '../../src/faces/models';
 import { WatchlistStore } from '../../src/faces/watchlist';
-import { cleanup, testContext, waitFor } from '../api/helpers';
-import { killChildren, MEDIA, MODELS, videoFrames } from './helpers';
+import { cleanup, testContext } from '../api/helpers';
+import { children, videoFrames } from './helpers';
+import { MEDIA, MODELS, waitFor } from '../helpers';
 
 /**
  * End to end: the face stage as the detect workers run it, on frames of the Hamilton clip (640×360, decoded with
@@ -34,7 +35,7 @@ describe('face stage end to end (Hamilton clip, redis)', function () {
     });
   });
   after(async () => {
-    killChildren();
+    await children.stopAll();
     await stage?.close();
     await cleanup(ctx);
   });
@@ -145,7 +146,7 @@ describe('face stage in person boxes with the default detector (Hamilton clip, Y
     });
   });
   after(async () => {
-    killChildren();
+    await children.stopAll();
     await detector?.close();
     await stage?.close();
     await cleanup(ctx);

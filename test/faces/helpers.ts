@@ -1,5 +1,5 @@
 /** Test helpers of the face tests: media paths, image loading, fake per-face nets. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,11 +9,8 @@ import { buildFaceModels, FACE_MODEL_FILES } from '../../src/faces/models';
 import { decodeImage } from '../../src/faces/decode';
 import type { RgbImage } from '../../src/faces/image';
 import type { FaceModels } from '../../src/faces/pipeline';
+import { Children } from '../helpers';
 
-/** Real photos and footage. */
-export const MEDIA = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';
-/** Real model files (never written to). */
-export const MODELS = process.env.VIGIL_MODELS_DIR ?? '/work/shared/models';
 /** face-api's demo group photos. */
 export const FACE_API_DEMO = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
 
@@ -88,18 +85,8 @@ export function pngClaiming(png: Buffer, width: number, height: number): Buffer 
   return out;
 }
 
-/** Running child processes started by the face tests (killed in `after`). */
-export const children = new Set<ChildProcess>();
-
-/** Kills every child process the face tests started that is still running. */
-export function killChildren(): void {
-  for (const c of children) {
-    if (c.exitCode === null && c.pid !== undefined) {
-      c.kill('SIGKILL');
-    }
-  }
-  children.clear();
-}
+/** Running child processes started by the face tests (ended by pid in `after`: `children.stopAll()`). */
+export const children = new Children();
 
 /** Decodes frames of a video at `fps` into rgb24 with ffmpeg (`width`×`height` must be the video's size). */
 export async function videoFrames(file: string, width: number, height: number, fps: number, max: number): Promise<RgbImage[]> {
@@ -111,7 +98,6 @@ export async function videoFrames(file: string, width: number, height: number, f
     p.on('error', reject);
     p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited with ${code}`))));
   });
-  children.delete(p);
   const buf = Buffer.concat(chunks);
   const size = width * height * 3;
   const frames: RgbImage[] = [];

@@ -9,7 +9,8 @@ import type { Context } from '../../src/config/context';
 import { UltraFaceDetector } from '../../src/faces/detector';
 import { provideFaceModels } from '../../src/faces/models';
 import { cleanup, testContext } from '../api/helpers';
-import { BUILT_MODELS, builtFaceNets, FACE_API_DEMO, fakeFaceNets, MEDIA, MODELS, pngClaiming } from './helpers';
+import { BUILT_MODELS, builtFaceNets, FACE_API_DEMO, fakeFaceNets, pngClaiming } from './helpers';
+import { MEDIA, MODELS } from '../helpers';
 
 const photo = (name: string): Buffer => readFileSync(path.join(MEDIA, 'faces', name));
 const b64 = (b: Buffer): string => b.toString('base64');

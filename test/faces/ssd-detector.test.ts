@@ -4,7 +4,8 @@ import path from 'node:path';
 import { nullLogger } from '../../src/core/logger';
 import { buildFaceModels, FACE_MODEL_FILES } from '../../src/faces/models';
 import { SsdFaceDetector } from '../../src/faces/ssd-detector';
-import { BUILT_MODELS, FACE_API_DEMO, loadImage, MEDIA } from './helpers';
+import { BUILT_MODELS, FACE_API_DEMO, loadImage } from './helpers';
+import { MEDIA } from '../helpers';
 
 describe('SsdFaceDetector (face-api SSD converted to ONNX, real photos)', function () {
   this.timeout(120_000);

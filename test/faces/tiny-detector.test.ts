@@ -4,7 +4,8 @@ import path from 'node:path';
 import { nullLogger } from '../../src/core/logger';
 import { buildFaceModels, FACE_MODEL_FILES } from '../../src/faces/models';
 import { TinyFaceDetector } from '../../src/faces/tiny-detector';
-import { BUILT_MODELS, FACE_API_DEMO, loadImage, MEDIA } from './helpers';
+import { BUILT_MODELS, FACE_API_DEMO, loadImage } from './helpers';
+import { MEDIA } from '../helpers';
 
 /**
  * face-api's TinyFaceDetector is the weakest of the three detectors (measured: 20 boxes on the 22-face demo photos,

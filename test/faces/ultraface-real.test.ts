@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { UltraFaceDetector } from '../../src/faces/detector';
-import { FACE_API_DEMO, loadImage, MEDIA, MODELS } from './helpers';
+import { FACE_API_DEMO, loadImage } from './helpers';
+import { MEDIA, MODELS } from '../helpers';
 
 describe('UltraFaceDetector (real model, real photos)', function () {
   this.timeout(60_000);

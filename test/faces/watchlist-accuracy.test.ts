@@ -3,7 +3,8 @@ import path from 'node:path';
 import { collectPhotoFaces, ENROL, evaluateWatchlist, type Face } from '../../src/bench/faces';
 import { UltraFaceDetector } from '../../src/faces/detector';
 import { euclidean } from '../../src/faces/matcher';
-import { builtFaceNets, MEDIA, MODELS } from './helpers';
+import { builtFaceNets } from './helpers';
+import { MEDIA, MODELS } from '../helpers';
 
 /**
  * The proof of issue 4 on the real photos: one photo each of Obama, Biden, Lacamoire and Leslie enrolled; every

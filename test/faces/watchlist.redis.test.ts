@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Context } from '../../src/config/context';
 import { WatchlistStore, WatchlistSync } from '../../src/faces/watchlist';
-import { cleanup, testContext, waitFor } from '../api/helpers';
+import { cleanup, testContext } from '../api/helpers';
+import { waitFor } from '../helpers';
 
 const vec = (x: number): number[] => [x, ...new Array(127).fill(0)];
 

@@ -17,9 +17,10 @@ import { provideFaceModels } from '../../src/faces/models';
 import { WatchlistStore } from '../../src/faces/watchlist';
 import { reloadConfig } from '../../src/daemon';
 import { WsHub } from '../../src/ws';
-import { ADMIN, REDIS_URL, VIEWER, cleanup, heapAfterGc, writeAlerts } from '../api/helpers';
-import { MEDIA, MODELS, fakeFaceNets, pngClaiming } from '../faces/helpers';
+import { ADMIN, VIEWER, cleanup, heapAfterGc, writeAlerts } from '../api/helpers';
+import { fakeFaceNets, pngClaiming } from '../faces/helpers';
 import { randomBytes } from 'node:crypto';
+import { MEDIA, MODELS, REDIS_URL } from '../helpers';
 
 export { ADMIN, VIEWER };
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { connect } from 'node:net';
 import fc from 'fast-check';
-import { waitFor } from '../api/helpers';
 import { ADMIN, SEED, checkAnswer, imagePool, openFds, rssAfterGc, startTarget, type FuzzTarget } from './harness';
 import { rawRequestArb, requestArb, routesOf, type FuzzRequest, type OpenApiRoute } from './http-arbitraries';
+import { waitFor } from '../helpers';
 
 /** Requests through node:http (the rest of the 10,000 are raw-socket requests). */
 const HTTP_REQUESTS = Number(process.env.VIGIL_FUZZ_HTTP ?? 9_400);

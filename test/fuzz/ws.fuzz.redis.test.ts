@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import WebSocket from 'ws';
 import { ADMIN, SEED, openFds, rssAfterGc, startTarget, type FuzzTarget } from './harness';
-import { waitFor, writeAlerts } from '../api/helpers';
+import { writeAlerts } from '../api/helpers';
+import { waitFor } from '../helpers';
 
 const MESSAGES = Number(process.env.VIGIL_FUZZ_WS ?? 2_400);
 const CLIENTS = 8;

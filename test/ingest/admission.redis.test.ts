@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
 import Redis from 'ioredis';
 import { Registry } from 'prom-client';
@@ -10,9 +9,7 @@ import type { FrameTicket } from '../../src/core/types';
 import { RemoteFrames } from '../../src/detect/remote-frames';
 import { FrameAdmission } from '../../src/ingest/admission';
 import { ingestMetrics, type IngestMetrics } from '../../src/ingest/metrics';
-import { REDIS_URL, deletePrefix, waitFor } from './helpers';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { purgePrefix, REDIS_URL, sleep, testPrefix, waitFor } from '../helpers';
 
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -80,7 +77,7 @@ describe('frame admission: tickets, newest frame, fairness (real Redis, BullMQ)'
 
   beforeEach(() => {
     admin = new Redis(REDIS_URL);
-    keys = new Keys(`vigil-test-${randomBytes(4).toString('hex')}`);
+    keys = new Keys(testPrefix());
     metrics = ingestMetrics(new Registry());
     local = new LocalFrames();
     fa = admission();
@@ -89,7 +86,7 @@ describe('frame admission: tickets, newest frame, fairness (real Redis, BullMQ)'
     for (const c of closers.splice(0).reverse()) {
       await c().catch(() => undefined);
     }
-    await deletePrefix(admin, keys.prefix);
+    await purgePrefix(admin, keys.prefix);
     for (const c of conns.splice(0)) {
       c.disconnect();
     }

@@ -13,7 +13,8 @@ import { RemoteFrames } from '../../src/detect/remote-frames';
 import { nullLogger } from '../../src/core/logger';
 import { startIngest, type IngestHandle, type IngestOptions } from '../../src/ingest';
 import { RtspTestServer } from '../../src/testing/rtsp-server';
-import { REDIS_URL, StateRecorder, VTEST, alive, deletePrefix, testContext, waitFor } from './helpers';
+import { StateRecorder, testContext } from './helpers';
+import { alive, purgePrefix, REDIS_URL, VTEST, waitFor } from '../helpers';
 
 const FAST: IngestOptions = { restart: { baseMs: 500, capMs: 2000 }, killGraceMs: 1000 };
 
@@ -40,7 +41,7 @@ describe('ingest stage (real Redis, FFmpeg and GStreamer RTSP) @integration', fu
   async function run(cameras: unknown[], options: IngestOptions = FAST): Promise<{ ctx: Context; ingest: IngestHandle; states: StateRecorder }> {
     const ctx = testContext(cameras);
     const states = await StateRecorder.start(ctx);
-    cleanups.push(async () => deletePrefix(admin, ctx.keys.prefix));
+    cleanups.push(async () => purgePrefix(admin, ctx.keys.prefix));
     cleanups.push(async () => ctx.closeConnections());
     cleanups.push(async () => states.close());
     const ingest = await startIngest(ctx, options);
@@ -275,7 +276,7 @@ describe('ingest stage when the RTSP server fails @integration', function () {
   async function streaming(stallSeconds = 5): Promise<{ ingest: IngestHandle; states: StateRecorder }> {
     const ctx = testContext([{ id: 'cam', url: server.url(), detect: { fps: 5, width: 160 }, stallSeconds, maxInFlight: 64 }]);
     const states = await StateRecorder.start(ctx);
-    cleanups.push(async () => deletePrefix(admin, ctx.keys.prefix));
+    cleanups.push(async () => purgePrefix(admin, ctx.keys.prefix));
     cleanups.push(async () => ctx.closeConnections());
     cleanups.push(async () => states.close());
     const ingest = await startIngest(ctx, FAST);

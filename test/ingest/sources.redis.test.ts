@@ -11,7 +11,8 @@ import type { CameraSupervisor } from '../../src/ingest/camera-supervisor';
 import { extractJpegs, HttpMediaServer, makeHls } from '../../src/testing/http-media-server';
 import { RtspTestServer } from '../../src/testing/rtsp-server';
 import { toCameraStatus } from '../../src/api/routes/cameras';
-import { REDIS_URL, StateRecorder, VTEST, deletePrefix, testContext, waitFor } from './helpers';
+import { StateRecorder, testContext } from './helpers';
+import { purgePrefix, REDIS_URL, VTEST, waitFor } from '../helpers';
 
 const FAST: IngestOptions = { restart: { baseMs: 300, capMs: 2000 }, killGraceMs: 1000 };
 /** A stand-in for a detector: each frame takes this long, so frames arriving in a burst are superseded as in the daemon. */
@@ -65,7 +66,7 @@ describe('camera sources: every kind at the configured detect fps (real servers,
   async function run(camera: Record<string, unknown>): Promise<Run> {
     const ctx = testContext([camera]);
     const states = await StateRecorder.start(ctx);
-    cleanups.push(async () => deletePrefix(admin, ctx.keys.prefix));
+    cleanups.push(async () => purgePrefix(admin, ctx.keys.prefix));
     cleanups.push(async () => ctx.closeConnections());
     cleanups.push(async () => states.close());
     const ingest = await startIngest(ctx, FAST);

@@ -9,8 +9,7 @@ import {
   buildDetectNetResnet18,
   detectnetFileName,
 } from '../../src/models/detectnet-resnet18';
-
-const MEDIA = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';
+import { MEDIA } from '../helpers';
 
 function sha(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import sharp from 'sharp';
 import { AlertStore } from '../../src/alerts';
@@ -9,50 +8,31 @@ import { Keys } from '../../src/core/keys';
 import { nullLogger } from '../../src/core/logger';
 import type { CameraStateMessage, DetectionResult } from '../../src/core/types';
 import { start } from '../../src/track';
-
-const URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) {
-      return v;
-    }
-    if (Date.now() > end) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await sleep(50);
-  }
-}
+import { purgePrefix, REDIS_URL, testPrefix, waitFor } from '../helpers';
 
 /**
  * camera_down alerts carry the camera's last frame when its tracker saw one, and no snapshot field when it never did
- * (before, they carried a snapshot URL that answered 404).
+ * (before, they carried a snapshot REDIS_URL that answered 404).
  */
 describe('camera_down snapshots (Redis)', function () {
   this.timeout(30_000);
-  const prefix = `vigil-test-${randomBytes(4).toString('hex')}`;
+  const prefix = testPrefix();
   const keys = new Keys(prefix);
-  const redis = new Redis(URL);
+  const redis = new Redis(REDIS_URL);
   let ctx: Context;
   let stage: StageHandle;
 
   after(async () => {
     await stage?.close().catch(() => undefined);
     await ctx?.closeConnections();
-    const k = await redis.keys(`${prefix}:*`);
-    if (k.length) {
-      await redis.del(...k);
-    }
+    await purgePrefix(redis, prefix);
     redis.disconnect();
   });
 
   it('stores the last frame seen as the snapshot, or names none', async () => {
     ctx = new Context(
       configSchema.parse({
-        redis: { url: URL, prefix },
+        redis: { url: REDIS_URL, prefix },
         cameras: [
           { id: 'seen', url: '/dev/null' },
           { id: 'never', url: '/dev/null' },
@@ -79,15 +59,15 @@ describe('camera_down snapshots (Redis)', function () {
       };
       await redis.xadd(keys.detections('seen'), '*', 'd', JSON.stringify(r));
     }
-    await until('frames processed', async () => (await redis.exists(keys.frame('seen', 2))) === 0);
+    await waitFor(async () => (await redis.exists(keys.frame('seen', 2))) === 0, 10_000, 'frames processed');
     const at = new Date().toISOString();
     for (const camera of ['seen', 'never']) {
       const m: CameraStateMessage = { type: 'camera', camera, state: 'failed', reason: 'test', at };
       await redis.publish(keys.channels.camera, JSON.stringify(m));
     }
     const store = new AlertStore(redis, keys);
-    const seen = await until('camera_down of seen', async () => (await store.listAlerts({ rule: 'down-seen' }))[0]);
-    const never = await until('camera_down of never', async () => (await store.listAlerts({ rule: 'down-never' }))[0]);
+    const seen = await waitFor(async () => (await store.listAlerts({ rule: 'down-seen' }))[0], 10_000, 'camera_down of seen');
+    const never = await waitFor(async () => (await store.listAlerts({ rule: 'down-never' }))[0], 10_000, 'camera_down of never');
     assert.equal(seen.snapshot, `/api/alerts/${seen.id}/snapshot.jpg`);
     const jpeg = await store.getSnapshot(seen.id);
     assert.ok(jpeg, 'the snapshot is stored');

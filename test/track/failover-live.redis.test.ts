@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { AlertStore } from '../../src/alerts/alert-store';
 import { replay } from '../../src/track/replay';
@@ -12,19 +11,7 @@ import type { AlertMessage, DetectionsMessage } from '../../src/core/types';
 import { start } from '../../src/track';
 import { assertOneLifecycleEach, normalise, vtestFeed } from './takeover-helpers';
 import { VTEST_CONFIG } from './vtest-fixture';
-
-const URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, fn: () => Promise<boolean> | boolean, ms: number): Promise<void> {
-  const t = Date.now();
-  while (!(await fn())) {
-    if (Date.now() - t > ms) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await sleep(50);
-  }
-}
+import { purgePrefix, REDIS_URL, sleep, testPrefix, waitFor } from '../helpers';
 
 /**
  * Whole track stages (two at a time: an owner and a standby, each its own Context as two processes would be) fed the
@@ -36,10 +23,10 @@ async function until(what: string, fn: () => Promise<boolean> | boolean, ms: num
  */
 describe('track stage: owner killed four times under real-time vtest detections (Redis) @integration', function () {
   this.timeout(180_000);
-  const prefix = `vigil-test-${randomBytes(4).toString('hex')}`;
+  const prefix = testPrefix();
   const keys = new Keys(prefix);
-  const redis = new Redis(URL, { lazyConnect: true });
-  const sub = new Redis(URL, { lazyConnect: true });
+  const redis = new Redis(REDIS_URL, { lazyConnect: true });
+  const sub = new Redis(REDIS_URL, { lazyConnect: true });
   const live: Array<{ ctx: Context; stage: StageHandle }> = [];
 
   after(async () => {
@@ -47,10 +34,7 @@ describe('track stage: owner killed four times under real-time vtest detections 
       await h.stage.close().catch(() => undefined);
       await h.ctx.closeConnections();
     }
-    const k = await redis.keys(`${prefix}:*`);
-    if (k.length) {
-      await redis.del(...k);
-    }
+    await purgePrefix(redis, prefix);
     redis.disconnect();
     sub.disconnect();
   });
@@ -61,7 +45,7 @@ describe('track stage: owner killed four times under real-time vtest detections 
     const { config: base } = loadConfig(VTEST_CONFIG);
     const config: VigilConfig = {
       ...base,
-      redis: { ...base.redis, url: URL, prefix },
+      redis: { ...base.redis, url: REDIS_URL, prefix },
       instance: { ...base.instance, leaseSeconds: 1 },
     };
     const cam = config.cameras[0].id;
@@ -97,7 +81,7 @@ describe('track stage: owner killed four times under real-time vtest detections 
       return true;
     };
     await standby();
-    await until('an owner', () => holder() !== undefined, 10_000);
+    await waitFor(() => holder() !== undefined, 10_000, 'an owner');
     await standby();
 
     const published = new Map<number, DetectionsMessage[]>();
@@ -152,14 +136,10 @@ describe('track stage: owner killed four times under real-time vtest detections 
       }
     }
     // Everything processed: the state of the camera's owner reflects the closing frame.
-    await until(
-      'the last frame processed',
-      async () => {
+    await waitFor(async () => {
         const raw = await redis.get(keys.trackState(cam));
         return raw !== null && (JSON.parse(raw) as { lastSeq: number }).lastSeq === last;
-      },
-      20_000,
-    );
+      }, 20_000, 'the last frame processed');
     owners.push(holder() ?? '');
 
     const store = new AlertStore(redis, keys);

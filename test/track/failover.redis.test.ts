@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { configSchema, type VigilConfig } from '../../src/config/schema';
 import { Context, type StageHandle } from '../../src/config/context';
@@ -8,32 +7,19 @@ import { createLogger } from '../../src/core/logger';
 import type { DetectionResult, DetectionsMessage } from '../../src/core/types';
 import { AlertStore } from '../../src/alerts';
 import { start } from '../../src/track';
-
-const URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, fn: () => Promise<boolean> | boolean, ms = 8000): Promise<number> {
-  const t = Date.now();
-  while (!(await fn())) {
-    if (Date.now() - t > ms) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await sleep(50);
-  }
-  return Date.now() - t;
-}
+import { purgePrefix, REDIS_URL, sleep, testPrefix, timeUntil, waitFor } from '../helpers';
 
 describe('track stage failover and rule reload (Redis)', function () {
   this.timeout(40_000);
-  const prefix = `vigil-test-${randomBytes(4).toString('hex')}`;
+  const prefix = testPrefix();
   const keys = new Keys(prefix);
-  const redis = new Redis(URL, { lazyConnect: true });
-  const sub = new Redis(URL, { lazyConnect: true });
+  const redis = new Redis(REDIS_URL, { lazyConnect: true });
+  const sub = new Redis(REDIS_URL, { lazyConnect: true });
   const handles: Array<{ ctx: Context; stage: StageHandle }> = [];
 
   const config = (rules: unknown[]): VigilConfig =>
     configSchema.parse({
-      redis: { url: URL, prefix },
+      redis: { url: REDIS_URL, prefix },
       cameras: [
         {
           id: 'cam',
@@ -73,10 +59,7 @@ describe('track stage failover and rule reload (Redis)', function () {
       await h.stage.close().catch(() => undefined);
       await h.ctx.closeConnections();
     }
-    const k = await redis.keys(`${prefix}:*`);
-    if (k.length) {
-      await redis.del(...k);
-    }
+    await purgePrefix(redis, prefix);
     redis.disconnect();
     sub.disconnect();
   });
@@ -99,18 +82,22 @@ describe('track stage failover and rule reload (Redis)', function () {
     assert.ok(owner, 'first process owns the camera');
     const b = await mk();
     await feed(10, 0.1);
-    await until('A processes frames', () => msgs.length === 10);
+    await waitFor(() => msgs.length === 10, 8000, 'A processes frames');
     await sleep(700); // A persists its state on its next tick
 
     // A dies: its Redis connections drop, it renews nothing and releases nothing.
     a.crash();
-    const tookMs = await until('B owns the lease', async () => {
-      const o = await redis.get(keys.lease('track', 'cam'));
-      return o !== null && o !== owner;
-    });
+    const tookMs = await timeUntil(
+      async () => {
+        const o = await redis.get(keys.lease('track', 'cam'));
+        return o !== null && o !== owner;
+      },
+      8000,
+      'B owns the lease',
+    );
     assert.ok(tookMs < 5000, `takeover in ${tookMs} ms`);
     await feed(10, 0.12);
-    await until('B processes the new frames', () => msgs.length === 20);
+    await waitFor(() => msgs.length === 20, 8000, 'B processes the new frames');
     assert.deepEqual(
       msgs.map((m) => m.seq),
       Array.from({ length: 20 }, (_, i) => i),
@@ -126,7 +113,7 @@ describe('track stage failover and rule reload (Redis)', function () {
       'd',
       JSON.stringify({ camera: 'cam', seq: lateSeq, frameKey: keys.frame('cam', lateSeq), width: 640, height: 480, format: 'rgb24', times: { capturedAt: Date.now(), queuedAt: Date.now() }, model: 'test', detections: [] }),
     );
-    await until('late frame counted', async () => /vigil_tracker_late_frames_total\{camera="cam"\} 1/.test(await b.metrics.metrics()));
+    await waitFor(async () => /vigil_tracker_late_frames_total\{camera="cam"\} 1/.test(await b.metrics.metrics()), 8000, 'late frame counted');
     assert.equal(msgs.length, 20);
 
     // Rules reloaded at run time: a zone rule added to B's config fires without a restart.
@@ -139,7 +126,7 @@ describe('track stage failover and rule reload (Redis)', function () {
     await sleep(300);
     await feed(8, 0.7);
     const store = new AlertStore(redis, keys);
-    await until('zone alert', async () => (await store.listAlerts({ rule: 'zr' })).length === 1);
+    await waitFor(async () => (await store.listAlerts({ rule: 'zr' })).length === 1, 8000, 'zone alert');
     const metrics = await b.metrics.metrics();
     assert.match(metrics, /vigil_alerts_total\{camera="cam",rule="zr",type="zone_enter",event="start"\} 1/);
     assert.match(metrics, /vigil_stage_latency_seconds_count\{camera="cam",stage="alert"\} 1/);
@@ -147,6 +134,6 @@ describe('track stage failover and rule reload (Redis)', function () {
     // camera_down: the camera state channel says the camera failed; no frames come; the alert starts.
     const msg = { type: 'camera', camera: 'cam', state: 'failed', reason: 'gave up', at: new Date().toISOString() };
     await redis.publish(keys.channels.camera, JSON.stringify(msg));
-    await until('camera_down alert', async () => (await store.listAlerts({ rule: 'down' })).length === 1);
+    await waitFor(async () => (await store.listAlerts({ rule: 'down' })).length === 1, 8000, 'camera_down alert');
   });
 });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { configSchema } from '../../src/config/schema';
 import { Context, type StageHandle } from '../../src/config/context';
@@ -8,9 +7,7 @@ import { nullLogger } from '../../src/core/logger';
 import type { DetectionResult } from '../../src/core/types';
 import { AlertStore } from '../../src/alerts';
 import { start } from '../../src/track';
-
-const URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { purgePrefix, REDIS_URL, sleep, testPrefix } from '../helpers';
 
 /** Blocks the event loop, as a burst of synchronous work on a loaded machine would. */
 function stall(ms: number): void {
@@ -27,26 +24,23 @@ function stall(ms: number): void {
  */
 describe('leases under load: 32 cameras, event loop stalled @integration', function () {
   this.timeout(90_000);
-  const prefix = `vigil-test-${randomBytes(4).toString('hex')}`;
+  const prefix = testPrefix();
   const keys = new Keys(prefix);
-  const redis = new Redis(URL);
+  const redis = new Redis(REDIS_URL);
   let ctx: Context | undefined;
   let stage: StageHandle | undefined;
 
   after(async () => {
     await stage?.close().catch(() => undefined);
     await ctx?.closeConnections();
-    const k = await redis.keys(`${prefix}:*`);
-    if (k.length) {
-      await redis.del(...k);
-    }
+    await purgePrefix(redis, prefix);
     redis.disconnect();
   });
 
   it('loses no lease and writes no alert event twice', async () => {
     const ids = Array.from({ length: 32 }, (_, i) => `cam${i}`);
     const config = configSchema.parse({
-      redis: { url: URL, prefix },
+      redis: { url: REDIS_URL, prefix },
       cameras: ids.map((id) => ({ id, url: '/dev/null', lines: [{ id: 'l', points: [[0.5, 0], [0.5, 1]] }] })),
       rules: ids.map((id) => ({ id: `cross-${id}`, type: 'line_cross', camera: id, line: 'l', direction: 'any' })),
       track: { minHits: 1 },

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import Redis from 'ioredis';
 import { AlertStore, type AlertWrite, type BatchOptions, type WrittenEvent } from '../../src/alerts/alert-store';
@@ -14,8 +13,7 @@ import type { Alert, DetectionResult } from '../../src/core/types';
 import { CameraWorker } from '../../src/track/camera-worker';
 import { arrivalOrder, assertOneLifecycleEach, normalise, vtestFeed } from './takeover-helpers';
 import { VTEST_CONFIG } from './vtest-fixture';
-
-const URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { purgePrefix, REDIS_URL, testPrefix } from '../helpers';
 
 /**
  * When an owner dies: right after its nth alert write (which saves the state with it), its nth tick (which saves
@@ -54,7 +52,7 @@ async function run(
   const feed = vtestFeed(keys, config, Date.now());
   const arrivals = arrivalOrder(feed);
   const published = new Map<number, string[]>();
-  const admin = new Redis(URL);
+  const admin = new Redis(REDIS_URL);
   const warnings: string[] = [];
   const log = createLogger({
     level: 'warn',
@@ -78,7 +76,7 @@ async function run(
   const owner = async () => {
     const n = ++owners;
     const name = `owner-${n}`;
-    const conn = new Redis(URL);
+    const conn = new Redis(REDIS_URL);
     conns.push(conn);
     const crash = crashes[n - 1];
     let writes = 0;
@@ -174,10 +172,7 @@ async function run(
     }
     return { events, expected: replay(config, feed), warnings, owners, published, reference, late };
   } finally {
-    const k = await admin.keys(`${prefix}:*`);
-    if (k.length) {
-      await admin.del(...k);
-    }
+    await purgePrefix(admin, prefix);
     conns.forEach((c) => c.disconnect());
   }
 }
@@ -198,7 +193,7 @@ function assertFrames(r: Awaited<ReturnType<typeof run>>): number {
 
 describe('tracker takeover continues exactly where the dead owner stopped (Redis, vtest)', function () {
   this.timeout(120_000);
-  const prefix = () => `vigil-test-${randomBytes(4).toString('hex')}`;
+  const prefix = () => testPrefix();
 
   it('an undisturbed worker writes the alert events `vigil replay` raises from the same detections', async () => {
     const r = await run([], prefix());
@@ -254,7 +249,7 @@ describe('tracker takeover continues exactly where the dead owner stopped (Redis
     const { config: base } = loadConfig(VTEST_CONFIG);
     const config: VigilConfig = { ...base, redis: { ...base.redis, prefix: p } };
     const cam = config.cameras[0];
-    const redis = new Redis(URL);
+    const redis = new Redis(REDIS_URL);
     const lines: string[] = [];
     const log = createLogger({
       level: 'warn',
@@ -286,10 +281,7 @@ describe('tracker takeover continues exactly where the dead owner stopped (Redis
         assert.match(lines[0], damaged ? /cannot be continued \(engine state: .* at tracker\)/ : /earlier version/);
       }
     } finally {
-      const k = await redis.keys(`${p}:*`);
-      if (k.length) {
-        await redis.del(...k);
-      }
+      await purgePrefix(redis, p);
       redis.disconnect();
     }
   });
@@ -298,7 +290,7 @@ describe('tracker takeover continues exactly where the dead owner stopped (Redis
     const p = prefix();
     const keys = new Keys(p);
     const config = configSchema.parse({
-      redis: { url: URL, prefix: p },
+      redis: { url: REDIS_URL, prefix: p },
       cameras: [{ id: 'cam', url: '/dev/null', zones: [{ id: 'z', polygon: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]] }] }],
       rules: [{ id: 'zr', type: 'zone_enter', camera: 'cam', zone: 'z' }],
       track: { minHits: 1 },
@@ -306,9 +298,9 @@ describe('tracker takeover continues exactly where the dead owner stopped (Redis
     });
     const cam = config.cameras[0];
     const lease = keys.lease('track', 'cam');
-    const admin = new Redis(URL);
-    const connA = new Redis(URL);
-    const connB = new Redis(URL);
+    const admin = new Redis(REDIS_URL);
+    const connA = new Redis(REDIS_URL);
+    const connB = new Redis(REDIS_URL);
     const log = createLogger({ level: 'silent' });
     const hooks = { onAlert: () => undefined, onLate: () => undefined };
     try {
@@ -353,10 +345,7 @@ describe('tracker takeover continues exactly where the dead owner stopped (Redis
       assert.ok(after >= 1600 && after < 4000, `ended ${after} ms after last seen (the tick ran ~1.6 s after)`);
       assert.ok(Date.parse(events[1].alert.endedAt!) <= Date.now());
     } finally {
-      const k = await admin.keys(`${p}:*`);
-      if (k.length) {
-        await admin.del(...k);
-      }
+      await purgePrefix(admin, p);
       [admin, connA, connB].forEach((c) => c.disconnect());
     }
   });

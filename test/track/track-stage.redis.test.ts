@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +16,7 @@ import type { DetectionResult, DetectionsMessage } from '../../src/core/types';
 import { start } from '../../src/track';
 import { VTEST_CONFIG, vtestDetections } from './vtest-fixture';
 import { Keys } from '../../src/core/keys';
-
-const URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const MEDIA = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';
+import { MEDIA, purgePrefix, REDIS_URL, testPrefix } from '../helpers';
 
 /** rgb24 pixels of the given frame numbers of a video (ffmpeg select), in order. */
 function framesOf(file: string, seqs: number[], size: number): Promise<Buffer[]> {
@@ -43,7 +40,7 @@ function pct(v: number[], p: number): number {
 
 describe('track stage (live, Redis) over vtest detections', function () {
   this.timeout(90_000);
-  const prefix = `vigil-test-${randomBytes(4).toString('hex')}`;
+  const prefix = testPrefix();
   const recordFile = join(tmpdir(), `${prefix}.jsonl`);
   let redis: Redis;
   let sub: Redis;
@@ -55,20 +52,17 @@ describe('track stage (live, Redis) over vtest detections', function () {
     const base = loadConfig(VTEST_CONFIG).config;
     config = {
       ...base,
-      redis: { ...base.redis, url: URL, prefix },
+      redis: { ...base.redis, url: REDIS_URL, prefix },
       alerts: { ...base.alerts, recordFile },
       instance: { ...base.instance, leaseSeconds: 2 },
     };
-    redis = new Redis(URL);
-    sub = new Redis(URL);
+    redis = new Redis(REDIS_URL);
+    sub = new Redis(REDIS_URL);
   });
   after(async () => {
     await stage?.close().catch(() => undefined);
     await ctx?.closeConnections();
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) {
-      await redis.del(...keys);
-    }
+    await purgePrefix(redis, prefix);
     redis.disconnect();
     sub.disconnect();
     rmSync(recordFile, { force: true });
@@ -92,7 +86,7 @@ describe('track stage (live, Redis) over vtest detections', function () {
     }
 
     const detMsgs: DetectionsMessage[] = [];
-    const probe = new Redis(URL);
+    const probe = new Redis(REDIS_URL);
     const snapAtPublish: boolean[] = [];
     sub.on('message', (ch, raw) => {
       if (ch === keys.channels.detections) {

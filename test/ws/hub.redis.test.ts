@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { ADMIN, VIEWER, cleanup, heapAfterGc, sampleAlert, startTestApi, testContext, waitFor, type TestApi } from '../api/helpers';
+import { ADMIN, VIEWER, cleanup, heapAfterGc, sampleAlert, startTestApi, testContext, type TestApi } from '../api/helpers';
 import { TestClient, upgradeStatus } from './ws-client';
+import { stopChild, waitFor } from '../helpers';
 
 describe('WsHub', () => {
   let api: TestApi;
@@ -177,7 +178,7 @@ describe('WsHub', () => {
       }
       assert.equal(api.hub.size, 3);
     } finally {
-      slow.kill('SIGKILL');
+      await stopChild(slow);
     }
   });
 
@@ -216,7 +217,7 @@ describe('WsHub', () => {
       assert.equal(api.hub.size, 1);
       assert.ok(!(await api.ctx.metrics.getSingleMetricAsString('vigil_ws_cutoff_total')).includes('reason="slow"'));
     } finally {
-      slow.kill('SIGKILL');
+      await stopChild(slow);
     }
   });
 

@@ -3,9 +3,10 @@ import type { MqttClient } from 'mqtt';
 import { AlertStore } from '../../../src/alerts';
 import { MqttSink } from '../../../src/alerts/sinks/mqtt';
 import type { Context } from '../../../src/config/context';
-import { cleanup, sampleAlert, testContext, waitFor } from '../../api/helpers';
+import { cleanup, sampleAlert, testContext } from '../../api/helpers';
 import { promtoolCheck } from '../../promtool';
 import { BROKER, clearRetained, last, subscriber } from './mqtt-subscriber';
+import { REDIS_URL, waitFor } from '../../helpers';
 
 /**
  * The MQTT sink as NVRs and Home Assistant use it, against the real Mosquitto broker and a real subscriber:
@@ -34,7 +35,7 @@ describe('MqttSink for NVRs and Home Assistant @integration', function () {
     prefix = p;
     ha = `ha-${p}`;
     ctx = testContext({
-      redis: { url: 'redis://127.0.0.1:6379', prefix: p },
+      redis: { url: REDIS_URL, prefix: p },
       cameras: [
         { id: 'walkway', name: 'Walkway', url: '/dev/null', zones: [{ id: 'lawn', polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }], lines: [{ id: 'gate', points: [[0, 0.5], [1, 0.5]] }] },
         { id: 'yard', url: '/dev/null' },

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import Redis from 'ioredis';
-import { waitFor } from '../../api/helpers';
 import { BROKER, clearRetained, last, subscriber } from './mqtt-subscriber';
+import { purgePrefix, REDIS_URL, stopChild, testPrefix, waitFor } from '../../helpers';
 
 const BIN = path.join(__dirname, '..', '..', '..', 'bin', 'vigil.js');
 
@@ -18,23 +17,20 @@ const BIN = path.join(__dirname, '..', '..', '..', 'bin', 'vigil.js');
  */
 describe('MQTT availability and Last Will of a real process @integration', function () {
   this.timeout(60_000);
-  const prefix = `vigil-test-${randomBytes(4).toString('hex')}`;
+  const prefix = testPrefix();
   const ha = `ha-${prefix}`;
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-lwt-'));
   let child: ChildProcess | undefined;
   let client: MqttClient | undefined;
 
   after(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGKILL');
+    if (child) {
+      await stopChild(child);
     }
     client?.end(true);
     await clearRetained(`${prefix}/#`, `${ha}/#`);
-    const r = new Redis();
-    const k = await r.keys(`${prefix}:*`);
-    if (k.length) {
-      await r.del(...k);
-    }
+    const r = new Redis(REDIS_URL);
+    await purgePrefix(r, prefix);
     r.disconnect();
     rmSync(dir, { recursive: true, force: true });
   });

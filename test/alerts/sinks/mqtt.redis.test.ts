@@ -4,7 +4,8 @@ import { AlertStore } from '../../../src/alerts';
 import { MqttSink, mqttTopics } from '../../../src/alerts/sinks/mqtt';
 import { mqttSchema } from '../../../src/config/schema/webhooks';
 import type { Context } from '../../../src/config/context';
-import { cleanup, sampleAlert, testContext, waitFor } from '../../api/helpers';
+import { cleanup, sampleAlert, testContext } from '../../api/helpers';
+import { waitFor } from '../../helpers';
 
 const BROKER = process.env.VIGIL_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 

@@ -6,8 +6,9 @@ import { AlertStore } from '../../../src/alerts';
 import { WebhookService, type WebhookServiceOptions } from '../../../src/alerts/delivery';
 import { Context } from '../../../src/config/context';
 import { purgePrefix } from '../../../src/core/purge';
-import { REDIS_URL, cleanup, sampleAlert, testContext, waitFor } from '../../api/helpers';
+import { cleanup, sampleAlert, testContext } from '../../api/helpers';
 import { Receiver } from './receiver';
+import { REDIS_URL, waitFor } from '../../helpers';
 
 const SECRET = 'hook-secret-0123456789';
 

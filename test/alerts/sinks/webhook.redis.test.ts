@@ -3,8 +3,9 @@ import { AlertStore } from '../../../src/alerts';
 import { WebhookService } from '../../../src/alerts/delivery';
 import type { Context } from '../../../src/config/context';
 import { buildServer } from '../../../src/api/server';
-import { ADMIN, VIEWER, cleanup, sampleAlert, testContext, waitFor } from '../../api/helpers';
+import { ADMIN, VIEWER, cleanup, sampleAlert, testContext } from '../../api/helpers';
 import { Receiver, type Received } from './receiver';
+import { waitFor } from '../../helpers';
 
 const SECRET = 'hook-secret-0123456789';
 /** Short retry settings: first retry within 50 ms, at most 0.5 s apart, dead letters after 60 s. */
