@@ -11,7 +11,8 @@ import type { Context } from '../../src/config/context';
 import { decodeLiveFrame, type LiveFrame } from '../../src/core/live-frame';
 import { startIngest, type IngestHandle } from '../../src/ingest';
 import { LiveSocket } from '../../src/ws/live';
-import { deletePrefix, REDIS_URL, testContext, VTEST, waitFor } from '../ingest/helpers';
+import { testContext } from '../ingest/helpers';
+import { purgePrefix, REDIS_URL, VTEST, waitFor } from '../helpers';
 
 const FPS = 5;
 
@@ -48,7 +49,7 @@ describe('live view over /ws/live and live.mjpeg @integration', function () {
     await feed?.close();
     await ingest?.close();
     await ctx?.closeConnections();
-    await deletePrefix(redis, ctx.keys.prefix);
+    await purgePrefix(redis, ctx.keys.prefix);
     redis.disconnect();
   });
 
