@@ -7,6 +7,10 @@ import { nullLogger } from '../../src/core/logger';
 import type { Alert } from '../../src/core/types';
 import { purge, REDIS_URL, testPrefix } from '../helpers';
 
+// The generic helpers moved to test/helpers; these names stay importable from here for files written against the old
+// location (prefer '../helpers').
+export { REDIS_URL, waitFor } from '../helpers';
+
 /** Tokens used by the API tests (at least 16 characters each). */
 export const ADMIN = 'admin-token-0123456789abcdef';
 export const VIEWER = 'viewer-token-0123456789abcdef';

@@ -5,6 +5,10 @@ import { nullLogger } from '../../src/core/logger';
 import type { CameraStateMessage } from '../../src/core/types';
 import { REDIS_URL, testPrefix } from '../helpers';
 
+// The generic helpers moved to test/helpers; these names stay importable from here for files written against the old
+// location (prefer '../helpers').
+export { alive, MEDIA, purgePrefix as deletePrefix, REDIS_URL, VTEST, waitFor } from '../helpers';
+
 /** A context with a random key prefix and the given cameras. */
 export function testContext(cameras: unknown[], prefix = testPrefix()): Context {
   const config = parseConfig(JSON.stringify({ redis: { url: REDIS_URL, prefix }, cameras }), { VIGIL_NO_DEMO: '1' });

@@ -10,7 +10,7 @@ import { nullLogger } from '../../src/core/logger';
 import { startIngest, type IngestHandle } from '../../src/ingest';
 import { parseSegment } from '../../src/ingest/recorder';
 import { RtspTestServer } from '../../src/testing/rtsp-server';
-import { REDIS_URL, VTEST, deletePrefix, waitFor } from './helpers';
+import { purgePrefix, REDIS_URL, VTEST, waitFor } from '../helpers';
 
 /** A recording context: one RTSP camera, the ring buffer in a fresh temporary directory. */
 function recordingContext(url: string, recording: Record<string, unknown>, dir: string): Context {
@@ -58,7 +58,7 @@ describe('camera ring buffer (real Redis, FFmpeg and GStreamer RTSP) @integratio
 
   async function run(recording: Record<string, unknown>): Promise<{ ctx: Context; ingest: IngestHandle }> {
     const ctx = recordingContext(server.url(), recording, dir);
-    cleanups.push(async () => deletePrefix(admin, ctx.keys.prefix));
+    cleanups.push(async () => purgePrefix(admin, ctx.keys.prefix));
     cleanups.push(async () => ctx.closeConnections());
     const ingest = await startIngest(ctx, { restart: { baseMs: 500, capMs: 2000 }, killGraceMs: 1000 });
     cleanups.push(async () => ingest.close());
