@@ -5,7 +5,8 @@
  *    matched to a distractor-class box (an ignore region: person on vehicle, static person, distractor,
  *    reflection; MOT20 adds non-MOT vehicle) are removed.
  * 2. Gt boxes of other classes than the evaluated ones, and zero-marked gt boxes, are dropped.
- * With preprocess 'none' (MOT15-style files) only step 2's zero-mark rule applies.
+ * With preprocess 'none' (MOT15-style files) only step 2's zero-mark rule applies; 'auto' picks 'none' for files
+ * without classes (every class -1) and 'mot17' otherwise.
  */
 import { linearSumAssignment, type Matrix } from './assignment';
 import { iouMatrix } from './iou';
@@ -90,7 +91,8 @@ export function prepareMotSequence(
   tracker: readonly MotTrackRow[],
   opts: MotEvalOptions & { numFrames?: number } = {},
 ): MotSequenceData {
-  const mode = opts.preprocess ?? 'mot17';
+  const wanted = opts.preprocess ?? 'auto';
+  const mode = wanted !== 'auto' ? wanted : gt.every((r) => r.cls === -1) ? 'none' : 'mot17';
   const evalClasses = new Set(opts.evalClasses ?? [MOT_CLASSES.pedestrian]);
   const distractors = new Set(mode === 'none' ? [] : (opts.distractorClasses ?? defaultDistractors(mode)));
   const gtByFrame = groupByFrame(gt, 'ground truth');

@@ -163,13 +163,13 @@ export interface MotEvalOptions {
   /** IoU at or above which a pair may match for CLEAR and identity metrics. Default 0.5. */
   iouThreshold?: number;
   /**
-   * Ground-truth preprocessing, as TrackEval's MOTChallenge reader. 'mot17' (default): tracker boxes matched
-   * one-to-one (IoU ≥ 0.5, maximum total IoU) to gt boxes of `distractorClasses` are removed (ignore regions),
-   * then only gt of `evalClasses` is kept. 'mot20': the same with non-MOT vehicles (class 6) also a distractor.
-   * 'none': no class handling (MOT15-style files without classes). In every mode zero-marked gt rows (7th column
-   * 0) are dropped.
+   * Ground-truth preprocessing, as TrackEval's MOTChallenge reader. 'mot17': tracker boxes matched one-to-one
+   * (IoU ≥ 0.5, maximum total IoU) to gt boxes of `distractorClasses` are removed (ignore regions), then only gt
+   * of `evalClasses` is kept. 'mot20': the same with non-MOT vehicles (class 6) also a distractor. 'none': no class
+   * handling (MOT15-style files without classes). 'auto' (default): 'none' when no gt row has a class (all -1,
+   * as MOT15 files), else 'mot17'. In every mode zero-marked gt rows (7th column 0) are dropped.
    */
-  preprocess?: 'mot17' | 'mot20' | 'none';
+  preprocess?: 'auto' | 'mot17' | 'mot20' | 'none';
   /** Classes evaluated. Default [1] (pedestrian). */
   evalClasses?: number[];
   /** Distractor classes (ignore regions). Default [2, 7, 8, 12] (person on vehicle, static person, distractor, reflection), plus 6 with 'mot20'. */
