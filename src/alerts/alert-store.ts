@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import type { Keys } from '../core/keys';
+import { compareStreamIds } from '../core/stream-id';
 import type { Alert, AlertEventKind, AlertMessage } from '../core/types';
 
 /** Retention of the alert store. */
@@ -308,7 +309,7 @@ export class AlertStore {
       const vals = await this.redis.mget(ids.map((i) => this.keys.alert(i)));
       for (let i = 0; i < ids.length; i++) {
         const v = vals[i];
-        if (afterId !== undefined && compareIds(ids[i], afterId) <= 0) {
+        if (afterId !== undefined && compareStreamIds(ids[i], afterId) <= 0) {
           continue;
         }
         if (v === null) {
@@ -370,11 +371,4 @@ export function parseEntry(id: string, fields: string[]): AlertEventEntry | unde
 /** Builds the AlertMessage of a stream entry (what the WS hub and sinks send). */
 export function toAlertMessage(e: AlertEventEntry): AlertMessage {
   return { type: 'alert', event: e.event, id: e.id, alert: e.alert };
-}
-
-/** Orders two stream ids (`ms-seq`). */
-export function compareIds(a: string, b: string): number {
-  const [am, as] = a.split('-').map(Number);
-  const [bm, bs] = b.split('-').map(Number);
-  return am !== bm ? am - bm : as - bs;
 }

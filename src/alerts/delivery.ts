@@ -11,8 +11,9 @@ import { AlertEventConsumer } from './delivery-reader';
 import { sendWebhook, WebhookSendError, type WebhookDelivery } from './sinks/webhook';
 import { EndpointStates, type DisabledEndpoint } from './sinks/webhook-endpoints';
 import { checkTemplate } from '../core/webhook-template';
+import { compareStreamIds } from '../core/stream-id';
 import { webhookName } from './sinks/webhook-format';
-import { DeliveryLedger, compareStreamIds } from './sinks/webhook-ledger';
+import { DeliveryLedger } from './sinks/webhook-ledger';
 import { DeliveryReconciler, deliveriesOf, entryOf, type QueuedDelivery, type ReconcileReport } from './sinks/webhook-reconciler';
 import { retryDecision, retryPolicy } from './sinks/webhook-retry';
 

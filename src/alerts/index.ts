@@ -5,7 +5,6 @@
 export {
   AlertStore,
   alertIdToken,
-  compareIds,
   parseEntry,
   toAlertMessage,
   type AlertEventEntry,

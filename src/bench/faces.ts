@@ -339,9 +339,9 @@ async function main(): Promise<void> {
   const landmarker = await Landmarker.load(path.join(modelsDir, FACE_MODEL_FILES.landmarks));
   const embedder = await Embedder.load(path.join(modelsDir, FACE_MODEL_FILES.recognition));
   const detectors: Array<[string, FaceDetector, number]> = [
-    ['SSD-MobileNetV1 (face-api, default)', await SsdFaceDetector.load(path.join(modelsDir, FACE_MODEL_FILES.ssd)), minScore],
+    ['SSD-MobileNetV1 (face-api, default)', await SsdFaceDetector.load(path.join(modelsDir, FACE_MODEL_FILES.detector)), minScore],
     ['UltraFace RFB-320', await UltraFaceDetector.load(ultraface), Number(arg('ultraface-min-score', '0.7'))],
-    ['TinyFaceDetector (face-api)', await TinyFaceDetector.load(path.join(modelsDir, FACE_MODEL_FILES.tiny)), minScore],
+    ['TinyFaceDetector (face-api)', await TinyFaceDetector.load(path.join(modelsDir, FACE_MODEL_FILES.tinyDetector)), minScore],
   ];
   const clip = await clipWithPersons(media, path.dirname(ultraface));
   const results: RunResult[] = [];

@@ -7,20 +7,14 @@ import path from 'node:path';
 import type { FacesConfig } from '../config/schema';
 import { ModelError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import { buildModels, FACE_MODEL_FILES as BUILT_FILES } from '../models/build';
+import { buildModels, FACE_MODEL_FILES } from '../models/build';
 import { UltraFaceDetector, type FaceDetector } from './detector';
 import { Embedder, Landmarker } from './embedder';
 import { SsdFaceDetector } from './ssd-detector';
 import { TinyFaceDetector } from './tiny-detector';
 import type { FaceModels } from './pipeline';
 
-/** File names written by `vigil models build` for the face-api networks (the builder's names). */
-export const FACE_MODEL_FILES = {
-  recognition: BUILT_FILES.recognition,
-  landmarks: BUILT_FILES.landmarks,
-  ssd: BUILT_FILES.detector,
-  tiny: BUILT_FILES.tinyDetector,
-} as const;
+export { FACE_MODEL_FILES };
 
 async function exists(file: string): Promise<boolean> {
   try {
@@ -44,9 +38,9 @@ export async function loadFaceModels(modelsDir: string, cfg: FacesConfig, log: L
   const file = (name: string): string => (path.isAbsolute(name) ? name : path.join(modelsDir, name));
   const needed: string[] = [FACE_MODEL_FILES.recognition, FACE_MODEL_FILES.landmarks];
   if (cfg.detector === 'ssd_mobilenetv1') {
-    needed.push(FACE_MODEL_FILES.ssd);
+    needed.push(FACE_MODEL_FILES.detector);
   } else if (cfg.detector === 'tiny_face_detector') {
-    needed.push(FACE_MODEL_FILES.tiny);
+    needed.push(FACE_MODEL_FILES.tinyDetector);
   }
   const missing: string[] = [];
   for (const n of needed) {
@@ -71,10 +65,10 @@ async function loadDetector(file: (n: string) => string, cfg: FacesConfig): Prom
     return UltraFaceDetector.load(file(cfg.ultrafaceFile));
   }
   if (cfg.detector === 'ssd_mobilenetv1') {
-    return SsdFaceDetector.load(file(FACE_MODEL_FILES.ssd));
+    return SsdFaceDetector.load(file(FACE_MODEL_FILES.detector));
   }
   if (cfg.detector === 'tiny_face_detector') {
-    return TinyFaceDetector.load(file(FACE_MODEL_FILES.tiny));
+    return TinyFaceDetector.load(file(FACE_MODEL_FILES.tinyDetector));
   }
   throw new ModelError(`unknown face detector ${String(cfg.detector)}`);
 }

@@ -4,11 +4,12 @@ import type { Keys } from '../core/keys';
 import type { LocalFrames } from '../core/local-frames';
 import type { Logger } from '../core/logger';
 import type { Alert, CameraStateMessage, DetectionResult, DetectionsMessage } from '../core/types';
-import { AlertStore, alertIdToken, compareIds, renderSnapshot, type AlertChange, type AlertWrite, type WriteFence } from '../alerts';
+import { AlertStore, alertIdToken, renderSnapshot, type AlertChange, type AlertWrite, type WriteFence } from '../alerts';
+import { compareStreamIds, streamIdBefore } from '../core/stream-id';
 import { CameraEngine } from './camera-engine';
 import { engineConfigOf as engineConfig } from './engine-config';
 import { ReorderBuffer } from './reorder';
-import { readTrackState, streamIdBefore, TRACK_STATE_VERSION, type PersistedTrackState } from './track-state';
+import { readTrackState, TRACK_STATE_VERSION, type PersistedTrackState } from './track-state';
 
 /** Longest wait for a missing seq before the gap is skipped (ms). */
 export const REORDER_WAIT_MS = 250;
@@ -194,16 +195,16 @@ export class CameraWorker {
     return this.serial(async () => {
       const now = Date.now();
       for (const e of entries) {
-        this.lastId = compareIds(e.id, this.lastId) > 0 || this.lastId === '$' ? e.id : this.lastId;
+        this.lastId = compareStreamIds(e.id, this.lastId) > 0 || this.lastId === '$' ? e.id : this.lastId;
         this.pos = e.id;
         const h = this.handled;
-        if (h && compareIds(e.id, h.id) <= 0 && e.result.seq <= h.seq) {
+        if (h && compareStreamIds(e.id, h.id) <= 0 && e.result.seq <= h.seq) {
           continue; // processed (or dropped as late) by the previous owner: read again because the state is older
         }
         this.hooks.record?.(e.result);
         await this.run(this.reorder.push({ seq: e.result.seq, id: e.id, result: e.result }, now));
       }
-      if (this.handled && this.pos && compareIds(this.pos, this.handled.id) >= 0) {
+      if (this.handled && this.pos && compareStreamIds(this.pos, this.handled.id) >= 0) {
         this.handled = undefined;
       }
       this.reportLate();
@@ -435,11 +436,11 @@ export class CameraWorker {
     }
     let oldest: string | undefined;
     for (const h of [...this.queue, ...this.reorder.held()]) {
-      if (oldest === undefined || compareIds(h.id, oldest) < 0) {
+      if (oldest === undefined || compareStreamIds(h.id, oldest) < 0) {
         oldest = h.id;
       }
     }
-    const handled = this.handled && compareIds(this.handled.id, this.pos) > 0 ? this.handled.id : this.pos;
+    const handled = this.handled && compareStreamIds(this.handled.id, this.pos) > 0 ? this.handled.id : this.pos;
     return {
       lastId: oldest !== undefined ? streamIdBefore(oldest) : this.pos || this.lastId,
       lastSeq: this.processedSeq,

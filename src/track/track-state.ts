@@ -114,13 +114,3 @@ export function readTrackState(raw: string | null, config: CameraEngineConfig, w
     return legacy(`saved track state cannot be continued (${why}): its open alerts end and line counts restart`);
   }
 }
-
-/** The stream id just before `id` (XREAD after it returns `id` itself first). */
-export function streamIdBefore(id: string): string {
-  const [ms, seq] = id.split('-');
-  if (seq !== undefined && seq !== '0') {
-    return `${ms}-${(BigInt(seq) - 1n).toString()}`;
-  }
-  const m = BigInt(ms);
-  return m > 0n ? `${(m - 1n).toString()}-18446744073709551615` : '0-0';
-}

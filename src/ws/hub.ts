@@ -11,11 +11,11 @@ import type { VigilConfig } from '../config/schema';
 import type { Context } from '../config/context';
 import type { Logger } from '../core/logger';
 import { VERSION } from '../core/version';
+import { compareStreamIds } from '../core/stream-id';
 import type { CameraStateMessage, DetectionsMessage, ErrorMessage, HelloMessage } from '../core/types';
 import { LIVE_PATH } from './live';
 import {
   DEFAULT_SUBSCRIPTION,
-  compareStreamIds,
   parseClientMessage,
   wants,
   type Subscription,

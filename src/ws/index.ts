@@ -2,7 +2,6 @@
 export { WsHub, type WsHubOptions } from './hub';
 export {
   parseClientMessage,
-  compareStreamIds,
   wants,
   TOPICS,
   DEFAULT_SUBSCRIPTION,

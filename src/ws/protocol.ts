@@ -2,6 +2,7 @@
  * Pure: the WebSocket client protocol. Client messages become typed values or a `bad_request` with a reason;
  * nothing here does I/O.
  */
+import { isStreamId } from '../core/stream-id';
 
 export const TOPICS = ['alerts', 'cameras', 'detections'] as const;
 export type Topic = (typeof TOPICS)[number];
@@ -36,64 +37,11 @@ export interface ProtocolError {
 }
 
 const CAMERA_ID = /^[a-z0-9_-]{1,64}$/;
-const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 /** A subscription names at most this many cameras. */
 export const MAX_CAMERAS_PER_SUBSCRIPTION = 1024;
 
 function bad(message: string): ProtocolError {
   return { type: 'error', code: 'bad_request', message };
-}
-
-/** Both parts of a Redis stream id are unsigned 64-bit numbers. */
-const U64_MAX = '18446744073709551615';
-
-/** Pure: is a string of 1..20 digits within 64 bits? */
-function fitsU64(digits: string): boolean {
-  const d = digits.replace(/^0+(?=\d)/, '');
-  return d.length < 20 || (d.length === 20 && d <= U64_MAX);
-}
-
-/**
- * Is `x` a stream id (`ms-seq`, both parts within 64 bits, as Redis requires) or one of the "from the start" ids
- * `0` / `0-0`? The largest id is refused too: nothing can follow it.
- */
-export function isStreamId(x: string): boolean {
-  if (x === '0') {
-    return true;
-  }
-  if (!STREAM_ID.test(x)) {
-    return false;
-  }
-  const [ms, seq] = x.split('-');
-  return fitsU64(ms) && fitsU64(seq) && compareStreamIds(x, `${U64_MAX}-${U64_MAX}`) < 0;
-}
-
-/** Orders two stream ids (`ms-seq`; `0` = `0-0`) exactly, also beyond 2^53. Hot path: no regex, no split. */
-export function compareStreamIds(a: string, b: string): number {
-  if (a === b) {
-    return 0;
-  }
-  const ia = a.indexOf('-');
-  const ib = b.indexOf('-');
-  const am = ia < 0 ? a : a.slice(0, ia);
-  const bm = ib < 0 ? b : b.slice(0, ib);
-  const c = cmpDigits(am, bm);
-  if (c !== 0) {
-    return c;
-  }
-  return cmpDigits(ia < 0 ? '0' : a.slice(ia + 1), ib < 0 ? '0' : b.slice(ib + 1));
-}
-
-function cmpDigits(x: string, y: string): number {
-  if (x.length <= 15 && y.length <= 15) {
-    return Number(x) - Number(y);
-  }
-  const xs = x.replace(/^0+(?=\d)/, '');
-  const ys = y.replace(/^0+(?=\d)/, '');
-  if (xs.length !== ys.length) {
-    return xs.length < ys.length ? -1 : 1;
-  }
-  return xs < ys ? -1 : xs > ys ? 1 : 0;
 }
 
 /** Parses one text message from a client. */

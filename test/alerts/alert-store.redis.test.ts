@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import sharp from 'sharp';
 import { AlertStore, renderSnapshot } from '../../src/alerts';
-import { alertIdToken, compareIds } from '../../src/alerts/alert-store';
+import { alertIdToken } from '../../src/alerts/alert-store';
+import { compareStreamIds } from '../../src/core/stream-id';
 import { Keys } from '../../src/core/keys';
 import type { Alert, AlertMessage } from '../../src/core/types';
 import { REDIS_URL, testPrefix } from '../helpers';
@@ -96,7 +97,7 @@ describe('AlertStore', () => {
     );
     assert.deepEqual(res.map((r) => r.skipped), [undefined, undefined, undefined, 'ended']);
     const [c, d] = [res[1].alert.id, res[2].alert.id];
-    assert.ok(compareIds(c, d) < 0, 'ids in order');
+    assert.ok(compareStreamIds(c, d) < 0, 'ids in order');
     assert.deepEqual(JSON.parse((await redis.get(stateKey))!), { open: [first.alert.id, c, d], n: 1 });
     assert.ok((await redis.ttl(stateKey)) > 50);
     const events = await store.readEvents('0', 100);

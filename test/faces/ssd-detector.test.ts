@@ -11,9 +11,9 @@ describe('SsdFaceDetector (face-api SSD converted to ONNX, real photos)', functi
   this.timeout(120_000);
   let det: SsdFaceDetector;
   before(async () => {
-    const file = path.join(BUILT_MODELS, FACE_MODEL_FILES.ssd);
+    const file = path.join(BUILT_MODELS, FACE_MODEL_FILES.detector);
     if (!existsSync(file)) {
-      await buildFaceModels(BUILT_MODELS, nullLogger(), [FACE_MODEL_FILES.ssd]);
+      await buildFaceModels(BUILT_MODELS, nullLogger(), [FACE_MODEL_FILES.detector]);
     }
     det = await SsdFaceDetector.load(file);
   });

@@ -15,9 +15,9 @@ describe('TinyFaceDetector (face-api Tiny-YOLOv2 converted to ONNX, real photos)
   this.timeout(120_000);
   let det: TinyFaceDetector;
   before(async () => {
-    const file = path.join(BUILT_MODELS, FACE_MODEL_FILES.tiny);
+    const file = path.join(BUILT_MODELS, FACE_MODEL_FILES.tinyDetector);
     if (!existsSync(file)) {
-      await buildFaceModels(BUILT_MODELS, nullLogger(), [FACE_MODEL_FILES.tiny]);
+      await buildFaceModels(BUILT_MODELS, nullLogger(), [FACE_MODEL_FILES.tinyDetector]);
     }
     det = await TinyFaceDetector.load(file);
   });

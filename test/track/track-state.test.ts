@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { CameraEngine, snapshotEngine } from '../../src/track/camera-engine';
 import { engineConfigOf } from '../../src/track/engine-config';
 import { loadConfig } from '../../src/config/load';
-import { readTrackState, streamIdBefore, TRACK_STATE_VERSION, type PersistedTrackState } from '../../src/track/track-state';
+import { streamIdBefore } from '../../src/core/stream-id';
+import { readTrackState, TRACK_STATE_VERSION, type PersistedTrackState } from '../../src/track/track-state';
 import { VTEST_CONFIG, vtestDetections } from './vtest-fixture';
 
 describe('track state (readTrackState)', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { compareStreamIds, parseClientMessage, wants, DEFAULT_SUBSCRIPTION } from '../../src/ws/protocol';
+import { parseClientMessage, wants, DEFAULT_SUBSCRIPTION } from '../../src/ws/protocol';
 
 describe('ws protocol', () => {
   describe('#parseClientMessage', () => {
@@ -41,15 +41,6 @@ describe('ws protocol', () => {
         assert.match((m as { message: string }).message, why);
       });
     }
-  });
-  describe('#compareStreamIds', () => {
-    it('orders by milliseconds then sequence, numerically', () => {
-      assert.ok(compareStreamIds('9-0', '10-0') < 0);
-      assert.ok(compareStreamIds('10-2', '10-10') < 0);
-      assert.equal(compareStreamIds('10-2', '10-2'), 0);
-      assert.ok(compareStreamIds('0', '1-0') < 0);
-      assert.ok(compareStreamIds('18446744073709551615-1', '18446744073709551615-0') > 0);
-    });
   });
   describe('#wants', () => {
     it('filters by topic and camera', () => {

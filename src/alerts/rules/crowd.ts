@@ -1,9 +1,7 @@
 import type { RuleConfig } from '../../config/schema';
-import type { TrackView } from '../../core/types';
-import { passes } from './filters';
 import { z } from 'zod';
 import { num, parseState } from '../../core/state-codec';
-import { observe, presenceMap, prune, savePresence, type Presence } from './presence';
+import { observeZone, presenceMap, savePresence, type Presence } from './presence';
 import { toObject, type Condition, type RuleEvaluator, type RuleInput } from './types';
 
 /** A dip below the count shorter than this does not reset the crowd timer (ms). */
@@ -24,22 +22,11 @@ export const crowd: RuleEvaluator<CrowdState> = {
   saveState: (s) => ({ presence: savePresence(s.presence), since: s.since, belowSince: s.belowSince }),
   loadState: (saved) => parseState(z.object({ presence: presenceMap, since: num, belowSince: num }), saved, 'crowd state'),
   evaluate(rule: RuleConfig, state: CrowdState, input: RuleInput) {
-    const poly = input.zones.get(rule.zone ?? '');
-    if (!poly) {
+    const seen = observeZone(rule, state.presence, input, this.defaultLabels);
+    if (!seen) {
       return { state, conditions: [] };
     }
-    prune(state.presence, input.tracks);
-    const inside: TrackView[] = [];
-    for (const t of input.tracks) {
-      if (!passes(rule, t, this.defaultLabels)) {
-        continue;
-      }
-      const { presence } = observe(state.presence.get(t.id), t, poly, input.scale, input.time);
-      state.presence.set(t.id, presence);
-      if (presence.inside) {
-        inside.push(t);
-      }
-    }
+    const inside = seen.filter((o) => o.presence.inside).map((o) => o.track);
     const need = rule.count ?? 1;
     if (inside.length >= need) {
       state.belowSince = -1;

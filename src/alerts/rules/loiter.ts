@@ -1,8 +1,7 @@
 import type { RuleConfig } from '../../config/schema';
-import { passes } from './filters';
 import { z } from 'zod';
 import { parseState } from '../../core/state-codec';
-import { observe, presenceMap, prune, savePresence, type Presence } from './presence';
+import { observeZone, presenceMap, savePresence, type Presence } from './presence';
 import { toObject, type Condition, type RuleEvaluator, type RuleInput } from './types';
 
 /** loiter state: each track's presence in the zone (with its entry time). */
@@ -21,21 +20,15 @@ export const loiter: RuleEvaluator<LoiterState> = {
   saveState: (s) => ({ presence: savePresence(s.presence) }),
   loadState: (saved) => parseState(z.object({ presence: presenceMap }), saved, 'loiter state'),
   evaluate(rule: RuleConfig, state: LoiterState, input: RuleInput) {
-    const poly = input.zones.get(rule.zone ?? '');
-    if (!poly) {
+    const seen = observeZone(rule, state.presence, input, this.defaultLabels);
+    if (!seen) {
       return { state, conditions: [] };
     }
-    prune(state.presence, input.tracks);
     const limit = (rule.seconds ?? 0) * 1000;
     const conditions: Condition[] = [];
-    for (const t of input.tracks) {
-      if (!passes(rule, t, this.defaultLabels)) {
-        continue;
-      }
-      const { presence } = observe(state.presence.get(t.id), t, poly, input.scale, input.time);
-      state.presence.set(t.id, presence);
+    for (const { track, presence } of seen) {
       if (presence.inside && presence.enteredAt >= 0 && input.time - presence.enteredAt >= limit) {
-        conditions.push({ key: `track:${t.id}`, zone: rule.zone, objects: [toObject(t)] });
+        conditions.push({ key: `track:${track.id}`, zone: rule.zone, objects: [toObject(track)] });
       }
     }
     return { state, conditions };

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import type { Point, TrackView } from '../../core/types';
 import { distanceToPolygonEdge, feet, pointInPolygon, type Scale } from '../../core/geometry';
 import { entries, int, mapOf, num } from '../../core/state-codec';
+import type { RuleConfig } from '../../config/schema';
+import { passes } from './filters';
+import type { RuleInput } from './types';
 
 /**
  * Zone membership with hysteresis, so jitter at a zone edge never flaps: an observation only counts when the feet
@@ -102,4 +105,39 @@ export function prune<V>(m: Map<number, V>, tracks: readonly TrackView[]): void 
       m.delete(k);
     }
   }
+}
+
+/** One track the rule watches, with its zone presence after this frame. */
+export interface ZoneObservation {
+  track: TrackView;
+  presence: Presence;
+  change?: 'enter' | 'exit';
+}
+
+/**
+ * The loop every zone rule starts with: the rule's zone (undefined when the camera has no such zone), presences
+ * of tracks that are gone dropped, then each track that passes the rule's filters observed against the zone
+ * (its presence stored in `presence`), in track order.
+ */
+export function observeZone(
+  rule: RuleConfig,
+  presence: Map<number, Presence>,
+  input: RuleInput,
+  defaultLabels: readonly string[] | undefined,
+): ZoneObservation[] | undefined {
+  const poly = input.zones.get(rule.zone ?? '');
+  if (!poly) {
+    return undefined;
+  }
+  prune(presence, input.tracks);
+  const out: ZoneObservation[] = [];
+  for (const track of input.tracks) {
+    if (!passes(rule, track, defaultLabels)) {
+      continue;
+    }
+    const o = observe(presence.get(track.id), track, poly, input.scale, input.time);
+    presence.set(track.id, o.presence);
+    out.push({ track, presence: o.presence, change: o.change });
+  }
+  return out;
 }

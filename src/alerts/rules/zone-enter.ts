@@ -1,8 +1,7 @@
 import type { RuleConfig } from '../../config/schema';
-import { passes } from './filters';
 import { z } from 'zod';
 import { parseState } from '../../core/state-codec';
-import { observe, presenceMap, prune, savePresence, type Presence } from './presence';
+import { observeZone, presenceMap, savePresence, type Presence } from './presence';
 import { toObject, type Condition, type RuleEvaluator, type RuleInput } from './types';
 
 /** zone_enter state: each track's presence in the zone. */
@@ -22,22 +21,11 @@ export const zoneEnter: RuleEvaluator<ZoneEnterState> = {
   saveState: (s) => ({ presence: savePresence(s.presence) }),
   loadState: (saved) => parseState(z.object({ presence: presenceMap }), saved, 'zone_enter state'),
   evaluate(rule: RuleConfig, state: ZoneEnterState, input: RuleInput) {
-    const poly = input.zones.get(rule.zone ?? '');
-    if (!poly) {
+    const seen = observeZone(rule, state.presence, input, this.defaultLabels);
+    if (!seen) {
       return { state, conditions: [] };
     }
-    prune(state.presence, input.tracks);
-    const inside = [];
-    for (const t of input.tracks) {
-      if (!passes(rule, t, this.defaultLabels)) {
-        continue;
-      }
-      const { presence } = observe(state.presence.get(t.id), t, poly, input.scale, input.time);
-      state.presence.set(t.id, presence);
-      if (presence.inside) {
-        inside.push(t);
-      }
-    }
+    const inside = seen.filter((o) => o.presence.inside).map((o) => o.track);
     const conditions: Condition[] = inside.length
       ? [{ key: `zone:${rule.zone}`, zone: rule.zone, objects: inside.map(toObject), count: inside.length }]
       : [];

@@ -1,8 +1,7 @@
 import type { RuleConfig } from '../../config/schema';
-import { passes } from './filters';
 import { z } from 'zod';
 import { parseState } from '../../core/state-codec';
-import { observe, presenceMap, prune, savePresence, type Presence } from './presence';
+import { observeZone, presenceMap, savePresence, type Presence } from './presence';
 import { toObject, type Condition, type RuleEvaluator, type RuleInput } from './types';
 
 /** zone_exit state: each track's presence in the zone. */
@@ -21,22 +20,13 @@ export const zoneExit: RuleEvaluator<ZoneExitState> = {
   saveState: (s) => ({ presence: savePresence(s.presence) }),
   loadState: (saved) => parseState(z.object({ presence: presenceMap }), saved, 'zone_exit state'),
   evaluate(rule: RuleConfig, state: ZoneExitState, input: RuleInput) {
-    const poly = input.zones.get(rule.zone ?? '');
-    if (!poly) {
+    const seen = observeZone(rule, state.presence, input, this.defaultLabels);
+    if (!seen) {
       return { state, conditions: [] };
     }
-    prune(state.presence, input.tracks);
-    const conditions: Condition[] = [];
-    for (const t of input.tracks) {
-      if (!passes(rule, t, this.defaultLabels)) {
-        continue;
-      }
-      const { presence, change } = observe(state.presence.get(t.id), t, poly, input.scale, input.time);
-      state.presence.set(t.id, presence);
-      if (change === 'exit') {
-        conditions.push({ key: `track:${t.id}`, zone: rule.zone, objects: [toObject(t)] });
-      }
-    }
+    const conditions: Condition[] = seen
+      .filter((o) => o.change === 'exit')
+      .map((o) => ({ key: `track:${o.track.id}`, zone: rule.zone, objects: [toObject(o.track)] }));
     return { state, conditions };
   },
 };

@@ -40,20 +40,6 @@ export function parseLedgerEntry(raw: string | null | undefined): LedgerEntry | 
   return undefined;
 }
 
-/** Compares two stream ids (`ms-seq`) numerically. */
-export function compareStreamIds(a: string, b: string): number {
-  const [am, as] = a.split('-');
-  const [bm, bs] = b.split('-');
-  const d = Number(am) - Number(bm);
-  return d !== 0 ? Math.sign(d) : Math.sign(Number(as ?? 0) - Number(bs ?? 0));
-}
-
-/** The smallest stream id after `id` (for exclusive bounds). */
-export function nextStreamId(id: string): string {
-  const [ms, seq] = id.split('-');
-  return `${ms}-${Number(seq ?? 0) + 1}`;
-}
-
 /**
  * The webhook delivery ledger in Redis: one entry per (alert event, webhook), written before the BullMQ job is
  * added and updated by the worker, so a job can be lost (evicted, Redis restarted without persistence) without

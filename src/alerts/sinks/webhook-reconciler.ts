@@ -7,7 +7,8 @@ import { parseEntry, type AlertEventEntry } from '../alert-store';
 import type { WebhookDelivery } from './webhook';
 import type { EndpointStates } from './webhook-endpoints';
 import { deliveryId, webhookMatches } from './webhook-format';
-import { compareStreamIds, nextStreamId, type DeliveryLedger, type LedgerEntry } from './webhook-ledger';
+import { compareStreamIds, nextStreamId, streamIdBefore } from '../../core/stream-id';
+import type { DeliveryLedger, LedgerEntry } from './webhook-ledger';
 
 /** A delivery as queued: the payload plus when its retry horizon started. */
 export interface QueuedDelivery extends WebhookDelivery {
@@ -129,15 +130,6 @@ export interface ReconcilerOptions {
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
-/** The id just before `id` (XGROUP CREATE takes the last id already delivered). */
-export function prevStreamId(id: string): string {
-  const [ms, seq] = id.split('-').map((x) => BigInt(x));
-  if ((seq ?? 0n) > 0n) {
-    return `${ms}-${(seq ?? 0n) - 1n}`;
-  }
-  return ms > 0n ? `${ms - 1n}-18446744073709551615` : '0-0';
-}
-
 /**
  * Keeps webhook delivery whole when Redis loses parts of its state. Each pass (under a lock, one process at a
  * time): (1) when the ledger's epoch changed (the ledger was lost) re-derives the deliveries of every event from the
@@ -177,7 +169,7 @@ export class DeliveryReconciler {
   async groupStartId(): Promise<string> {
     const mark = (await this.ledger.mark()) ?? this.lastMark;
     if (mark) {
-      return prevStreamId(mark);
+      return streamIdBefore(mark);
     }
     try {
       const info = (await this.redis.xinfo('STREAM', this.keys.alertEvents)) as unknown[];

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Context } from '../../config/context';
 import { VigilError } from '../../core/errors';
+import { streamIdBefore } from '../../core/stream-id';
 import { isStreamId } from '../params';
 
 /** Stream entries read at most to find one alert's events (the stream is shared by every camera). */
@@ -21,8 +22,7 @@ export async function alertEventsRoutes(app: FastifyInstance, _ctx: Context): Pr
     const store = app.vigil.store;
     const events: Array<Record<string, unknown>> = [];
     // The start event is the entry with the alert's id: read from just before it.
-    const [ms, seq] = id.split('-');
-    let after = id === '0-0' ? '0' : seq === '0' ? `${BigInt(ms) - 1n}-18446744073709551615` : `${ms}-${BigInt(seq) - 1n}`;
+    let after = streamIdBefore(id);
     let scanned = 0;
     let ended = false;
     while (!ended && scanned < MAX_SCANNED) {

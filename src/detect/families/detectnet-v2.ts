@@ -10,7 +10,7 @@
  */
 import { PEOPLENET_LABELS } from '../labels';
 import type { Candidate } from '../nms';
-import { bad, fixedDim, fmtShape, imageInput, type DetectorFamily, type FamilyOptions, type FamilyPlan, type ModelIO, type OutputTensor, type TensorInfo } from './family';
+import { bad, imagePlan, type PixelSpec, type OutputSpec, fixedDim, fmtShape, imageInput, type DetectorFamily, type FamilyOptions, type FamilyPlan, type ModelIO, type OutputTensor, type TensorInfo } from './family';
 
 /** DeepStream's box normalisation for DetectNet_v2. */
 export const DETECTNET_BBOX_NORM = 35;
@@ -78,18 +78,16 @@ export const detectnetV2: DetectorFamily = {
     const H = inp.height;
     const covName = cov.name;
     const bboxName = bbox.name;
-    return {
-      family: 'detectnet_v2',
-      inputName: inp.name,
-      preprocess: { width: W, height: H, mode: 'resize', channelOrder: 'rgb', mean: [0, 0, 0], scale: [1 / 255, 1 / 255, 1 / 255] },
-      maxBatch: inp.maxBatch,
-      outputNames: [covName, bboxName],
-      defaultLabels: C === 3 ? PEOPLENET_LABELS : [],
-      numClasses: C,
-      decode(outputs: Readonly<Record<string, OutputTensor>>, b: number, minScore: number): Candidate[] {
-        return decodeDetectnet(outputs[covName], outputs[bboxName], b, W, H, minScore);
-      },
+    const pixels: PixelSpec = {
+      mode: 'resize',
+      channelOrder: 'rgb',
+      mean: [0, 0, 0],
+      scale: [1 / 255, 1 / 255, 1 / 255],
     };
+    const out: OutputSpec = { names: [covName, bboxName], numClasses: C, defaultLabels: C === 3 ? PEOPLENET_LABELS : [] };
+    return imagePlan('detectnet_v2', inp, pixels, out, (outputs, b, minScore) => {
+      return decodeDetectnet(outputs[covName], outputs[bboxName], b, W, H, minScore);
+    });
   },
 };
 

@@ -4,6 +4,7 @@
  */
 import { ModelError } from '../../core/errors';
 import type { Candidate } from '../nms';
+import { COCO_LABELS } from '../labels';
 import type { PreprocessSpec } from '../preprocess';
 
 /** A dimension as a model declares it: a number, or a symbolic name / null for a free dimension. */
@@ -73,6 +74,45 @@ export function fixedDim(d: Dim | undefined): number | undefined {
   return typeof d === 'number' && d > 0 ? d : undefined;
 }
 
+/** A model's one image input: its name, size in pixels and batch limit. */
+export interface ImageInput {
+  name: string;
+  width: number;
+  height: number;
+  maxBatch: number;
+}
+
+/** How a family turns pixels into its input tensor: a {@link PreprocessSpec} without the size (the input's). */
+export type PixelSpec = Omit<PreprocessSpec, 'width' | 'height'>;
+
+/** What a family read from a model's outputs. */
+export interface OutputSpec {
+  names: readonly string[];
+  numClasses: number;
+  /** @defaultValue the COCO labels for 80 classes, else none */
+  defaultLabels?: readonly string[];
+}
+
+/** The plan of a model with one image input: the size and batch limit come from `inp`. */
+export function imagePlan(
+  family: string,
+  inp: ImageInput,
+  pixels: PixelSpec,
+  out: OutputSpec,
+  decode: FamilyPlan['decode'],
+): FamilyPlan {
+  return {
+    family,
+    inputName: inp.name,
+    preprocess: { width: inp.width, height: inp.height, ...pixels },
+    maxBatch: inp.maxBatch,
+    outputNames: out.names,
+    defaultLabels: out.defaultLabels ?? (out.numClasses === 80 ? COCO_LABELS : []),
+    numClasses: out.numClasses,
+    decode,
+  };
+}
+
 /**
  * Checks a single NCHW image input with 3 channels and returns its name, size (declared, or from
  * `options.inputSize` when free) and batch limit.
@@ -83,7 +123,7 @@ export function imageInput(
   family: string,
   options: FamilyOptions | undefined,
   defaultSize?: readonly [number, number],
-): { name: string; width: number; height: number; maxBatch: number } {
+): ImageInput {
   if (io.inputs.length !== 1) {
     bad(file, family, `expected 1 input (an NCHW image), found ${io.inputs.length}`);
   }

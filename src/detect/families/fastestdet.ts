@@ -3,9 +3,8 @@
  * `[obj, x, y, w, h, cls...]`. Box: cx = (gx + tanh(x)) / gw, cy = (gy + tanh(y)) / gh, w = sigmoid(w),
  * h = sigmoid(h), all as fractions of the input; score = obj^0.6 × cls^0.4.
  */
-import { COCO_LABELS } from '../labels';
 import type { Candidate } from '../nms';
-import { bad, fixedDim, fmtShape, imageInput, type DetectorFamily, type FamilyOptions, type FamilyPlan, type ModelIO, type OutputTensor } from './family';
+import { bad, imagePlan, type PixelSpec, fixedDim, fmtShape, imageInput, type DetectorFamily, type FamilyOptions, type FamilyPlan, type ModelIO } from './family';
 
 function sigmoid(v: number): number {
   return 1 / (1 + Math.exp(-v));
@@ -28,62 +27,52 @@ export const fastestdet: DetectorFamily = {
     const outName = out.name;
     const W = inp.width;
     const H = inp.height;
-    return {
-      family: 'fastestdet',
-      inputName: inp.name,
-      preprocess: {
-        width: W,
-        height: H,
-        mode: 'resize',
-        channelOrder: 'bgr',
-        mean: [0, 0, 0],
-        scale: [1 / 255, 1 / 255, 1 / 255],
-      },
-      maxBatch: inp.maxBatch,
-      outputNames: [outName],
-      defaultLabels: numClasses === 80 ? COCO_LABELS : [],
-      numClasses,
-      decode(outputs: Readonly<Record<string, OutputTensor>>, b: number, minScore: number): Candidate[] {
-        const t = outputs[outName];
-        const gh = t.dims[2];
-        const gw = t.dims[3];
-        const plane = gh * gw;
-        const d = t.data;
-        const base = b * ch * plane;
-        const res: Candidate[] = [];
-        for (let gy = 0; gy < gh; gy++) {
-          for (let gx = 0; gx < gw; gx++) {
-            const p = base + gy * gw + gx;
-            const obj = d[p];
-            if (!(obj > 0)) {
-              continue;
-            }
-            const objW = Math.pow(obj, 0.6);
-            if (objW < minScore) {
-              continue;
-            }
-            let best = 0;
-            let bestScore = d[p + 5 * plane];
-            for (let c = 1; c < numClasses; c++) {
-              const v = d[p + (5 + c) * plane];
-              if (v > bestScore) {
-                bestScore = v;
-                best = c;
-              }
-            }
-            const score = bestScore > 0 ? objW * Math.pow(bestScore, 0.4) : 0;
-            if (score < minScore) {
-              continue;
-            }
-            const cx = ((gx + Math.tanh(d[p + plane])) / gw) * W;
-            const cy = ((gy + Math.tanh(d[p + 2 * plane])) / gh) * H;
-            const w = sigmoid(d[p + 3 * plane]) * W;
-            const h = sigmoid(d[p + 4 * plane]) * H;
-            res.push({ classId: best, score, x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2 });
-          }
-        }
-        return res;
-      },
+    const pixels: PixelSpec = {
+      mode: 'resize',
+      channelOrder: 'bgr',
+      mean: [0, 0, 0],
+      scale: [1 / 255, 1 / 255, 1 / 255],
     };
+    return imagePlan('fastestdet', inp, pixels, { names: [outName], numClasses }, (outputs, b, minScore) => {
+      const t = outputs[outName];
+      const gh = t.dims[2];
+      const gw = t.dims[3];
+      const plane = gh * gw;
+      const d = t.data;
+      const base = b * ch * plane;
+      const res: Candidate[] = [];
+      for (let gy = 0; gy < gh; gy++) {
+        for (let gx = 0; gx < gw; gx++) {
+          const p = base + gy * gw + gx;
+          const obj = d[p];
+          if (!(obj > 0)) {
+            continue;
+          }
+          const objW = Math.pow(obj, 0.6);
+          if (objW < minScore) {
+            continue;
+          }
+          let best = 0;
+          let bestScore = d[p + 5 * plane];
+          for (let c = 1; c < numClasses; c++) {
+            const v = d[p + (5 + c) * plane];
+            if (v > bestScore) {
+              bestScore = v;
+              best = c;
+            }
+          }
+          const score = bestScore > 0 ? objW * Math.pow(bestScore, 0.4) : 0;
+          if (score < minScore) {
+            continue;
+          }
+          const cx = ((gx + Math.tanh(d[p + plane])) / gw) * W;
+          const cy = ((gy + Math.tanh(d[p + 2 * plane])) / gh) * H;
+          const w = sigmoid(d[p + 3 * plane]) * W;
+          const h = sigmoid(d[p + 4 * plane]) * H;
+          res.push({ classId: best, score, x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2 });
+        }
+      }
+      return res;
+    });
   },
 };

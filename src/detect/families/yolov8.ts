@@ -3,9 +3,8 @@
  * decoder undoes whatever placement it used); output [B, 4+C, N] with rows `cx, cy, w, h` in input pixels and C
  * class scores (no objectness). A transposed [B, N, 4+C] output is read too.
  */
-import { COCO_LABELS } from '../labels';
 import type { Candidate } from '../nms';
-import { bad, fixedDim, fmtShape, imageInput, type DetectorFamily, type FamilyOptions, type FamilyPlan, type ModelIO, type OutputTensor } from './family';
+import { bad, imagePlan, type PixelSpec, fixedDim, fmtShape, imageInput, type DetectorFamily, type FamilyOptions, type FamilyPlan, type ModelIO } from './family';
 
 /** The YOLOv8 family. */
 export const yolov8: DetectorFamily = {
@@ -29,51 +28,41 @@ export const yolov8: DetectorFamily = {
     }
     const numClasses = channels - 4;
     const outName = out.name;
-    return {
-      family: 'yolov8',
-      inputName: inp.name,
-      preprocess: {
-        width: inp.width,
-        height: inp.height,
-        mode: 'letterbox',
-        channelOrder: 'rgb',
-        mean: [0, 0, 0],
-        scale: [1 / 255, 1 / 255, 1 / 255],
-        fill: 114,
-      },
-      maxBatch: inp.maxBatch,
-      outputNames: [outName],
-      defaultLabels: numClasses === 80 ? COCO_LABELS : [],
-      numClasses,
-      decode(outputs: Readonly<Record<string, OutputTensor>>, bi: number, minScore: number): Candidate[] {
-        const t = outputs[outName];
-        const n = transposed ? t.dims[1] : t.dims[2];
-        const d = t.data;
-        const base = bi * n * channels;
-        // Element (channel k, box i).
-        const at = transposed ? (k: number, i: number) => d[base + i * channels + k] : (k: number, i: number) => d[base + k * n + i];
-        const res: Candidate[] = [];
-        for (let i = 0; i < n; i++) {
-          let best = 0;
-          let score = at(4, i);
-          for (let c = 1; c < numClasses; c++) {
-            const v = at(4 + c, i);
-            if (v > score) {
-              score = v;
-              best = c;
-            }
-          }
-          if (score < minScore) {
-            continue;
-          }
-          const cx = at(0, i);
-          const cy = at(1, i);
-          const w = at(2, i);
-          const h = at(3, i);
-          res.push({ classId: best, score, x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2 });
-        }
-        return res;
-      },
+    const pixels: PixelSpec = {
+      mode: 'letterbox',
+      channelOrder: 'rgb',
+      mean: [0, 0, 0],
+      scale: [1 / 255, 1 / 255, 1 / 255],
+      fill: 114,
     };
+    return imagePlan('yolov8', inp, pixels, { names: [outName], numClasses }, (outputs, bi, minScore) => {
+      const t = outputs[outName];
+      const n = transposed ? t.dims[1] : t.dims[2];
+      const d = t.data;
+      const base = bi * n * channels;
+      // Element (channel k, box i).
+      const at = transposed ? (k: number, i: number) => d[base + i * channels + k] : (k: number, i: number) => d[base + k * n + i];
+      const res: Candidate[] = [];
+      for (let i = 0; i < n; i++) {
+        let best = 0;
+        let score = at(4, i);
+        for (let c = 1; c < numClasses; c++) {
+          const v = at(4 + c, i);
+          if (v > score) {
+            score = v;
+            best = c;
+          }
+        }
+        if (score < minScore) {
+          continue;
+        }
+        const cx = at(0, i);
+        const cy = at(1, i);
+        const w = at(2, i);
+        const h = at(3, i);
+        res.push({ classId: best, score, x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2 });
+      }
+      return res;
+    });
   },
 };

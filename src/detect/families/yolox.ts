@@ -3,9 +3,8 @@
  * N = sum over strides 8/16/32 of (H/s)(W/s) cells, rows `[tx, ty, tw, th, obj, cls...]` already sigmoid-ed.
  * Box of cell (gx, gy) at stride s: cx = (tx+gx)s, cy = (ty+gy)s, w = exp(tw)s, h = exp(th)s; score = obj × cls.
  */
-import { COCO_LABELS } from '../labels';
 import type { Candidate } from '../nms';
-import { bad, fixedDim, fmtShape, imageInput, type DetectorFamily, type FamilyPlan, type ModelIO, type FamilyOptions, type OutputTensor } from './family';
+import { bad, imagePlan, type PixelSpec, fixedDim, fmtShape, imageInput, type DetectorFamily, type FamilyPlan, type ModelIO, type FamilyOptions } from './family';
 
 const STRIDES = [8, 16, 32] as const;
 
@@ -59,54 +58,44 @@ export const yolox: DetectorFamily = {
     }
     const numClasses = cols - 5;
     const outName = out.name;
-    return {
-      family: 'yolox',
-      inputName: inp.name,
-      preprocess: {
-        width: inp.width,
-        height: inp.height,
-        mode: 'letterbox',
-        channelOrder: 'bgr',
-        mean: [0, 0, 0],
-        scale: [1, 1, 1],
-        fill: 114,
-      },
-      maxBatch: inp.maxBatch,
-      outputNames: [outName],
-      defaultLabels: numClasses === 80 ? COCO_LABELS : [],
-      numClasses,
-      decode(outputs: Readonly<Record<string, OutputTensor>>, b: number, minScore: number): Candidate[] {
-        const t = outputs[outName];
-        const d = t.data;
-        const res: Candidate[] = [];
-        let o = b * n * cols;
-        for (let i = 0; i < n; i++, o += cols) {
-          const obj = d[o + 4];
-          if (obj < minScore) {
-            continue;
-          }
-          let best = 0;
-          let bestScore = d[o + 5];
-          for (let c = 1; c < numClasses; c++) {
-            const v = d[o + 5 + c];
-            if (v > bestScore) {
-              bestScore = v;
-              best = c;
-            }
-          }
-          const score = obj * bestScore;
-          if (score < minScore) {
-            continue;
-          }
-          const s = grid.stride[i];
-          const cx = (d[o] + grid.gx[i]) * s;
-          const cy = (d[o + 1] + grid.gy[i]) * s;
-          const w = Math.exp(d[o + 2]) * s;
-          const h = Math.exp(d[o + 3]) * s;
-          res.push({ classId: best, score, x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2 });
-        }
-        return res;
-      },
+    const pixels: PixelSpec = {
+      mode: 'letterbox',
+      channelOrder: 'bgr',
+      mean: [0, 0, 0],
+      scale: [1, 1, 1],
+      fill: 114,
     };
+    return imagePlan('yolox', inp, pixels, { names: [outName], numClasses }, (outputs, b, minScore) => {
+      const t = outputs[outName];
+      const d = t.data;
+      const res: Candidate[] = [];
+      let o = b * n * cols;
+      for (let i = 0; i < n; i++, o += cols) {
+        const obj = d[o + 4];
+        if (obj < minScore) {
+          continue;
+        }
+        let best = 0;
+        let bestScore = d[o + 5];
+        for (let c = 1; c < numClasses; c++) {
+          const v = d[o + 5 + c];
+          if (v > bestScore) {
+            bestScore = v;
+            best = c;
+          }
+        }
+        const score = obj * bestScore;
+        if (score < minScore) {
+          continue;
+        }
+        const s = grid.stride[i];
+        const cx = (d[o] + grid.gx[i]) * s;
+        const cy = (d[o + 1] + grid.gy[i]) * s;
+        const w = Math.exp(d[o + 2]) * s;
+        const h = Math.exp(d[o + 3]) * s;
+        res.push({ classId: best, score, x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2 });
+      }
+      return res;
+    });
   },
 };
