@@ -51,20 +51,32 @@ function accumulate(evals: (ImageEval | null)[][][], maxDets: number[], T: numbe
       if (E.length === 0) {
         continue;
       }
+      const npig = E.reduce((s, e) => s + e.gtIgnore.reduce((c, x) => c + (x === 0 ? 1 : 0), 0), 0);
       for (let m = 0; m < M; m++) {
         const maxDet = maxDets[m];
-        const dtScores = E.flatMap((e) => Array.from(e.dtScores.subarray(0, maxDet)));
-        const inds = stableOrder(dtScores.length, (i) => -dtScores[i]);
-        const npig = E.reduce((s, e) => s + e.gtIgnore.reduce((c, x) => c + (x === 0 ? 1 : 0), 0), 0);
+        const kept = E.map((e) => Math.min(e.dtScores.length, maxDet));
+        const nd = kept.reduce((s, x) => s + x, 0);
+        const dtScores = new Float64Array(nd);
+        let off = 0;
+        E.forEach((e, i) => {
+          dtScores.set(e.dtScores.subarray(0, kept[i]), off);
+          off += kept[i];
+        });
+        const inds = stableOrder(nd, (i) => -dtScores[i]);
         if (npig === 0) {
           continue;
         }
+        const dtm = new Int32Array(nd);
+        const dtIg = new Uint8Array(nd);
+        const rc = new Float64Array(nd);
+        const pr = new Float64Array(nd);
         for (let t = 0; t < T; t++) {
-          const dtm = E.flatMap((e) => Array.from(e.dtMatches[t].subarray(0, maxDet)));
-          const dtIg = E.flatMap((e) => Array.from(e.dtIgnore[t].subarray(0, maxDet)));
-          const nd = inds.length;
-          const rc = new Float64Array(nd);
-          const pr = new Array<number>(nd);
+          off = 0;
+          E.forEach((e, i) => {
+            dtm.set(e.dtMatches[t].subarray(0, kept[i]), off);
+            dtIg.set(e.dtIgnore[t].subarray(0, kept[i]), off);
+            off += kept[i];
+          });
           let tp = 0;
           let fp = 0;
           inds.forEach((i, n) => {
