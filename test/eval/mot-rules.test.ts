@@ -15,6 +15,13 @@ describe('MOT rules', () => {
     assert.deepEqual([r.mota, r.motp, r.idf1, r.hota, r.deta, r.assa, r.loca], [1, 1, 1, 1, 1, 1, 1]);
     assert.deepEqual([r.tp, r.fp, r.fn, r.idsw, r.frag, r.mt, r.pt, r.ml], [6, 0, 0, 0, 0, 2, 0, 0]);
   });
+  it("MOTA averages over boxes, not frames (figure 3 of Bernardin & Stiefelhagen's CLEAR MOT paper; py-motmetrics test_correct_average: 0.2)", () => {
+    const boxes = [0, 1, 2, 3].map((k) => shifted(B, k * 100));
+    const gt = [1, 2, 3, 4].flatMap((f) => boxes.map((b, k) => gtRow(f, k + 1, b)));
+    gt.push(...[5, 6, 7, 8].map((f) => gtRow(f, 4, boxes[3])));
+    const r = evaluateMot(gt, [5, 6, 7, 8].map((f) => tr(f, 4, boxes[3])));
+    assert.ok(Math.abs(r.mota - 0.2) < 1e-12, String(r.mota));
+  });
   it('empty frames: a gt-only frame is misses, a tracker-only frame false positives, an empty frame nothing', () => {
     const r = evaluateMot([gtRow(1, 1, B), gtRow(3, 1, B)], [tr(1, 1, B), tr(2, 1, B)], { numFrames: 5 });
     assert.deepEqual([r.tp, r.fn, r.fp, r.numFrames], [1, 1, 1, 5]);
