@@ -4,7 +4,7 @@ import { MqttSink } from '../alerts/sinks/mqtt';
 import { onceClose, type Context, type StageHandle } from '../config/context';
 import { WsHub } from '../ws';
 import { LIVE_MAX_BUFFERED, LiveSocket } from '../ws/live';
-import { LiveFeed } from './live-feed';
+import { LiveFeed } from '../ws/live-feed';
 import { buildServer } from './server';
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
 import type { AlertStore } from '../alerts';
 import type { DeadLetters } from '../alerts/delivery';
@@ -22,7 +22,7 @@ import { liveRoutes } from './routes/live';
 import { cameraConfigRoutes } from './routes/camera-config';
 import { alertEventsRoutes } from './routes/alert-events';
 import { clipsRoutes } from './routes/clips';
-import type { LiveFeed } from './live-feed';
+import type { LiveFeed } from '../ws/live-feed';
 import { webhooksRoutes } from './routes/webhooks';
 
 declare module 'fastify' {

@@ -48,7 +48,7 @@ const OPTIONS = {
 
 /** The usage text of `vigil bench` or of one of its subcommands (for `--help`). */
 export function benchUsage(sub?: string): string {
-  /* eslint-disable @typescript-eslint/no-require-imports */
+  /* eslint-disable @typescript-eslint/no-require-imports -- each benchmark is loaded only when asked for (usage texts too) */
   switch (sub) {
     case 'live':
       return (require('./live') as typeof import('./live')).LIVE_USAGE;
@@ -89,27 +89,27 @@ export function probeFps(file: string): number | undefined {
 /** Command entry point. */
 export async function run(args: string[], log: Logger): Promise<number> {
   if (args[0] === 'latency') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- each benchmark is loaded only when asked for
     const { runAlertLatency } = require('./alert-latency') as typeof import('./alert-latency');
     return await runAlertLatency(args.slice(1), log);
   }
   if (args[0] === '--phase-child') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- each benchmark is loaded only when asked for
     const { phaseChild } = require('./isolate') as typeof import('./isolate');
     return await phaseChild(log);
   }
   if (args[0] === 'live') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- each benchmark is loaded only when asked for
     const { runLive } = require('./live') as typeof import('./live');
     return await runLive(args.slice(1), log);
   }
   if (args[0] === 'faults') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- each benchmark is loaded only when asked for
     const { runFaults } = require('./faults') as typeof import('./faults');
     return await runFaults(args.slice(1), log);
   }
   if (args[0] === 'soak') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- each benchmark is loaded only when asked for
     const { runSoak } = require('./soak') as typeof import('./soak');
     return await runSoak(args.slice(1), log);
   }

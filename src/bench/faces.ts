@@ -158,8 +158,8 @@ export function evaluateWatchlist(faces: readonly Face[], threshold: number): Wa
     let verdict: string;
     if (match === undefined) {
       verdict = enrolled ? 'MISSED' : 'ok (no match)';
-      if (enrolled) missed++;
-      else right++;
+      if (enrolled) {missed++;}
+      else {right++;}
     } else if (match === f.person) {
       verdict = 'ok';
       right++;

@@ -74,7 +74,7 @@ export async function runSoak(args: string[], log: Logger): Promise<number> {
   if (values['ingest-only']) {
     return await runIngestSoak(values, args, log);
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the whole-daemon soak is loaded only when asked for
   const { runDaemonSoak } = require('./soak-daemon') as typeof import('./soak-daemon');
   return await runDaemonSoak(values, args, log, SOAK_USAGE);
 }
@@ -167,7 +167,7 @@ async function runIngestSoak(values: SoakValues, args: string[], log: Logger): P
   const dropped = end.dropped - start.dropped;
   const nodeCpuPct = ((cpu.user + cpu.system) / 1e6 / elapsed) * 100;
   const ffmpegCpuPct = (ffmpegTicks / CLK_TCK / elapsed) * 100;
-  const result = {
+  const result: IngestSoakResult = {
     cameras: n,
     seconds: Math.round(elapsed),
     fps: Number(values.fps),
@@ -193,7 +193,30 @@ async function runIngestSoak(values: SoakValues, args: string[], log: Logger): P
   return 0;
 }
 
-function section(r: Record<string, unknown> & { [k: string]: any }, args: string[]): string {
+interface StartEndMax {
+  start: number;
+  end: number;
+  max: number;
+}
+
+/** What `--ingest-only` measured (printed as JSON and written to BENCHMARKS.md). */
+interface IngestSoakResult {
+  cameras: number;
+  seconds: number;
+  fps: number;
+  width: number;
+  framesIn: number;
+  framesPerCameraPerSecond: number;
+  consumed: number;
+  dropped: number;
+  restarts: number;
+  redisUsedMemoryMiB: StartEndMax;
+  rssMiB: StartEndMax;
+  cpuPercentPerCamera: { ffmpeg: number; node: number; total: number };
+  machine: string;
+}
+
+function section(r: IngestSoakResult, args: string[]): string {
   return `## Ingest soak
 
 Command: \`npx vigil bench soak ${args.join(' ')}\` (ingest + frame queue only, detect not running; a BullMQ consumer

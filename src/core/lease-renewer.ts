@@ -56,9 +56,9 @@ export function nowMs(): number {
  * thread starts in milliseconds without a TypeScript loader: it must not use anything from this module's scope.
  */
 function renewerThread(init: RenewerInit): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- runs in a worker thread started from this function's source, with no imports
   const { parentPort } = require('node:worker_threads') as typeof import('node:worker_threads');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the worker thread loads ioredis from the path its parent resolved
   const Redis = require(init.ioredis) as typeof import('ioredis').default;
   const RENEW =
     "local out = {} for i, k in ipairs(KEYS) do if redis.call('GET', k) == ARGV[1] then " +

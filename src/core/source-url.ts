@@ -28,7 +28,7 @@ export interface SourceUrl {
 /** The parse result: the structure, or why the text is not a usable source. */
 export type SourceParse = { ok: true; url: SourceUrl } | { ok: false; message: string };
 
-// eslint-disable-next-line no-control-regex
+// Control characters (C0 and DEL) are what this pattern looks for.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 const HOST_CHARS = /^[A-Za-z0-9._~%!$&'()*+,;=-]+$/;

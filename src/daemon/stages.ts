@@ -6,7 +6,7 @@ export type StartStage = (ctx: Context) => Promise<StageHandle>;
 
 // require() rather than import(): tsx (tests, source runs) turns import() of a folder into an ESM import that
 // fails; tsc compiles both to require() anyway.
-/* eslint-disable @typescript-eslint/no-require-imports */
+/* eslint-disable @typescript-eslint/no-require-imports -- stages are loaded lazily, see above */
 /** Stage loaders per role, in start order. Loaded lazily so a process only pays for its roles. */
 export const STAGES: ReadonlyArray<{ role: Role; load: () => Promise<StartStage> }> = [
   { role: 'api', load: async () => (require('../api') as typeof import('../api')).start },

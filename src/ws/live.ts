@@ -9,7 +9,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { liveMetrics, type LiveFeed, type LiveMetrics } from '../api/live-feed';
+import { liveMetrics, type LiveFeed, type LiveMetrics } from './live-feed';
 import { authenticate, bearerToken } from '../core/auth';
 import type { AuthFailureLimiter } from '../core/auth-limiter';
 import type { Context } from '../config/context';

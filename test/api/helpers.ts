@@ -118,9 +118,9 @@ export async function startTestApi(
 
 /** Heap used after a full garbage collection (exposes gc at run time; mocha runs without --expose-gc). */
 export function heapAfterGc(): number {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by the memory tests that call this
   const v8 = require('node:v8') as typeof import('node:v8');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by the memory tests that call this
   const vm = require('node:vm') as typeof import('node:vm');
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc') as () => void;

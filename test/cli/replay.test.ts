@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/cli/replay';
 import { createLogger } from '../../src/core/logger';
@@ -46,7 +47,7 @@ describe('vigil replay', () => {
 
 describe('vigil replay --video', function () {
   this.timeout(60_000);
-  const clip = join(require('node:os').tmpdir(), `vigil-test-${process.pid}-clip.mp4`);
+  const clip = join(tmpdir(), `vigil-test-${process.pid}-clip.mp4`);
   before(async () => {
     const { execFileSync } = await import('node:child_process');
     const media = process.env.VIGIL_TEST_MEDIA ?? '/work/shared/media';

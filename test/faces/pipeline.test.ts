@@ -41,7 +41,7 @@ function fakeModels(faces: FaceBox[]): FaceModels & { calls: { detect: Rect[]; e
         // mean red of the crop identifies the face (the test paints each face a different red)
         return crops.map((c) => {
           let r = 0;
-          for (let i = 0; i < c.data.length; i += 3) r += c.data[i]!;
+          for (let i = 0; i < c.data.length; i += 3) {r += c.data[i]!;}
           const e = new Float32Array(128);
           e[0] = r / (c.data.length / 3) / 100;
           return e;

@@ -10,8 +10,8 @@ function face(noseX: number): Float32Array {
   for (let i = 0; i < 68; i++) {
     set(i, 50, 73);
   }
-  for (let i = 36; i < 42; i++) set(i, 35, 40);
-  for (let i = 42; i < 48; i++) set(i, 65, 40);
+  for (let i = 36; i < 42; i++) {set(i, 35, 40);}
+  for (let i = 42; i < 48; i++) {set(i, 65, 40);}
   set(30, noseX, 60);
   return p;
 }

@@ -91,7 +91,7 @@ describe('facesRoutes (POST/GET/DELETE /api/faces)', function () {
     const probe = Fastify();
     probe.addHook('onRoute', (r) => {
       const methods = Array.isArray(r.method) ? r.method : [r.method];
-      for (const m of methods) routes.push({ method: m, url: r.url, role: (r.config as { role?: string } | undefined)?.role });
+      for (const m of methods) {routes.push({ method: m, url: r.url, role: (r.config as { role?: string } | undefined)?.role });}
     });
     return facesRoutes(probe, ctx).then(async () => {
       await probe.ready();

@@ -34,8 +34,8 @@ describe('watchlist accuracy on media/faces (real models)', function () {
     for (let i = 0; i < faces.length; i++) {
       for (let j = i + 1; j < faces.length; j++) {
         const d = euclidean(faces[i]!.embedding, faces[j]!.embedding);
-        if (faces[i]!.person === faces[j]!.person) sameMax = Math.max(sameMax, d);
-        else diffMin = Math.min(diffMin, d);
+        if (faces[i]!.person === faces[j]!.person) {sameMax = Math.max(sameMax, d);}
+        else {diffMin = Math.min(diffMin, d);}
       }
     }
     assert.ok(sameMax < 0.6 && diffMin >= 0.6, `same ≤ ${sameMax.toFixed(3)}, different ≥ ${diffMin.toFixed(3)}`);

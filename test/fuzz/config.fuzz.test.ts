@@ -126,7 +126,6 @@ describe('fuzz: config files (issue 14, item 5)', function () {
       assert.ok(Date.now() - t0 < 5000, `#${i} took ${Date.now() - t0} ms`);
     });
     assert.ok(valid > 0 && valid < FILES, `valid ${valid} of ${FILES}`);
-    // eslint-disable-next-line no-console
     console.log(`      ${FILES} files: ${valid} valid, ${problems} problems reported`);
   });
 

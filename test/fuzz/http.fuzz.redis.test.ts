@@ -153,7 +153,6 @@ describe('fuzz: HTTP (issue 14, item 5) @integration', function () {
           const t = (trace.get(k) ?? [0, 0]) as [number, number];
           trace.set(k, [t[0] + 1, t[1] + a.ms]);
           if (a.ms > 500) {
-            // eslint-disable-next-line no-console
             console.log(`slow ${Math.round(a.ms)} ms ${a.status} ${describe(offset + i, r)}`);
           }
         }
@@ -182,7 +181,6 @@ describe('fuzz: HTTP (issue 14, item 5) @integration', function () {
     });
     const seconds = (Date.now() - t0) / 1000;
     if (process.env.VIGIL_FUZZ_TRACE) {
-      // eslint-disable-next-line no-console
       console.log([...trace].map(([k, [n, ms]]) => `${k}: ${n} requests, ${Math.round(ms / n)} ms mean`).join('\n'));
     }
     agent.destroy();
@@ -199,7 +197,6 @@ describe('fuzz: HTTP (issue 14, item 5) @integration', function () {
     await waitFor(() => openFds() <= fd0 * 1.1, 5000, `fds back within 10 % of ${fd0} (now ${openFds()})`);
     let rss = rssAfterGc();
     await waitFor(() => (rss = rssAfterGc()) <= rss0 * 1.1, 5000, `RSS back within 10 % of ${Math.round(rss0 / 1e6)} MB (now ${Math.round(rss / 1e6)} MB)`);
-    // eslint-disable-next-line no-console
     console.log(`      ${HTTP_REQUESTS + RAW_REQUESTS} requests (${HTTP_REQUESTS + RAW_REQUESTS - WARMUP} after the warm-up in ${seconds.toFixed(1)} s); statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}; fds ${fd0} -> ${openFds()}; RSS ${Math.round(rss0 / 1e6)} -> ${Math.round(rss / 1e6)} MB`);
     assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
 

@@ -124,7 +124,6 @@ describe('fuzz: WebSocket (issue 14, item 5) @integration', function () {
     await waitFor(() => target.hub.size === 0, 5000, 'every client gone from the hub');
     await waitFor(() => openFds() <= fd0 * 1.1, 5000, `fds back within 10 % of ${fd0}`);
     await waitFor(() => rssAfterGc() <= rss0 * 1.1, 5000, `RSS back within 10 % of ${Math.round(rss0 / 1e6)} MB`);
-    // eslint-disable-next-line no-console
     console.log(`      ${sent} messages (${oversized} oversized), ${errors} bad_request replies (probes included); fds ${fd0} -> ${openFds()}; RSS ${Math.round(rss0 / 1e6)} -> ${Math.round(rssAfterGc() / 1e6)} MB`);
   });
 });

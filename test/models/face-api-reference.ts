@@ -6,9 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { types } from 'node:util';
 import { faceApiModelDir } from '../../src/models/face-api/weights';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+/* eslint-disable @typescript-eslint/no-explicit-any -- face-api's bundle is untyped JavaScript */
 export type FaceApi = any;
 
 let cached: Promise<FaceApi> | undefined;
@@ -19,9 +20,8 @@ export function loadFaceApi(): Promise<FaceApi> {
     const bundle = join(faceApiModelDir(), '..', 'dist', 'face-api.js');
     const src = readFileSync(bundle, 'utf8');
     const fakeProcess = { env: {}, versions: {} };
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    // The bundle is evaluated with a stand-in `process` (see above); new Function sees none of this module's scope.
     const faceapi = new Function('require', 'process', `${src}\n;return faceapi;`)(require, fakeProcess);
-    const { types } = require('node:util') as typeof import('node:util');
     faceapi.tf.env().setPlatform('vigil-test', {
       fetch: () => Promise.reject(new Error('no fetch in tests')),
       now: () => performance.now(),

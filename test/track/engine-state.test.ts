@@ -193,6 +193,7 @@ describe('engine state (snapshotEngine / restoreEngine)', () => {
       run(r);
     }
     const good = JSON.stringify(snapshotEngine(a));
+    /* eslint-disable @typescript-eslint/no-explicit-any -- each case damages one field deep in a parsed JSON state */
     const bad: Array<[string, (s: any) => void]> = [
       ['version', (s) => (s.v = ENGINE_STATE_VERSION + 1)],
       ['camera', (s) => (s.camera = 'other')],
@@ -206,6 +207,7 @@ describe('engine state (snapshotEngine / restoreEngine)', () => {
       ['cooldown', (s) => (s.lifecycle.cooldowns = [['k', null]])],
       ['clock', (s) => (s.lastCapture = null)],
     ];
+    /* eslint-enable @typescript-eslint/no-explicit-any */
     for (const [what, damage] of bad) {
       const s = JSON.parse(good);
       damage(s);

@@ -5,7 +5,7 @@ import Redis from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { AlertStore } from '../../src/alerts';
-import { LiveFeed } from '../../src/api/live-feed';
+import { LiveFeed } from '../../src/ws/live-feed';
 import { buildServer } from '../../src/api/server';
 import type { Context } from '../../src/config/context';
 import { decodeLiveFrame, type LiveFrame } from '../../src/core/live-frame';

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Context } from '../../config/context';
 import { decodeLiveFrame } from '../../core/live-frame';
 import { VigilError } from '../../core/errors';
-import { liveMetrics } from '../live-feed';
+import { liveMetrics } from '../../ws/live-feed';
 
 /** Unsent bytes above which a response skips frames (a few frames: fresh frames, not a backlog). */
 const MAX_UNSENT = 256 * 1024;

@@ -1,0 +1,92 @@
+/**
+ * Vigil's layers, checked by dependency-cruiser in `npm run lint` (docs/architecture.md explains them).
+ *
+ *   core, onnx ← config ← models ← stages (ingest, detect, faces, track, alerts) ← ws ← api ← daemon ← main.ts, cli, bench, eval, testing
+ *
+ * A module may import its own folder and any folder to its left, never one to its right, and no import may run in a
+ * circle. Stages do not import each other: they meet through message types and key names in src/core. Two stages
+ * host another one in their process and import only its index.ts (`detect-hosts-faces`, `track-hosts-alerts`).
+ * test/ is not checked here: a test may import whatever it tests.
+ */
+const STAGES = '(ingest|detect|faces|track|alerts)';
+const TOP = '^src/(main\\.ts|cli|bench|eval|testing)(/|$)';
+
+/** A rule forbidding imports from `from` into anything but `allowed` (folders under src/, regex alternation). */
+function only(name, comment, from, allowed) {
+  return {
+    name,
+    comment,
+    severity: 'error',
+    from: { path: `^src/${from}/` },
+    to: { path: '^src/', pathNot: `^src/(${allowed})/` },
+  };
+}
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'An import cycle: split the module or move the shared part down a layer.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    only('core-imports-only-core', 'core is the bottom layer: pure vocabulary and thin adapters (Redis, logging, metrics).', 'core', 'core'),
+    only('onnx-imports-only-core', 'onnx is a low adapter library beside core (ONNX graph building), used by models.', 'onnx', 'onnx|core'),
+    only('config-imports-only-core', 'config builds on core only.', 'config', 'config|core'),
+    only('models-above-config', 'models (builders, registry, model files) sit between config and the stages that load them.', 'models', 'models|config|onnx|core'),
+    {
+      name: 'stage-imports-upward',
+      comment: 'A stage may import core, onnx, config and models; never an edge (ws, api), the daemon or the top layer.',
+      severity: 'error',
+      from: { path: `^src/${STAGES}/` },
+      to: { path: '^src/', pathNot: `^src/(${STAGES.slice(1, -1)}|models|config|onnx|core)/` },
+    },
+    {
+      name: 'stage-imports-another-stage',
+      comment: 'Stages meet only through core: message types in src/core/types.ts, key names in src/core/keys.ts.',
+      severity: 'error',
+      from: { path: '^src/(ingest|faces|alerts)/' },
+      to: { path: `^src/${STAGES}/`, pathNot: '^src/$1/' },
+    },
+    {
+      name: 'detect-hosts-faces',
+      comment: 'The detect stage runs the face stage on each frame in its own process, through src/faces/index.ts only.',
+      severity: 'error',
+      from: { path: '^src/detect/' },
+      to: { path: `^src/${STAGES}/`, pathNot: '^src/(detect/|faces/index\\.ts$)' },
+    },
+    {
+      name: 'track-hosts-alerts',
+      comment:
+        "The track stage runs the alert rules and lifecycle on each frame's tracks and writes the alert stream, in " +
+        'its own process, through src/alerts/index.ts only.',
+      severity: 'error',
+      from: { path: '^src/track/' },
+      to: { path: `^src/${STAGES}/`, pathNot: '^src/(track/|alerts/index\\.ts$)' },
+    },
+    only('ws-below-api', 'ws is the lower edge: the api mounts the hub on its server, so ws never imports api.', 'ws', `ws|${STAGES.slice(1, -1)}|models|config|onnx|core`),
+    only('api-below-daemon', 'api may import ws and everything below; not the daemon or the top layer.', 'api', `api|ws|${STAGES.slice(1, -1)}|models|config|onnx|core`),
+    {
+      name: 'daemon-below-the-top',
+      comment: 'The daemon starts the stages; only main.ts, cli, bench, eval and testing sit above it.',
+      severity: 'error',
+      from: { path: '^src/daemon/' },
+      to: { path: TOP },
+    },
+    {
+      name: 'unknown-folder',
+      comment: 'Every folder of src/ has a place in the layers: add a new one to .dependency-cruiser.cjs and docs/architecture.md.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: `^src/(core|onnx|config|models|${STAGES.slice(1, -1)}|ws|api|daemon|cli|bench|eval|testing)/|^src/main\\.ts$` },
+      to: {},
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)node_modules/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    moduleSystems: ['cjs', 'es6'],
+  },
+};
