@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VigilConfig } from '../config/schema';
 import type { Logger } from '../core/logger';
-import { cocoDetections, cocoGroundTruth, labelledFrames, motGtOn, motTracker, type BoxLabels } from './accuracy';
+import { cocoDetections, cocoGroundTruth, motGtOn, motTracker, type BoxLabels } from './accuracy';
 import { alertQuality, parseEvents, type EventLabels } from './alert-quality';
 import { histogramSvg, lineChartSvg, writePng, type Series } from './charts';
 import { detectClip, type DetectedClip } from './clip';
