@@ -82,7 +82,8 @@ export function evaluateHota(data: MotSequenceData): HotaCurve & HotaCounts {
       alignment[g * nt + k] = p / (gtCount[g] + trCount[k] - p);
     }
   }
-  const matches = HOTA_ALPHAS.map(() => new Float64Array(ng * nt));
+  // Per (gt id, tracker id) pair that ever matched: match counts per alpha (sparse: ids can number thousands).
+  const matches = new Map<number, Float64Array>();
   for (let t = 0; t < data.numTimesteps; t++) {
     const gtIds = data.gtIds[t];
     const trIds = data.trackerIds[t];
@@ -110,7 +111,13 @@ export function evaluateHota(data: MotSequenceData): HotaCurve & HotaCounts {
         if (s >= HOTA_ALPHAS[a] - EPS) {
           num++;
           locSum += s;
-          matches[a][gtIds[r] * nt + trIds[c]]++;
+          const pair = gtIds[r] * nt + trIds[c];
+          let counts = matches.get(pair);
+          if (!counts) {
+            counts = new Float64Array(A);
+            matches.set(pair, counts);
+          }
+          counts[a]++;
         }
       });
       res.tp[a] += num;
@@ -120,20 +127,19 @@ export function evaluateHota(data: MotSequenceData): HotaCurve & HotaCounts {
     }
   }
   for (let a = 0; a < A; a++) {
-    const m = matches[a];
     let assa = 0;
     let assre = 0;
     let asspr = 0;
-    for (let g = 0; g < ng; g++) {
-      for (let k = 0; k < nt; k++) {
-        const x = m[g * nt + k];
-        if (x === 0) {
-          continue;
-        }
-        assa += (x * x) / Math.max(1, gtCount[g] + trCount[k] - x);
-        assre += (x * x) / Math.max(1, gtCount[g]);
-        asspr += (x * x) / Math.max(1, trCount[k]);
+    for (const [pair, counts] of matches) {
+      const x = counts[a];
+      if (x === 0) {
+        continue;
       }
+      const g = Math.floor(pair / nt);
+      const k = pair - g * nt;
+      assa += (x * x) / Math.max(1, gtCount[g] + trCount[k] - x);
+      assre += (x * x) / Math.max(1, gtCount[g]);
+      asspr += (x * x) / Math.max(1, trCount[k]);
     }
     const tp = Math.max(1, res.tp[a]);
     res.assa[a] = assa / tp;
