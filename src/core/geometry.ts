@@ -36,15 +36,23 @@ export function area(box: Box): number {
   return Math.max(0, box[2] - box[0]) * Math.max(0, box[3] - box[1]);
 }
 
-/** Intersection over union of two boxes. */
-export function iou(a: Box, b: Box): number {
-  const iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
-  const ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+/**
+ * Intersection over union of two `[x1, y1, x2, y2]` boxes in any one unit (frame fractions, pixels): 0 when they
+ * do not overlap or either has no area. The one IoU of the tracker, detect's NMS and the face detectors.
+ */
+export function iou(a: readonly number[], b: readonly number[]): number {
+  return iouOf(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]);
+}
+
+/** {@link iou} of two boxes given by their corners (boxes held as fields or in flat arrays: no array built). */
+export function iouOf(ax1: number, ay1: number, ax2: number, ay2: number, bx1: number, by1: number, bx2: number, by2: number): number {
+  const iw = Math.min(ax2, bx2) - Math.max(ax1, bx1);
+  const ih = Math.min(ay2, by2) - Math.max(ay1, by1);
   if (iw <= 0 || ih <= 0) {
     return 0;
   }
   const inter = iw * ih;
-  const u = area(a) + area(b) - inter;
+  const u = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter;
   return u > 0 ? inter / u : 0;
 }
 

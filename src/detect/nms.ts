@@ -1,7 +1,8 @@
 /**
- * Pure box post-processing: class-wise non-maximum suppression and intersection over union. Boxes are
- * `[x1, y1, x2, y2]` in any consistent unit.
+ * Pure box post-processing: class-wise non-maximum suppression. Boxes are `[x1, y1, x2, y2]` in any consistent
+ * unit.
  */
+import { iouOf } from '../core/geometry';
 
 /** A scored candidate box before labels are attached. */
 export interface Candidate {
@@ -11,21 +12,6 @@ export interface Candidate {
   y1: number;
   x2: number;
   y2: number;
-}
-
-/** Intersection over union of two candidates (0 when either has no area). */
-export function iou(a: Candidate, b: Candidate): number {
-  const iw = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
-  if (iw <= 0) {
-    return 0;
-  }
-  const ih = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
-  if (ih <= 0) {
-    return 0;
-  }
-  const inter = iw * ih;
-  const union = (a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter;
-  return union > 0 ? inter / union : 0;
 }
 
 /**
@@ -45,7 +31,7 @@ export function nms(candidates: readonly Candidate[], iouThreshold: number, maxD
     }
     let suppressed = false;
     for (const k of list) {
-      if (iou(c, k) > iouThreshold) {
+      if (iouOf(c.x1, c.y1, c.x2, c.y2, k.x1, k.y1, k.x2, k.y2) > iouThreshold) {
         suppressed = true;
         break;
       }

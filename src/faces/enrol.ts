@@ -5,7 +5,7 @@
 import { ImageError } from '../core/errors';
 import type { Box } from '../core/types';
 import { decodeImage } from './decode';
-import { iou } from './image';
+import { iou } from '../core/geometry';
 import { describeFaces, detectFaces, type FaceModels } from './pipeline';
 
 /** Options of {@link embedEnrolmentImages}. */

@@ -5,7 +5,7 @@
  * again. Entries expire by age and by reuse count, so a match is re-checked regularly. Pure.
  */
 import type { Box, FaceObservation } from '../core/types';
-import { iou } from './image';
+import { iou } from '../core/geometry';
 
 /** Options of {@link FaceCache}. */
 export interface FaceCacheOptions {

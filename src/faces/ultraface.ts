@@ -4,7 +4,8 @@
  * The ONNX exports take `input` [1,3,H,W] RGB normalised as (x-127)/128 and give `scores` [1,N,2] (softmax done,
  * column 1 = face) and `boxes` [1,N,4] (already decoded x1,y1,x2,y2, normalised to the input). Only NMS is left.
  */
-import { fromLetterbox, iou, type Letterbox } from './image';
+import { iou } from '../core/geometry';
+import { fromLetterbox, type Letterbox } from './image';
 
 /** A detected face in source pixels. */
 export interface FaceBox {

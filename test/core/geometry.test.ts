@@ -5,6 +5,7 @@ import {
   feet,
   frameScale,
   iou,
+  iouOf,
   pointInPolygon,
   segmentsIntersect,
   signedDistance,
@@ -55,6 +56,9 @@ describe('geometry', () => {
     assert.equal(iou([0, 0, 1, 1], [0, 0, 1, 1]), 1);
     assert.equal(iou([0, 0, 1, 1], [1, 1, 2, 2]), 0);
     assert.ok(Math.abs(iou([0, 0, 2, 1], [1, 0, 3, 1]) - 1 / 3) < 1e-12);
+    assert.ok(Math.abs(iou([0, 0, 2, 2], [1, 1, 3, 3]) - 1 / 7) < 1e-12);
+    assert.equal(iou([0, 0, 0, 0], [0, 0, 0, 0]), 0, 'a box with no area overlaps nothing');
+    assert.equal(iouOf(0, 0, 10, 10, 5, 0, 15, 10), iou([0, 0, 10, 10], [5, 0, 15, 10]));
     assert.equal(segmentsIntersect([0, 0], [1, 1], [0, 1], [1, 0]), true);
     assert.equal(segmentsIntersect([0, 0], [1, 0], [0, 1], [1, 1]), false);
     assert.equal(segmentsIntersect([0, 0], [1, 0], [0.5, 0], [0.5, 1]), true, 'touching counts');

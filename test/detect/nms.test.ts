@@ -1,20 +1,9 @@
 import assert from 'node:assert/strict';
-import { iou, nms, type Candidate } from '../../src/detect/nms';
+import { nms, type Candidate } from '../../src/detect/nms';
 
 const c = (classId: number, score: number, x1: number, y1: number, x2: number, y2: number): Candidate => ({ classId, score, x1, y1, x2, y2 });
 
 describe('nms', () => {
-  describe('#iou', () => {
-    it('is 1 for identical boxes, 0 for disjoint ones, 1/3 for half-overlapping squares', () => {
-      assert.equal(iou(c(0, 1, 0, 0, 10, 10), c(0, 1, 0, 0, 10, 10)), 1);
-      assert.equal(iou(c(0, 1, 0, 0, 10, 10), c(0, 1, 20, 20, 30, 30)), 0);
-      assert.ok(Math.abs(iou(c(0, 1, 0, 0, 10, 10), c(0, 1, 5, 0, 15, 10)) - 1 / 3) < 1e-12);
-    });
-    it('is 0 for a degenerate box', () => {
-      assert.equal(iou(c(0, 1, 0, 0, 0, 0), c(0, 1, 0, 0, 0, 0)), 0);
-    });
-  });
-
   describe('#nms', () => {
     it('keeps the best of overlapping boxes of one class and sorts by score', () => {
       const out = nms([c(0, 0.6, 1, 1, 11, 11), c(0, 0.9, 0, 0, 10, 10), c(0, 0.7, 50, 50, 60, 60)], 0.45);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fromLetterbox, iou, letterbox, letterboxImage, packTensor, warpAffine, type RgbImage } from '../../src/faces/image';
+import { fromLetterbox, letterbox, letterboxImage, packTensor, warpAffine, type RgbImage } from '../../src/faces/image';
 
 function gradient(w: number, h: number): RgbImage {
   const data = new Uint8Array(w * h * 3);
@@ -77,14 +77,6 @@ describe('faces/image', () => {
       const nhwc = new Float32Array(6);
       packTensor(img, nhwc, 0, 'nhwc', [0, 0, 0], 1);
       assert.deepEqual(Array.from(nhwc), [10, 20, 30, 40, 50, 60]);
-    });
-  });
-
-  describe('#iou', () => {
-    it('is 1 for equal boxes, 0 for disjoint, 1/7 for half-shifted', () => {
-      assert.equal(iou([0, 0, 2, 2], [0, 0, 2, 2]), 1);
-      assert.equal(iou([0, 0, 1, 1], [2, 2, 3, 3]), 0);
-      assert.ok(Math.abs(iou([0, 0, 2, 2], [1, 1, 3, 3]) - 1 / 7) < 1e-9);
     });
   });
 });

@@ -2,6 +2,7 @@
  * Pure post-processing of `ssd_mobilenetv1.onnx`: face-api's non-maximum suppression and the mapping of boxes
  * from the 512×512 network input back to the image. No I/O.
  */
+import { iouOf } from '../../core/geometry';
 
 /** Anchors of face-api's SsdMobilenetv1 at 512×512 (3·32² + 6·(16² + 8² + 4² + 2² + 1²)). */
 export const SSD_ANCHORS = 5118;
@@ -56,24 +57,22 @@ export interface SsdDecodeOptions {
   batchIndex?: number;
 }
 
-function iou(b: ArrayLike<number>, i: number, j: number): number {
-  const yminI = Math.min(b[4 * i], b[4 * i + 2]);
-  const xminI = Math.min(b[4 * i + 1], b[4 * i + 3]);
-  const ymaxI = Math.max(b[4 * i], b[4 * i + 2]);
-  const xmaxI = Math.max(b[4 * i + 1], b[4 * i + 3]);
-  const yminJ = Math.min(b[4 * j], b[4 * j + 2]);
-  const xminJ = Math.min(b[4 * j + 1], b[4 * j + 3]);
-  const ymaxJ = Math.max(b[4 * j], b[4 * j + 2]);
-  const xmaxJ = Math.max(b[4 * j + 1], b[4 * j + 3]);
-  const areaI = (ymaxI - yminI) * (xmaxI - xminI);
-  const areaJ = (ymaxJ - yminJ) * (xmaxJ - xminJ);
-  if (areaI <= 0 || areaJ <= 0) {
-    return 0;
-  }
-  const ih = Math.max(Math.min(ymaxI, ymaxJ) - Math.max(yminI, yminJ), 0);
-  const iw = Math.max(Math.min(xmaxI, xmaxJ) - Math.max(xminI, xminJ), 0);
-  const inter = ih * iw;
-  return inter / (areaI + areaJ - inter);
+/** IoU of anchors i and j of `boxes` ([A, 4] ymin, xmin, ymax, xmax; corners in either order, as face-api allows). */
+function anchorIou(b: ArrayLike<number>, i: number, j: number): number {
+  const yi = 4 * i;
+  const xi = yi + 1;
+  const yj = 4 * j;
+  const xj = yj + 1;
+  return iouOf(
+    Math.min(b[xi], b[xi + 2]),
+    Math.min(b[yi], b[yi + 2]),
+    Math.max(b[xi], b[xi + 2]),
+    Math.max(b[yi], b[yi + 2]),
+    Math.min(b[xj], b[xj + 2]),
+    Math.min(b[yj], b[yj + 2]),
+    Math.max(b[xj], b[xj + 2]),
+    Math.max(b[yj], b[yj + 2]),
+  );
 }
 
 /**
@@ -103,7 +102,7 @@ export function ssdNonMaxSuppression(
     }
     let keep = true;
     for (let j = selected.length - 1; j >= 0; j--) {
-      if (iou(boxes, c, selected[j]) > iouThreshold) {
+      if (anchorIou(boxes, c, selected[j]) > iouThreshold) {
         keep = false;
         break;
       }

@@ -1,6 +1,7 @@
 /**
  * Pure post-processing of `tiny_face_detector.onnx`: face-api's TinyYolov2 box decoding and NMS. No I/O.
  */
+import { iou } from '../../core/geometry';
 import type { SsdFace } from './ssd-decode';
 
 /** face-api's TinyFaceDetector anchors (width, height in grid cells). */
@@ -65,13 +66,6 @@ export function decodeTinyFaces(grid: Float32Array, cells: number, options: Tiny
   const keep = nmsDescending(boxes, scores, options.iouThreshold ?? 0.4);
   const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
   return keep.map((i) => ({ score: scores[i], box: boxes[i].map(clamp01) as [number, number, number, number] }));
-}
-
-function iou(p: readonly number[], q: readonly number[]): number {
-  const w = Math.max(0, Math.min(p[2], q[2]) - Math.max(p[0], q[0]));
-  const h = Math.max(0, Math.min(p[3], q[3]) - Math.max(p[1], q[1]));
-  const inter = w * h;
-  return inter / ((p[2] - p[0]) * (p[3] - p[1]) + (q[2] - q[0]) * (q[3] - q[1]) - inter);
 }
 
 /** face-api's `ops/nonMaxSuppression` (IoU mode): repeatedly take the best, drop those above the threshold. */
