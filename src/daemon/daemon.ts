@@ -8,6 +8,7 @@ import { InstanceHeartbeat } from '../core/instances';
 import type { Role } from '../core/types';
 import { VERSION } from '../core/version';
 import { STAGES } from './stages';
+import { startClips } from '../alerts/clips';
 
 /** A running daemon: its context and stages, and a complete, idempotent stop. */
 export interface Daemon {
@@ -21,6 +22,7 @@ export interface Daemon {
 export async function startDaemon(ctx: Context): Promise<Daemon> {
   const started: Array<{ role: Role; handle: StageHandle }> = [];
   let probes: ProbeServer | undefined;
+  let clips: StageHandle | undefined;
   ctx.starting = true;
   // Roles and readiness of this process, for what only the sum of processes tells (a camera nobody can detect).
   const heartbeat = new InstanceHeartbeat(ctx.redis('instances', { maxRetriesPerRequest: 1 }), ctx.keys, () => ({
@@ -48,7 +50,12 @@ export async function startDaemon(ctx: Context): Promise<Daemon> {
       started.push({ role: stage.role, handle });
       ctx.log.info({ role: stage.role }, 'stage started');
     }
+    // Alert clips are cut where the cameras are recorded, by the processes that ingest (docs/api.md "Alert clips").
+    if (ctx.roles.has('ingest')) {
+      clips = await startClips(ctx);
+    }
   } catch (err) {
+    await clips?.close().catch(() => undefined);
     ctx.starting = false;
     await heartbeat.stop();
     await Promise.allSettled(started.reverse().map((s) => s.handle.close()));
@@ -64,6 +71,7 @@ export async function startDaemon(ctx: Context): Promise<Daemon> {
   const stop = () => {
     // Close order: ingest stops taking frames, detect drains, track flushes alerts, api last; Redis after all.
     stopping ??= (async () => {
+      await clips?.close().catch((err) => ctx.log.error({ err }, 'clip maker failed to stop cleanly'));
       for (const s of [...started].reverse()) {
         try {
           await s.handle.close();
