@@ -55,11 +55,12 @@ function fmt(v: number): string {
 }
 
 /** Tick values: about `n` round steps across [lo, hi]. */
-export function ticks(lo: number, hi: number, n = 5): number[] {
+export function ticks(lo: number, hi: number, n = 5, integer = false): number[] {
   const span = hi - lo || 1;
   const raw = span / n;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((k) => k * mag).find((s) => s >= raw) ?? raw;
+  const nice = [1, 2, 2.5, 5, 10].map((k) => k * mag).find((s) => s >= raw) ?? raw;
+  const step = integer ? Math.max(1, Math.ceil(nice)) : nice;
   const out: number[] = [];
   for (let i = Math.ceil(lo / step - 1e-9); i * step <= hi + 1e-9; i++) {
     // Rounded to the step's decimals (0.6, not 0.6000000000000001), and never -0.
@@ -68,7 +69,7 @@ export function ticks(lo: number, hi: number, n = 5): number[] {
   return out;
 }
 
-function frame(title: string, xLabel: string, yLabel: string, x: [number, number], y: [number, number]): { parts: string[]; sx: (v: number) => number; sy: (v: number) => number } {
+function frame(title: string, xLabel: string, yLabel: string, x: [number, number], y: [number, number], integerY = false): { parts: string[]; sx: (v: number) => number; sy: (v: number) => number } {
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
   const sx = (v: number) => M.left + ((v - x[0]) / (x[1] - x[0] || 1)) * pw;
@@ -81,7 +82,7 @@ function frame(title: string, xLabel: string, yLabel: string, x: [number, number
     parts.push(`<line x1="${sx(t)}" y1="${M.top}" x2="${sx(t)}" y2="${M.top + ph}" stroke="#e4e4e4"/>`);
     parts.push(`<text x="${sx(t)}" y="${M.top + ph + 18}" text-anchor="middle" font-size="12" fill="#333">${fmt(t)}</text>`);
   }
-  for (const t of ticks(y[0], y[1])) {
+  for (const t of ticks(y[0], y[1], 5, integerY)) {
     parts.push(`<line x1="${M.left}" y1="${sy(t)}" x2="${M.left + pw}" y2="${sy(t)}" stroke="#e4e4e4"/>`);
     parts.push(`<text x="${M.left - 8}" y="${sy(t) + 4}" text-anchor="end" font-size="12" fill="#333">${fmt(t)}</text>`);
   }
@@ -148,9 +149,9 @@ export function binCounts(values: readonly number[], range: [number, number], bi
 /** Pure: a histogram as SVG. */
 export function histogramSvg(h: Histogram): string {
   const counts = binCounts(h.values, h.range, h.bin);
-  const top = Math.max(1, ...counts);
-  const yMax = ticks(0, top, Math.min(5, top)).at(-1)! < top ? top : ticks(0, top, Math.min(5, top)).at(-1)!;
-  const { parts, sx, sy } = frame(h.title, h.xLabel, 'count', h.range, [0, yMax]);
+  // Headroom above the highest bar; whole counts on the axis.
+  const yMax = Math.max(2, Math.ceil(Math.max(...counts) * 1.15));
+  const { parts, sx, sy } = frame(h.title, h.xLabel, 'count', h.range, [0, yMax], true);
   counts.forEach((c, i) => {
     if (c === 0) {
       return;

@@ -38,6 +38,8 @@ export interface EvalReport {
   speed: { endToEndFps: number; wallS: number; stages: StageSpeed[] };
   alerts: RaisedAlert[];
   alertQuality?: AlertQuality;
+  /** Labelled events outside the span the run covered (not judged). */
+  eventsOutside?: number;
   sweep?: { param: string; points: SweepPoint[]; recommended?: { value: number; why: string } };
   detection?: { labels: string; frames: number; unreached: number[]; result: CocoEvalResult };
   tracking?: { labels: string; frames: number; result: MotEvalResult };
@@ -131,12 +133,13 @@ export function renderMarkdown(r: EvalReport): string {
   if (q) {
     out.push(
       `Each alert is matched to at most one labelled event of its rule (and direction / object class when labelled) within ±${q.toleranceS} s, one-to-one, ` +
-        'the most pairs first, then the smallest offsets. Precision = true alerts / alerts; recall = matched events / events; offset = alert time − event time (positive: late).',
+        'the most pairs first, then the smallest offsets. Precision = true alerts / alerts; recall = matched events / events; offset = alert time − event time (positive: late).' +
+        (r.eventsOutside ? ` ${r.eventsOutside} labelled events outside the run's span (${r.startS.toFixed(1)}–${(r.startS + r.durationS).toFixed(1)} s) are not judged.` : ''),
       '',
     );
     out.push(
       table(
-        ['rule', 'events', 'alerts', 'true', 'missed', 'false alarms', 'precision %', 'recall %', 'false alarms / camera-hour', 'offset median s', 'offset |p90| s'],
+        ['rule', 'events', 'alerts', 'true', 'missed', 'false alarms', 'precision %', 'recall %', 'false alarms / camera-hour', 'offset median s', 'offset 90th pct. (abs.) s'],
         [
           ...q.rules.map((x) =>
             x.labelled

@@ -108,11 +108,15 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
     alerts: run.alerts,
     files,
   };
-  if (events) {
-    report.alertQuality = alertQuality(run.alerts, events, { toleranceS: o.toleranceS, durationS: clip.durationS });
+  // Only the events inside the span the run covered are judged (a segment of a labelled clip).
+  const end = clip.startS + clip.durationS;
+  const inSpan = events ? { rules: events.rules, events: events.events.filter((e) => e.t >= clip.startS && e.t <= end) } : undefined;
+  if (events && inSpan) {
+    report.alertQuality = alertQuality(run.alerts, inSpan, { toleranceS: o.toleranceS, durationS: clip.durationS });
+    report.eventsOutside = events.events.length - inSpan.events.length;
   }
   if (o.sweep) {
-    const points = sweepScores(o.config, clip, o.sweep.values, events ?? { rules: [], events: [] }, o.toleranceS);
+    const points = sweepScores(o.config, clip, o.sweep.values, inSpan ?? { rules: [], events: [] }, o.toleranceS);
     report.sweep = { param: o.sweep.param, points, ...(events ? { recommended: recommend(points, o.budgetPerHour ?? 1) } : {}) };
     if (report.sweep.recommended === undefined) {
       delete report.sweep.recommended;
@@ -169,7 +173,7 @@ async function writeCharts(r: EvalReport, dir: string): Promise<void> {
         series.push({ name: `${c.name} IoU ${curve.iouThreshold} (AP ${(curve.iouThreshold === 0.5 ? c.ap50 : c.ap75) >= 0 ? ((curve.iouThreshold === 0.5 ? c.ap50 : c.ap75) * 100).toFixed(1) : '–'})`, points: pts.slice(0, last + 1), markers: false, dashed: curve.iouThreshold !== 0.5 });
       }
     }
-    await writePng(lineChartSvg({ title: 'Precision-recall per class', xLabel: 'recall', yLabel: 'precision', series }), join(dir, 'pr-curves.png'));
+    await writePng(lineChartSvg({ title: 'Precision-recall per class', xLabel: 'recall', yLabel: 'precision', series, y: [0, 1.04] }), join(dir, 'pr-curves.png'));
     r.files.push('pr-curves.png');
   }
   if (r.sweep && r.alertQuality) {
@@ -184,6 +188,7 @@ async function writeCharts(r: EvalReport, dir: string): Promise<void> {
         xLabel: 'detector score threshold',
         yLabel: 'precision / recall',
         x: [lo, hi > lo ? hi : lo + 0.1],
+        y: [0, 1.04],
         series: [{ name: 'precision', points: of((p) => p.precision) }, { name: 'recall', points: of((p) => p.recall) }],
         marker: { x: r.scoreThreshold, label: `config ${r.scoreThreshold}` },
       }),
