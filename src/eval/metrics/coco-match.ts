@@ -27,16 +27,16 @@ export interface MatchDt {
   score: number;
 }
 
-/** Result of one image: per IoU threshold, the gt uid each kept detection matched (0: none) and its ignore flag. */
+/** Result of one image: per IoU threshold, whether each kept detection matched and whether it is ignored. */
 export interface ImageEval {
   /** Scores of the kept detections, best first. */
   dtScores: Float64Array;
-  /** [threshold][detection]: matched gt uid or 0. */
-  dtMatches: Int32Array[];
-  /** [threshold][detection]: 1 when the detection is ignored. */
-  dtIgnore: Uint8Array[];
-  /** Per gt box (sorted: regular first): 1 when ignored. */
-  gtIgnore: Uint8Array;
+  /** [threshold x detections + detection]: 1 when the detection matched a gt box. */
+  dtMatched: Uint8Array;
+  /** [threshold x detections + detection]: 1 when the detection is ignored. */
+  dtIgnore: Uint8Array;
+  /** Gt boxes that count (not crowd, inside the area range). */
+  numRegularGt: number;
 }
 
 /** Stable order of indices by a key (ascending), like numpy's argsort(kind='mergesort'). */
@@ -79,18 +79,19 @@ export function evaluateImage(
   const gtIgnore = Uint8Array.from(gtOrder, (i) => ignoreOf[i]);
   const crowd = gtOrder.map((i) => gt[i].iscrowd);
   const iou = (d: number, g: number): number => ious[d * G + gtOrder[g]];
-  const dtMatches: Int32Array[] = [];
-  const dtIgnore: Uint8Array[] = [];
-  for (const t of iouThresholds) {
-    const gtMatched = new Int32Array(G);
-    const dtm = new Int32Array(D);
-    const dtIg = new Uint8Array(D);
+  const T = iouThresholds.length;
+  const dtMatched = new Uint8Array(T * D);
+  const dtIgnore = new Uint8Array(T * D);
+  const gtMatched = new Uint8Array(G);
+  for (let t = 0; t < T; t++) {
+    const threshold = iouThresholds[t];
+    gtMatched.fill(0);
     if (G > 0) {
       for (let d = 0; d < D; d++) {
-        let best = Math.min(t, 1 - 1e-10);
+        let best = Math.min(threshold, 1 - 1e-10);
         let m = -1;
         for (let g = 0; g < G; g++) {
-          if (gtMatched[g] > 0 && !crowd[g]) {
+          if (gtMatched[g] && !crowd[g]) {
             continue;
           }
           if (m > -1 && gtIgnore[m] === 0 && gtIgnore[g] === 1) {
@@ -106,18 +107,18 @@ export function evaluateImage(
         if (m === -1) {
           continue;
         }
-        dtIg[d] = gtIgnore[m];
-        dtm[d] = gt[gtOrder[m]].uid;
-        gtMatched[m] = dt[d].uid;
+        dtIgnore[t * D + d] = gtIgnore[m];
+        dtMatched[t * D + d] = 1;
+        gtMatched[m] = 1;
       }
     }
     for (let d = 0; d < D; d++) {
-      if (dtm[d] === 0 && (dt[d].area < lo || dt[d].area > hi)) {
-        dtIg[d] = 1;
+      if (!dtMatched[t * D + d] && (dt[d].area < lo || dt[d].area > hi)) {
+        dtIgnore[t * D + d] = 1;
       }
     }
-    dtMatches.push(dtm);
-    dtIgnore.push(dtIg);
   }
-  return { dtScores: Float64Array.from(dt.slice(0, D), (d) => d.score), dtMatches, dtIgnore, gtIgnore };
+  let numRegularGt = 0;
+  gtIgnore.forEach((x) => (numRegularGt += x === 0 ? 1 : 0));
+  return { dtScores: Float64Array.from(dt.slice(0, D), (d) => d.score), dtMatched, dtIgnore, numRegularGt };
 }

@@ -48,40 +48,44 @@ function accumulate(evals: (ImageEval | null)[][][], maxDets: number[], T: numbe
   for (let k = 0; k < K; k++) {
     for (let a = 0; a < A; a++) {
       const E = evals[k][a].filter((e): e is ImageEval => e !== null);
-      if (E.length === 0) {
+      const npig = E.reduce((s, e) => s + e.numRegularGt, 0);
+      if (E.length === 0 || npig === 0) {
         continue;
       }
-      const npig = E.reduce((s, e) => s + e.gtIgnore.reduce((c, x) => c + (x === 0 ? 1 : 0), 0), 0);
-      for (let m = 0; m < M; m++) {
-        const maxDet = maxDets[m];
-        const kept = E.map((e) => Math.min(e.dtScores.length, maxDet));
-        const nd = kept.reduce((s, x) => s + x, 0);
-        const dtScores = new Float64Array(nd);
-        let off = 0;
-        E.forEach((e, i) => {
-          dtScores.set(e.dtScores.subarray(0, kept[i]), off);
-          off += kept[i];
-        });
-        const inds = stableOrder(nd, (i) => -dtScores[i]);
-        if (npig === 0) {
-          continue;
+      // All images' detections concatenated in image order: scores, and per threshold the match/ignore flags.
+      const N = E.reduce((s, e) => s + e.dtScores.length, 0);
+      const allScores = new Float64Array(N);
+      const rank = new Int32Array(N); // position of a detection within its image (best first)
+      const matched = new Uint8Array(T * N);
+      const ignored = new Uint8Array(T * N);
+      let off = 0;
+      for (const e of E) {
+        const D = e.dtScores.length;
+        for (let d = 0; d < D; d++) {
+          allScores[off + d] = e.dtScores[d];
+          rank[off + d] = d;
+          for (let t = 0; t < T; t++) {
+            matched[t * N + off + d] = e.dtMatched[t * D + d];
+            ignored[t * N + off + d] = e.dtIgnore[t * D + d];
+          }
         }
-        const dtm = new Int32Array(nd);
-        const dtIg = new Uint8Array(nd);
+        off += D;
+      }
+      for (let m = 0; m < M; m++) {
+        // The first maxDet detections of each image, sorted by score; equal scores keep concatenation order
+        // (numpy's stable mergesort).
+        const maxDet = maxDets[m];
+        const inds = Int32Array.from(stableOrder(N, (i) => -allScores[i]).filter((i) => rank[i] < maxDet));
+        const nd = inds.length;
         const rc = new Float64Array(nd);
         const pr = new Float64Array(nd);
         for (let t = 0; t < T; t++) {
-          off = 0;
-          E.forEach((e, i) => {
-            dtm.set(e.dtMatches[t].subarray(0, kept[i]), off);
-            dtIg.set(e.dtIgnore[t].subarray(0, kept[i]), off);
-            off += kept[i];
-          });
           let tp = 0;
           let fp = 0;
-          inds.forEach((i, n) => {
-            if (!dtIg[i]) {
-              if (dtm[i] !== 0) {
+          for (let n = 0; n < nd; n++) {
+            const i = t * N + inds[n];
+            if (!ignored[i]) {
+              if (matched[i]) {
                 tp++;
               } else {
                 fp++;
@@ -89,7 +93,7 @@ function accumulate(evals: (ImageEval | null)[][][], maxDets: number[], T: numbe
             }
             rc[n] = tp / npig;
             pr[n] = tp / (fp + tp + NP_SPACING_1);
-          });
+          }
           recall[((t * K + k) * A + a) * M + m] = nd ? rc[nd - 1] : 0;
           for (let n = nd - 1; n > 0; n--) {
             if (pr[n] > pr[n - 1]) {
@@ -102,9 +106,9 @@ function accumulate(evals: (ImageEval | null)[][][], maxDets: number[], T: numbe
             while (pi < nd && rc[pi] < recThrs[r]) {
               pi++;
             }
-            const at = ((((t * R + r) * K + k) * A + a) * M + m);
+            const at = (((t * R + r) * K + k) * A + a) * M + m;
             precision[at] = pi < nd ? pr[pi] : 0;
-            scores[at] = pi < nd ? dtScores[inds[pi]] : 0;
+            scores[at] = pi < nd ? allScores[inds[pi]] : 0;
           }
         }
       }
