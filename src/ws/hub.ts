@@ -13,7 +13,7 @@ import type { Logger } from '../core/logger';
 import { VERSION } from '../core/version';
 import { compareStreamIds } from '../core/stream-id';
 import type { CameraStateMessage, DetectionsMessage, ErrorMessage, HelloMessage } from '../core/types';
-import { LIVE_PATH } from './live';
+import { LIVE_PATH, servesLive } from './live';
 import {
   DEFAULT_SUBSCRIPTION,
   parseClientMessage,
@@ -158,7 +158,7 @@ export class WsHub {
     } catch {
       return refuse(socket, 400, 'Bad Request');
     }
-    if (url.pathname === LIVE_PATH) {
+    if (url.pathname === LIVE_PATH && servesLive(this.server)) {
       return; // the live-view socket (live.ts) answers it
     }
     if (url.pathname !== '/ws') {

@@ -16,6 +16,14 @@ import type { Context } from '../config/context';
 import { authMetrics } from '../core/metrics';
 
 export const LIVE_PATH = '/ws/live';
+
+/** HTTP servers a LiveSocket answers `/ws/live` on (elsewhere the `/ws` hub answers it 404). */
+const serving = new WeakSet<Server>();
+
+/** Whether a LiveSocket answers `/ws/live` upgrades on `server`. */
+export function servesLive(server: Server): boolean {
+  return serving.has(server);
+}
 /** A live client watches at most this many cameras at once (a grid). */
 export const MAX_LIVE_CAMERAS = 64;
 /** Unsent bytes above which a live client skips frames: a few frames, so a slow link shows fresh frames, not a backlog. */
@@ -74,6 +82,7 @@ export class LiveSocket {
   }
 
   start(): void {
+    serving.add(this.server);
     this.server.on('upgrade', this.onUpgrade);
     this.ctx.on('config', this.onConfig);
   }
@@ -158,6 +167,7 @@ export class LiveSocket {
 
   close(): void {
     this.closing = true;
+    serving.delete(this.server);
     this.server.off('upgrade', this.onUpgrade);
     this.ctx.off('config', this.onConfig);
     for (const c of [...this.clients]) {

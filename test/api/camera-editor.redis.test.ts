@@ -23,6 +23,8 @@ describe('camera config for the editor, PUT without url, ack notes', () => {
         {
           id: 'gate',
           url: 'rtsp://user:S3cretPw@10.0.0.9/stream',
+          detect: { fps: 7 },
+          transport: 'tcp',
           zones: [{ id: 'door', polygon: [[0, 0], [0.2, 0], [0.2, 0.2]] }],
           lines: [{ id: 'mid', points: [[0, 0.5], [1, 0.5]] }],
         },
@@ -68,6 +70,7 @@ describe('camera config for the editor, PUT without url, ack notes', () => {
     const stored = JSON.parse((await ctx.redis('t').hget(ctx.keys.cameraOverrides, 'gate')) ?? '{}');
     assert.equal(stored.url, 'rtsp://user:S3cretPw@10.0.0.9/stream', 'the source is kept');
     assert.deepEqual(stored.zones, zones);
+    assert.deepEqual([stored.detect.fps, stored.transport], [7, 'tcp'], 'the fields left out keep their values');
     const cfg = (await app.inject({ url: '/api/cameras/gate/config', headers: viewer })).json();
     assert.equal(cfg.origin, 'api');
     assert.deepEqual(cfg.zones, zones);

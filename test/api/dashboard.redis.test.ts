@@ -5,7 +5,7 @@ import { ADMIN, cleanup, sampleAlert, startTestApi, testContext, type TestApi } 
 
 /** The little of the DOM these page functions use (tsconfig has no DOM lib). */
 interface Doc {
-  getElementById(id: string): { open?: boolean; naturalWidth?: number } | null;
+  getElementById(id: string): { naturalWidth?: number } | null;
   querySelector(sel: string): { naturalWidth?: number } | null;
 }
 
@@ -76,12 +76,12 @@ describe('dashboard (headless Chromium)', () => {
 
     // Functions, not strings: the dashboard's CSP forbids eval, which string predicates need.
     await page.waitForFunction((sel) => (globalThis as unknown as { document: Doc }).document.querySelector(`${sel} .snap`)?.naturalWidth === 64, item);
+    // The snapshot opens the alert's detail with the large snapshot and its timeline; Escape comes back.
     await page.click(`${item} .snap`);
-    await page.waitForFunction(() => {
-      const d = (globalThis as unknown as { document: Doc }).document;
-      return d.getElementById('viewer')?.open === true && d.getElementById('viewer-img')?.naturalWidth === 64;
-    });
-    await page.click('#viewer button');
+    await page.waitForFunction(() => (globalThis as unknown as { document: Doc }).document.getElementById('al-snap')?.naturalWidth === 64);
+    await page.locator('#al-timeline li', { hasText: 'start' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#view-home:not([hidden])');
 
     await page.click(`${item} .ack`);
     await page.waitForSelector(`${item}.acknowledged`);

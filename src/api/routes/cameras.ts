@@ -120,11 +120,12 @@ export async function camerasRoutes(app: FastifyInstance, ctx: Context, guard: S
       if (given !== undefined && given !== id) {
         throw new VigilError('bad_request', `id: does not match the URL (${id})`);
       }
-      // No `url`: the camera keeps its source (the zone and line editor never sees URLs). A source kept from the
+      // No `url`: the camera keeps its source and settings (the zone and line editor never sees URLs). A source kept from the
       // config file passed the file's policy already; any other is checked against the API's.
       const current = await currentCamera(redis(), keys, ctx.config, id);
       const keepUrl = (body as { url?: unknown }).url === undefined && current !== undefined;
-      const cam = cameraSchema.parse({ ...body, id, ...(keepUrl ? { url: current.camera.url } : {}) });
+      // Without `url` the body changes the camera in effect: the fields it leaves out keep their values.
+      const cam = cameraSchema.parse(keepUrl ? { ...current.camera, ...body, id } : { ...body, id });
       const problems = cameraRuleProblems(ctx.config, current?.all ?? [], cam);
       if (problems.length > 0) {
         throw new VigilError('bad_request', problems.join('; '));

@@ -29,7 +29,7 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: Context): Promi
   const headers = {
     'cache-control': 'no-cache',
     'x-content-type-options': 'nosniff',
-    'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'",
+    'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'",
   };
   const send = (name: string) => {
     const f = files.get(name);
