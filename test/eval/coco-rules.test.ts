@@ -69,6 +69,10 @@ describe('COCO rules', () => {
     assert.equal(r.perClass.find((c) => c.name === 'person')?.ap, 0);
     one(evaluateCoco(truth(1, [g(1, M)]), [d(1, M, 0.9, 2)], { useCats: false }).overall.ap);
   });
+  it('a gt annotation with id 0 is matched like any other (pycocotools would never match it)', () => {
+    const r = evaluateCoco(truth(1, [{ ...g(1, M), id: 0 }]), [d(1, M, 0.9)]);
+    one(r.overall.ap);
+  });
   it('a detection on an image the ground truth does not have is an error naming it', () => {
     assert.throws(() => evaluateCoco(truth(1, [g(1, M)]), [d(7, M, 0.9)]), /detection 1: image_id 7 is not an image of the ground truth/);
   });

@@ -11,17 +11,15 @@
 import { cocoIouMatrix } from './iou';
 import type { XywhBox } from './types';
 
-/** A gt box as the matcher sees it. `uid` > 0, unique within the evaluation. */
+/** A gt box as the matcher sees it. */
 export interface MatchGt {
-  uid: number;
   bbox: XywhBox;
   area: number;
   iscrowd: boolean;
 }
 
-/** A detection as the matcher sees it. `uid` > 0. */
+/** A detection as the matcher sees it. */
 export interface MatchDt {
-  uid: number;
   bbox: XywhBox;
   area: number;
   score: number;

@@ -4,7 +4,7 @@
  * range and max detections) and summarize (the 12 stats), plus the same stats per category and PR curves.
  *
  * One deliberate difference: pycocotools records a match by the gt annotation's id, so a gt box whose id is 0 can
- * never be matched; here boxes get their own ids, so any id in the file works.
+ * never be matched; here a match is a flag, so any id in the file works.
  */
 import { evaluateImage, prepareImage, stableOrder, type ImageEval, type MatchDt, type MatchGt } from './coco-match';
 import type { AreaRange, CocoClassResult, CocoDtBox, CocoEvalOptions, CocoEvalResult, CocoGroundTruth, CocoStats, PrCurve } from './types';
@@ -230,14 +230,14 @@ export function evaluateCoco(gt: CocoGroundTruth, dt: readonly CocoDtBox[], opts
   // off, computeIoU's concatenation by category).
   const byCat = <X extends { categoryId: number }>(xs: readonly X[]): X[] =>
     useCats ? [...xs] : stableOrder(xs.length, (i) => xs[i].categoryId).map((i) => xs[i]);
-  byCat(gt.annotations).forEach((g, i) => {
+  byCat(gt.annotations).forEach((g) => {
     if (imgSet.has(g.imageId) && catSet.has(g.categoryId)) {
-      push(gts, key(g.imageId, catKey(g.categoryId)), { uid: i + 1, bbox: g.bbox, area: g.area, iscrowd: g.iscrowd });
+      push(gts, key(g.imageId, catKey(g.categoryId)), { bbox: g.bbox, area: g.area, iscrowd: g.iscrowd });
     }
   });
-  byCat(dt).forEach((d, i) => {
+  byCat(dt).forEach((d) => {
     if (imgSet.has(d.imageId) && catSet.has(d.categoryId)) {
-      push(dts, key(d.imageId, catKey(d.categoryId)), { uid: i + 1, bbox: d.bbox, area: d.area ?? d.bbox[2] * d.bbox[3], score: d.score });
+      push(dts, key(d.imageId, catKey(d.categoryId)), { bbox: d.bbox, area: d.area ?? d.bbox[2] * d.bbox[3], score: d.score });
     }
   });
   const cats = useCats ? categoryIds : [-1];
