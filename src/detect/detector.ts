@@ -43,7 +43,8 @@ interface Job {
   reject: (e: unknown) => void;
 }
 
-interface Slot {
+/** One worker thread running inferences, with the job it runs now (not to be confused with frame-pool slots). */
+interface InferenceThread {
   worker: Worker;
   job?: Job;
   id: number;
@@ -103,7 +104,7 @@ export class Detector {
   inFlight = 0;
 
   private constructor(
-    private readonly slots: Slot[],
+    private readonly threads: InferenceThread[],
     readonly info: ModelInfo,
     readonly batchSize: number,
     batchWaitMs: number,
@@ -117,7 +118,7 @@ export class Detector {
         return r.detections.map((detections) => ({ detections, timings: r.timings, batchSize: frames.length }));
       },
     });
-    for (const s of slots) {
+    for (const s of threads) {
       this.watch(s);
     }
   }
@@ -126,12 +127,12 @@ export class Detector {
   static async create(opts: DetectorOptions): Promise<Detector> {
     const plan = planThreads(opts.cores ?? availableParallelism(), opts.workers ?? 0, opts.threadsPerWorker ?? 0);
     const init: WorkerInit = { ...opts.init, threads: plan.threadsPerWorker };
-    const slots: Slot[] = [];
+    const threads: InferenceThread[] = [];
     try {
       const infos = await Promise.all(
         Array.from({ length: plan.workers }, async () => {
           const worker = spawnWorker();
-          slots.push({ worker, id: 0, sent: new Set() });
+          threads.push({ worker, id: 0, sent: new Set() });
           return await initWorker(worker, init);
         }),
       );
@@ -149,16 +150,16 @@ export class Detector {
         },
         `detector loaded, running on ${info.provider.toUpperCase()}`,
       );
-      return new Detector(slots, info, batchSize, opts.batchWaitMs ?? 0, { ...opts, init });
+      return new Detector(threads, info, batchSize, opts.batchWaitMs ?? 0, { ...opts, init });
     } catch (err) {
-      await Promise.allSettled(slots.map((s) => s.worker.terminate()));
+      await Promise.allSettled(threads.map((s) => s.worker.terminate()));
       throw err;
     }
   }
 
   /** Number of worker threads. */
   get workers(): number {
-    return this.slots.length;
+    return this.threads.length;
   }
 
   /**
@@ -186,10 +187,10 @@ export class Detector {
     this.closed = true;
     this.batcher.flush();
     const deadline = Date.now() + 5000;
-    while ((this.queue.length > 0 || this.slots.some((s) => s.job)) && Date.now() < deadline) {
+    while ((this.queue.length > 0 || this.threads.some((s) => s.job)) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
-    await Promise.allSettled(this.slots.map((s) => s.worker.terminate()));
+    await Promise.allSettled(this.threads.map((s) => s.worker.terminate()));
   }
 
   private runBatch(frames: WorkerFrame[]): Promise<{ detections: Detection[][]; timings: BatchTimings }> {
@@ -200,27 +201,27 @@ export class Detector {
   }
 
   private pump(): void {
-    for (const slot of this.slots) {
+    for (const thread of this.threads) {
       if (this.queue.length === 0) {
         return;
       }
-      if (slot.job) {
+      if (thread.job) {
         continue;
       }
       const job = this.queue.shift() as Job;
-      slot.job = job;
-      slot.id = this.nextId++;
-      slot.worker.postMessage({ type: 'run', id: slot.id, frames: toWire(job.frames, slot.sent) } satisfies WorkerRequest, transferList(job.frames));
+      thread.job = job;
+      thread.id = this.nextId++;
+      thread.worker.postMessage({ type: 'run', id: thread.id, frames: toWire(job.frames, thread.sent) } satisfies WorkerRequest, transferList(job.frames));
     }
   }
 
-  private watch(slot: Slot): void {
-    slot.worker.on('message', (msg: WorkerReply) => {
-      const job = slot.job;
-      if (!job || (msg.type !== 'result' && msg.type !== 'error') || msg.id !== slot.id) {
+  private watch(thread: InferenceThread): void {
+    thread.worker.on('message', (msg: WorkerReply) => {
+      const job = thread.job;
+      if (!job || (msg.type !== 'result' && msg.type !== 'error') || msg.id !== thread.id) {
         return;
       }
-      slot.job = undefined;
+      thread.job = undefined;
       if (msg.type === 'result') {
         this.opts.onBatch?.(msg.timings, job.frames.length);
         job.resolve({ detections: msg.detections, timings: msg.timings });
@@ -230,26 +231,26 @@ export class Detector {
       this.pump();
     });
     const fail = (err: Error) => {
-      const job = slot.job;
-      slot.job = undefined;
+      const job = thread.job;
+      thread.job = undefined;
       job?.reject(err);
       if (this.closed) {
         return;
       }
       this.opts.log?.error({ err: err.message }, 'inference worker died; starting a new one');
       const worker = spawnWorker();
-      slot.worker = worker;
-      slot.sent = new Set();
+      thread.worker = worker;
+      thread.sent = new Set();
       initWorker(worker, this.opts.init as WorkerInit).then(
         () => {
-          this.watch(slot);
+          this.watch(thread);
           this.pump();
         },
         (e: unknown) => this.opts.log?.error({ err: (e as Error).message }, 'inference worker restart failed'),
       );
     };
-    slot.worker.once('error', fail);
-    slot.worker.once('exit', (code) => {
+    thread.worker.once('error', fail);
+    thread.worker.once('exit', (code) => {
       if (!this.closed) {
         fail(new Error(`inference worker exited with code ${code}`));
       }

@@ -1,5 +1,8 @@
+import { endianness } from 'node:os';
 import { onnx } from 'onnx-proto';
-import { os } from './os-endian';
+
+/** This machine stores numbers little-endian (read once). */
+const HOST_LITTLE_ENDIAN = endianness() === 'LE';
 
 /** ONNX element type codes used by the writer (TensorProto.DataType). */
 export const ElemType = {
@@ -9,7 +12,7 @@ export const ElemType = {
 
 /** Little-endian bytes of a Float32Array (ONNX `raw_data` is always little-endian). */
 export function float32Bytes(values: Float32Array): Uint8Array {
-  if (os.littleEndian) {
+  if (HOST_LITTLE_ENDIAN) {
     return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   }
   const out = new Uint8Array(values.length * 4);

@@ -217,9 +217,9 @@ export class CameraEngine {
   /** Runs one frame (in capture order) through tracker, rules and lifecycle. */
   process(result: DetectionResult, wallNow = Date.now()): FrameOutcome {
     const time = Math.max(result.times.capturedAt, this.lastCapture);
-    const so = `${result.width}x${result.height}`;
-    if (so !== this.scaleOf) {
-      this.scaleOf = so;
+    const size = `${result.width}x${result.height}`;
+    if (size !== this.scaleOf) {
+      this.scaleOf = size;
       this.scale = frameScale(result.width, result.height);
       this.tracker.setScale(this.scale);
     }

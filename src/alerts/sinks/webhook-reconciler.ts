@@ -373,12 +373,12 @@ export class DeliveryReconciler {
       if (s?.s !== 'pending') {
         continue;
       }
-      const q = { ...d, startedAt: s.t };
+      const pending = { ...d, startedAt: s.t };
       if (remember) {
-        this.cache.add(q);
+        this.cache.add(pending);
       }
       if (!disabled.has(d.webhook)) {
-        queued.push(q);
+        queued.push(pending);
       }
     }
     await this.host.addJobs(queued);
