@@ -1,7 +1,7 @@
 /**
  * Vigil's layers, checked by dependency-cruiser in `npm run lint` (docs/architecture.md explains them).
  *
- *   core, onnx ← config ← models ← stages (ingest, detect, faces, track, alerts) ← ws ← api ← daemon ← main.ts, cli, bench, eval, testing
+ *   core, onnx ← config ← models ← stages (ingest, detect, faces, track, alerts) ← edges (ws, sinks) ← api ← daemon ← main.ts, cli, bench, eval, testing
  *
  * A module may import its own folder and any folder to its left, never one to its right, and no import may run in a
  * circle. Stages do not import each other: they meet through message types and key names in src/core. Two stages
@@ -37,7 +37,7 @@ module.exports = {
     only('models-above-config', 'models (builders, registry, model files) sit between config and the stages that load them.', 'models', 'models|config|onnx|core'),
     {
       name: 'stage-imports-upward',
-      comment: 'A stage may import core, onnx, config and models; never an edge (ws, api), the daemon or the top layer.',
+      comment: 'A stage may import core, onnx, config and models; never an edge (ws, sinks, api), the daemon or the top layer.',
       severity: 'error',
       from: { path: `^src/${STAGES}/` },
       to: { path: '^src/', pathNot: `^src/(${STAGES.slice(1, -1)}|models|config|onnx|core)/` },
@@ -65,8 +65,9 @@ module.exports = {
       from: { path: '^src/track/' },
       to: { path: `^src/${STAGES}/`, pathNot: '^src/(track/|alerts/index\\.ts$)' },
     },
-    only('ws-below-api', 'ws is the lower edge: the api mounts the hub on its server, so ws never imports api.', 'ws', `ws|${STAGES.slice(1, -1)}|models|config|onnx|core`),
-    only('api-below-daemon', 'api may import ws and everything below; not the daemon or the top layer.', 'api', `api|ws|${STAGES.slice(1, -1)}|models|config|onnx|core`),
+    only('ws-below-api', 'ws (the WebSocket hubs) is an edge below api: the api mounts the hubs on its server.', 'ws', `ws|${STAGES.slice(1, -1)}|models|config|onnx|core`),
+    only('sinks-below-api', 'sinks (webhook and MQTT delivery) is an edge below api: the api role starts them.', 'sinks', `sinks|${STAGES.slice(1, -1)}|models|config|onnx|core`),
+    only('api-below-daemon', 'api may import ws, sinks and everything below; not the daemon or the top layer.', 'api', `api|ws|sinks|${STAGES.slice(1, -1)}|models|config|onnx|core`),
     {
       name: 'daemon-below-the-top',
       comment: 'The daemon starts the stages; only main.ts, cli, bench, eval and testing sit above it.',
@@ -78,7 +79,7 @@ module.exports = {
       name: 'unknown-folder',
       comment: 'Every folder of src/ has a place in the layers: add a new one to .dependency-cruiser.cjs and docs/architecture.md.',
       severity: 'error',
-      from: { path: '^src/', pathNot: `^src/(core|onnx|config|models|${STAGES.slice(1, -1)}|ws|api|daemon|cli|bench|eval|testing)/|^src/main\\.ts$` },
+      from: { path: '^src/', pathNot: `^src/(core|onnx|config|models|${STAGES.slice(1, -1)}|ws|sinks|api|daemon|cli|bench|eval|testing)/|^src/main\\.ts$` },
       to: {},
     },
   ],

@@ -1,3 +1,11 @@
+/**
+ * The alert store: the one Redis adapter of the alert event stream. The track stage writes events (with snapshot and
+ * track state, in one script fenced by the camera's lease); the api, the WebSocket hub and the sinks read and query
+ * them.
+ *
+ * Over 350 lines on purpose: the write script, the stream entry codec and the queries share the key layout and the
+ * entry format.
+ */
 import type Redis from 'ioredis';
 import type { Keys } from '../core/keys';
 import { compareStreamIds } from '../core/stream-id';

@@ -1,6 +1,6 @@
 import { AlertStore } from '../alerts';
-import { WebhookService } from '../alerts/delivery';
-import { MqttSink } from '../alerts/sinks/mqtt';
+import { WebhookService } from '../sinks/webhook-service';
+import { MqttSink } from '../sinks/mqtt';
 import { onceClose, type Context, type StageHandle } from '../config/context';
 import { WsHub } from '../ws';
 import { LIVE_MAX_BUFFERED, LiveSocket } from '../ws/live';

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
 import type { AlertStore } from '../alerts';
-import type { DeadLetters } from '../alerts/delivery';
+import type { DeadLetters } from '../sinks/webhook-admin';
 import type { Context } from '../config/context';
 import { authMetrics } from '../core/metrics';
 import { actorOf, AuditLog } from './audit';

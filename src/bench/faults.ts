@@ -14,6 +14,9 @@
  * - at the end, every alert event stored in Redis compared with what the `since` client, the live client and the
  *   webhook receiver got: duplicates and losses.
  * Writes the "Faults" section of BENCHMARKS.md.
+ *
+ * Over 350 lines on purpose: a benchmark program (setup, fault injection, observers, report) read from top to
+ * bottom; what other benchmarks share is in daemon-process.ts, live-*.ts and proc.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';

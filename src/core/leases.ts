@@ -23,6 +23,10 @@
  * A second key per lease (`…:meta`: holder, epoch) tells a returning holder whether anyone else held the lease in
  * between (`continued`), and counts holders (the epoch; a fencing token for writes that must not come from a
  * previous owner).
+ *
+ * Over 350 lines on purpose: LeaseKeeper's rounds, deadlines and per-lease states are one mechanism that must be
+ * read together; a held lease as a stage sees it is LeaseClaim, and the renewal thread that survives a stalled main
+ * thread is lease-renewer.ts.
  */
 import type Redis from 'ioredis';
 import type { Registry } from 'prom-client';

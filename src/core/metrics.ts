@@ -320,7 +320,7 @@ export function webhookMetrics(reg: Registry): WebhookMetrics {
   }));
 }
 
-/** MQTT publishing (alerts/sinks/mqtt.ts). `kind`: alert, state, count, discovery, availability. */
+/** MQTT publishing (sinks/mqtt.ts). `kind`: alert, state, count, discovery, availability. */
 export interface MqttMetrics {
   published: Counter<'kind'>;
   failures: Counter<'kind'>;

@@ -1,6 +1,8 @@
 /**
  * Every message that crosses a queue, a Redis channel or a socket. Stages meet only through these shapes.
- * Times are unix epoch milliseconds inside the system and ISO strings on the outside surface (CONTRACT.md).
+ * Times are unix epoch milliseconds inside the system and ISO strings on the outside surface (docs/api.md).
+ *
+ * Over 350 lines on purpose: every message type in one file, so that the boundary between stages reads in one place.
  */
 
 /** Roles a process can run; `all` runs every one. */

@@ -1,6 +1,6 @@
 /**
  * The detect stage: a BullMQ worker on the frames queue feeding the detector pool. Per ticket (see
- * ingest/admission.ts): bind the camera's newest frame (from this process's memory, or asked of the ingest process
+ * ingest/frame-admission.ts): bind the camera's newest frame (from this process's memory, or asked of the ingest process
  * that holds it), drop it when older than `detect.maxFrameAgeMs`, detect, run the face stage for cameras with faces
  * enabled, leave the pixels where the camera's tracker can read them (this process's memory when it tracks the
  * camera, else Redis with a TTL), XADD the DetectionResult to the camera's detections stream, count and time it.

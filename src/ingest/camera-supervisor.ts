@@ -1,3 +1,10 @@
+/**
+ * One camera's FFmpeg process under supervision: states starting/streaming/stalled/reconnecting/failed, restarts
+ * with backoff, the stall watchdog, RTSP transport fallback and the frames handed to admission.
+ *
+ * Over 350 lines on purpose: CameraSupervisor is one state machine around one child process; its pure parts are
+ * restart-policy.ts, stall-watchdog.ts, rtsp-transport.ts, ffmpeg-args.ts and frame-cutter.ts.
+ */
 import type Redis from 'ioredis';
 import type { CameraConfig } from '../config/schema';
 import type { Keys } from '../core/keys';
@@ -8,7 +15,7 @@ import type { CameraState, CameraStateMessage } from '../core/types';
 import { initialState, nextState, type CameraEvent, type CameraStatePoint } from './camera-state';
 import { buildFfmpegArgs, inputKind } from './ffmpeg-args';
 import { FfmpegProcess, type FfmpegExitInfo } from './ffmpeg-process';
-import type { CameraAdmission } from './admission';
+import type { CameraAdmission } from './camera-admission';
 import { setStateGauge, type IngestMetrics } from './metrics';
 import { classifyExit, RestartPolicy, type RestartPolicyOptions } from './restart-policy';
 import { RtspTransportChooser } from './rtsp-transport';

@@ -4,7 +4,7 @@ import { onceClose, type Context, type StageHandle } from '../config/context';
 import type { LeaseClaim } from '../core/leases';
 import { CameraSupervisor } from './camera-supervisor';
 import { inputKind } from './ffmpeg-args';
-import { FrameAdmission } from './admission';
+import { FrameAdmission } from './frame-admission';
 import { raiseFramePools } from '../core/frame-pool';
 import { ingestMetrics, removeCameraSeries } from './metrics';
 import { LiveRawFrames } from './live-frames';

@@ -1,3 +1,10 @@
+/**
+ * ByteTrack multi-object tracking over one camera's detections: Kalman-predicted boxes matched in two stages (high
+ * then low scores), tentative/tracked/lost tracks, feet velocity and stationarity for the rules.
+ *
+ * Over 350 lines on purpose: one algorithm over one track table, with its saved state; assignment (assignment.ts),
+ * the Kalman filter (kalman.ts) and the geometry (core/geometry.ts) are apart.
+ */
 import type { Box, Detection, Point, TrackStatus, TrackView } from '../core/types';
 import { assign } from './assignment';
 import { distance, feet, iou, UNIT_SCALE, type Scale } from '../core/geometry';

@@ -1,3 +1,11 @@
+/**
+ * One camera's tracking loop in the track stage: reorders detection results, runs them through the camera's engine
+ * (camera-engine.ts), writes alert events with their snapshots and the track state in one fenced script, and keeps
+ * the live frame while someone watches.
+ *
+ * Over 350 lines on purpose: CameraWorker's steps share the held frames, the engine and the write fence of the
+ * camera's lease; the decisions themselves are pure and live in camera-engine.ts, track-state.ts and reorder.ts.
+ */
 import type Redis from 'ioredis';
 import type { CameraConfig, VigilConfig } from '../config/schema';
 import type { Keys } from '../core/keys';

@@ -1,3 +1,11 @@
+/**
+ * The WebSocket hub (/ws): authenticates during the upgrade, fans alerts, camera states and detections out to
+ * subscribed clients, resumes with `since`, pings, and drops detections (never alerts) for slow clients. Client
+ * messages are parsed in protocol.ts.
+ *
+ * Over 350 lines on purpose: WsHub is one class that owns every connection's state (principal, subscriptions,
+ * backpressure, resume position) and the stream readers that feed them.
+ */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type Redis from 'ioredis';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { AlertStore } from '../../src/alerts';
-import { WebhookService } from '../../src/alerts/delivery';
+import { WebhookService } from '../../src/sinks/webhook-service';
 import type { Context } from '../../src/config/context';
-import { Receiver } from '../alerts/sinks/receiver';
+import { Receiver } from '../sinks/receiver';
 import { TestClient } from '../ws/ws-client';
 import { VIEWER, cleanup, sampleAlert, startTestApi, testContext, type TestApi } from './helpers';
 import { RedisTestServer, waitFor } from '../helpers';

@@ -7,7 +7,7 @@ import { LocalFrames, type BoundFrame } from '../../src/core/local-frames';
 import { nullLogger } from '../../src/core/logger';
 import type { FrameTicket } from '../../src/core/types';
 import { RemoteFrames } from '../../src/detect/remote-frames';
-import { FrameAdmission } from '../../src/ingest/admission';
+import { FrameAdmission } from '../../src/ingest/frame-admission';
 import { ingestMetrics, type IngestMetrics } from '../../src/ingest/metrics';
 import { purgePrefix, REDIS_URL, sleep, testPrefix, waitFor } from '../helpers';
 

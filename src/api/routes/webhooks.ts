@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { webhookName } from '../../alerts/sinks/webhook-format';
+import { webhookName } from '../../sinks/webhook-format';
 import type { Context } from '../../config/context';
 import { VigilError } from '../../core/errors';
 

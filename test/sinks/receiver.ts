@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifySignature } from '../../../src/alerts/sinks/webhook-format';
-import { verifyStandard } from '../../../src/core/webhook-standard';
+import { verifySignature } from '../../src/sinks/webhook-format';
+import { verifyStandard } from '../../src/core/webhook-standard';
 
 /** One request as the receiver saw it. */
 export interface Received {

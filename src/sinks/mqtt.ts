@@ -1,13 +1,20 @@
+/**
+ * MQTT delivery: alerts, camera states, line counts and fps published for NVRs and Home Assistant (topics and
+ * discovery messages: mqtt-topics.ts).
+ *
+ * Over 350 lines on purpose: MqttSink is one class that owns the broker connection, the retained states it
+ * republishes after a reconnect, the alert event consumer and the update throttling, which every method shares.
+ */
 import { hostname } from 'node:os';
 import mqtt, { type MqttClient } from 'mqtt';
 import type Redis from 'ioredis';
-import type { MqttConfig } from '../../config/schema';
-import type { Context } from '../../config/context';
-import type { Logger } from '../../core/logger';
-import { mqttMetrics, type MqttMetrics } from '../../core/metrics';
-import type { CameraStateMessage } from '../../core/types';
-import { AlertStore, type AlertEventEntry } from '../alert-store';
-import { AlertEventConsumer } from '../delivery-reader';
+import type { MqttConfig } from '../config/schema';
+import type { Context } from '../config/context';
+import type { Logger } from '../core/logger';
+import { mqttMetrics, type MqttMetrics } from '../core/metrics';
+import type { CameraStateMessage } from '../core/types';
+import { AlertStore, type AlertEventEntry } from '../alerts/alert-store';
+import { AlertEventConsumer } from './alert-event-consumer';
 import { availabilityTopic, discoveryMessages, mqttTopics, rulesOf } from './mqtt-topics';
 
 export { availabilityTopic, discoveryMessages, mqttTopics } from './mqtt-topics';

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { AlertStore } from '../../../src/alerts';
-import { WebhookService } from '../../../src/alerts/delivery';
-import type { Context } from '../../../src/config/context';
-import { buildServer } from '../../../src/api/server';
-import { ADMIN, VIEWER, cleanup, sampleAlert, testContext } from '../../api/helpers';
+import { AlertStore } from '../../src/alerts';
+import { WebhookService } from '../../src/sinks/webhook-service';
+import type { Context } from '../../src/config/context';
+import { buildServer } from '../../src/api/server';
+import { ADMIN, VIEWER, cleanup, sampleAlert, testContext } from '../api/helpers';
 import { Receiver, type Received } from './receiver';
-import { waitFor } from '../../helpers';
+import { waitFor } from '../helpers';
 
 const SECRET = 'hook-secret-0123456789';
 /** Short retry settings: first retry within 50 ms, at most 0.5 s apart, dead letters after 60 s. */

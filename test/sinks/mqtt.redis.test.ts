@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import mqtt, { type MqttClient } from 'mqtt';
-import { AlertStore } from '../../../src/alerts';
-import { MqttSink, mqttTopics } from '../../../src/alerts/sinks/mqtt';
-import { mqttSchema } from '../../../src/config/schema/webhooks';
-import type { Context } from '../../../src/config/context';
-import { cleanup, sampleAlert, testContext } from '../../api/helpers';
-import { waitFor } from '../../helpers';
+import { AlertStore } from '../../src/alerts';
+import { MqttSink, mqttTopics } from '../../src/sinks/mqtt';
+import { mqttSchema } from '../../src/config/schema/webhooks';
+import type { Context } from '../../src/config/context';
+import { cleanup, sampleAlert, testContext } from '../api/helpers';
+import { waitFor } from '../helpers';
 
 const BROKER = process.env.VIGIL_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 

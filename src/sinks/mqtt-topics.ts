@@ -12,7 +12,7 @@
  * | `vigil/<camera>/rules/<rule>/count` | yes | alerts of the rule started on the camera |
  * | `vigil/<camera>/rules/<rule>/crossings` | yes | line_cross rules: `{total, a_to_b, b_to_a}` |
  */
-import type { RuleConfig } from '../../config/schema';
+import type { RuleConfig } from '../config/schema';
 
 /** Every topic of a camera under `prefix`. */
 export function mqttTopics(prefix: string, camera: string) {

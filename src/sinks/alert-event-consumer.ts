@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { Logger } from '../core/logger';
 import type { Keys } from '../core/keys';
-import { parseEntry, type AlertEventEntry } from './alert-store';
+import { parseEntry, type AlertEventEntry } from '../alerts/alert-store';
 
 /** Options of {@link AlertEventConsumer}. */
 export interface AlertEventConsumerOptions {

@@ -6,9 +6,9 @@ import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import Redis from 'ioredis';
 import { BROKER, clearRetained, last, subscriber } from './mqtt-subscriber';
-import { purgePrefix, REDIS_URL, stopChild, testPrefix, waitFor } from '../../helpers';
+import { purgePrefix, REDIS_URL, stopChild, testPrefix, waitFor } from '../helpers';
 
-const BIN = path.join(__dirname, '..', '..', '..', 'bin', 'vigil.js');
+const BIN = path.join(__dirname, '..', '..', 'bin', 'vigil.js');
 
 /**
  * A real `vigil start --role api` process with MQTT and Home Assistant discovery on: a subscriber sees it come

@@ -1,9 +1,9 @@
-import type { WebhookConfig } from '../../config/schema';
-import type { Alert, AlertEventKind } from '../../core/types';
-import { eventName } from '../../core/webhook-template';
+import type { WebhookConfig } from '../config/schema';
+import type { Alert, AlertEventKind } from '../core/types';
+import { eventName } from '../core/webhook-template';
 import { signBody, webhookBody } from './webhook-format';
 import { RETRY_AFTER_STATUSES, parseRetryAfter } from './webhook-retry';
-import { standardHeaders } from '../../core/webhook-standard';
+import { standardHeaders } from '../core/webhook-standard';
 
 /** One delivery as it sits in the BullMQ job (no URL and no secret: those are read from the config). */
 export interface WebhookDelivery {

@@ -3,9 +3,9 @@
  * retry delays: webhook-retry.ts). No I/O here.
  */
 import { createHmac } from 'node:crypto';
-import type { WebhookConfig } from '../../config/schema';
-import { SEVERITIES, type Alert, type AlertEventKind } from '../../core/types';
-import { eventName, renderTemplate } from '../../core/webhook-template';
+import type { WebhookConfig } from '../config/schema';
+import { SEVERITIES, type Alert, type AlertEventKind } from '../core/types';
+import { eventName, renderTemplate } from '../core/webhook-template';
 
 /** What a webhook filter looks at. */
 export type WebhookFilter = Pick<WebhookConfig, 'events' | 'cameras' | 'rules' | 'minSeverity'>;

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import type { MqttClient } from 'mqtt';
-import { AlertStore } from '../../../src/alerts';
-import { MqttSink } from '../../../src/alerts/sinks/mqtt';
-import type { Context } from '../../../src/config/context';
-import { cleanup, sampleAlert, testContext } from '../../api/helpers';
-import { promtoolCheck } from '../../promtool';
+import { AlertStore } from '../../src/alerts';
+import { MqttSink } from '../../src/sinks/mqtt';
+import type { Context } from '../../src/config/context';
+import { cleanup, sampleAlert, testContext } from '../api/helpers';
+import { promtoolCheck } from '../promtool';
 import { BROKER, clearRetained, last, subscriber } from './mqtt-subscriber';
-import { REDIS_URL, waitFor } from '../../helpers';
+import { REDIS_URL, waitFor } from '../helpers';
 
 /**
  * The MQTT sink as NVRs and Home Assistant use it, against the real Mosquitto broker and a real subscriber:

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { Keys } from '../../core/keys';
+import type { Keys } from '../core/keys';
 
 /** Why and since when an endpoint is disabled. */
 export interface DisabledEndpoint {

@@ -1,3 +1,14 @@
+/**
+ * One process's webhook delivery: a consumer group on the alert event stream turns each event into one delivery
+ * per matching webhook, queued in BullMQ; a worker POSTs them (signed, with retries by policy, dead letters after
+ * the horizon), a ledger and a reconciler make sure no delivery is lost or sent twice when Redis or a process fails,
+ * and endpoints that answer 410 Gone are disabled. Started by the api role.
+ *
+ * Over 350 lines on purpose: WebhookService is the one class that owns the queue, the worker, the consumer, the
+ * ledger and the endpoint states, and every method works on several of them; the pure and separable parts are in
+ * webhook-format.ts, webhook-retry.ts, webhook-endpoints.ts, webhook-ledger.ts, webhook-reconciler.ts and
+ * webhook-admin.ts (what the API sees of it).
+ */
 import { hostname } from 'node:os';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Counter, Gauge } from 'prom-client';
@@ -6,65 +17,17 @@ import type { WebhookConfig } from '../config/schema';
 import type { Context } from '../config/context';
 import { redact } from '../core/redact';
 import type { Alert } from '../core/types';
-import type { AlertEventEntry } from './alert-store';
-import { AlertEventConsumer } from './delivery-reader';
-import { sendWebhook, WebhookSendError, type WebhookDelivery } from './sinks/webhook';
-import { EndpointStates, type DisabledEndpoint } from './sinks/webhook-endpoints';
+import type { AlertEventEntry } from '../alerts/alert-store';
+import { AlertEventConsumer } from './alert-event-consumer';
+import { sendWebhook, WebhookSendError, type WebhookDelivery } from './webhook';
+import { EndpointStates } from './webhook-endpoints';
 import { checkTemplate } from '../core/webhook-template';
 import { compareStreamIds } from '../core/stream-id';
-import { webhookName } from './sinks/webhook-format';
-import { DeliveryLedger } from './sinks/webhook-ledger';
-import { DeliveryReconciler, deliveriesOf, entryOf, type QueuedDelivery, type ReconcileReport } from './sinks/webhook-reconciler';
-import { retryDecision, retryPolicy } from './sinks/webhook-retry';
-
-/** A delivery that failed for good (GET /api/webhooks/dead-letters). */
-export interface DeadLetter {
-  /** = `delivery`; the id used by the replay route. */
-  id: string;
-  webhook: string;
-  delivery: string;
-  eventId: string;
-  event: WebhookDelivery['event'];
-  /** Absent only for a delivery lost with Redis's data (it cannot be replayed). */
-  alert?: Alert;
-  error: string;
-  attempts: number;
-  failedAt: string;
-  /** Lost with Redis's data rather than failed at the receiver. */
-  lost?: boolean;
-}
-
-/** One configured endpoint as the API shows it (no secret, no URL path or query: they often hold tokens). */
-export interface WebhookEndpoint {
-  name: string;
-  /** Scheme, host and port of the URL only. */
-  origin: string;
-  events: string[];
-  cameras?: string[];
-  rules?: string[];
-  minSeverity: string;
-  standardWebhooks: boolean;
-  retry: { initialSeconds: number; maxSeconds: number; horizonSeconds: number; attempts?: number };
-  status: 'enabled' | 'disabled';
-  disabled?: DisabledEndpoint;
-  /** Deliveries not yet settled (queued, retrying, or parked while disabled). */
-  pending: number;
-  deadLetters: number;
-}
-
-/** What the API needs of webhook delivery. */
-export interface DeadLetters {
-  /** Newest first. */
-  list(limit?: number): Promise<DeadLetter[]>;
-  /** Enqueues the delivery again (same delivery id) and removes it from the list; undefined when unknown. */
-  replay(id: string): Promise<DeadLetter | undefined>;
-  /** Every configured endpoint with its state. (The endpoint methods are absent only in test stubs.) */
-  endpoints?(): Promise<WebhookEndpoint[]>;
-  /** Enables an endpoint and queues its parked deliveries again; undefined when no such webhook. */
-  enable?(name: string): Promise<{ name: string; wasDisabled: boolean; requeued: number } | undefined>;
-  /** Disables an endpoint (its deliveries are kept); undefined when no such webhook. */
-  disable?(name: string, admin: string): Promise<{ name: string; wasEnabled: boolean } | undefined>;
-}
+import { webhookName } from './webhook-format';
+import { DeliveryLedger } from './webhook-ledger';
+import { DeliveryReconciler, deliveriesOf, entryOf, type QueuedDelivery, type ReconcileReport } from './webhook-reconciler';
+import { retryDecision, retryPolicy } from './webhook-retry';
+import type { DeadLetter, DeadLetters, WebhookEndpoint } from './webhook-admin';
 
 /** Options of {@link WebhookService}. */
 export interface WebhookServiceOptions {

@@ -1,13 +1,20 @@
+/**
+ * Webhook delivery's reconciler: finds deliveries that the ledger says are due but that have no BullMQ job (a Redis
+ * that lost data or evicted keys) and re-creates them, once, across processes.
+ *
+ * Over 350 lines on purpose: DeliveryReconciler's pass reads the ledger, the queue and the event stream together and
+ * keeps its progress between passes; PendingCache is its memory of what it already checked.
+ */
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
-import type { WebhookConfig } from '../../config/schema';
-import type { Keys } from '../../core/keys';
-import type { Logger } from '../../core/logger';
-import { parseEntry, type AlertEventEntry } from '../alert-store';
+import type { WebhookConfig } from '../config/schema';
+import type { Keys } from '../core/keys';
+import type { Logger } from '../core/logger';
+import { parseEntry, type AlertEventEntry } from '../alerts/alert-store';
 import type { WebhookDelivery } from './webhook';
 import type { EndpointStates } from './webhook-endpoints';
 import { deliveryId, webhookMatches } from './webhook-format';
-import { compareStreamIds, nextStreamId, streamIdBefore } from '../../core/stream-id';
+import { compareStreamIds, nextStreamId, streamIdBefore } from '../core/stream-id';
 import type { DeliveryLedger, LedgerEntry } from './webhook-ledger';
 
 /** A delivery as queued: the payload plus when its retry horizon started. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { fullJitterDelay, parseRetryAfter, retryDecision, retryPolicy, type RetryPolicy } from '../../../src/alerts/sinks/webhook-retry';
-import { configSchema } from '../../../src/config/schema';
+import { fullJitterDelay, parseRetryAfter, retryDecision, retryPolicy, type RetryPolicy } from '../../src/sinks/webhook-retry';
+import { configSchema } from '../../src/config/schema';
 
 const hook = (over: Record<string, unknown> = {}) =>
   configSchema.parse({ webhooks: [{ url: 'http://h/x', secret: 'secret-123', ...over }] }).webhooks[0];

@@ -2,7 +2,7 @@
  * Pure retry policy of webhook delivery: exponential backoff with full jitter, a capped interval, `Retry-After`,
  * and a horizon after which a delivery goes to the dead-letter list. No I/O here.
  */
-import type { WebhookConfig } from '../../config/schema';
+import type { WebhookConfig } from '../config/schema';
 
 /** The resolved retry settings of one webhook, in milliseconds. */
 export interface RetryPolicy {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
-import type { Keys } from '../../core/keys';
-import type { AlertEventKind } from '../../core/types';
+import type { Keys } from '../core/keys';
+import type { AlertEventKind } from '../core/types';
 
 /** Where a delivery stands. `pending` covers queued, retrying and parked (endpoint disabled). */
 export type LedgerState = 'pending' | 'delivered' | 'dead';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { deliveryId, signBody, verifySignature, webhookBody, webhookMatches } from '../../../src/alerts/sinks/webhook-format';
-import { SAMPLE_ALERT, checkTemplate, renderTemplate } from '../../../src/core/webhook-template';
+import { deliveryId, signBody, verifySignature, webhookBody, webhookMatches } from '../../src/sinks/webhook-format';
+import { SAMPLE_ALERT, checkTemplate, renderTemplate } from '../../src/core/webhook-template';
 
 describe('webhook-format', () => {
   describe('#signBody', () => {

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import pino from 'pino';
-import { AlertStore } from '../../../src/alerts';
-import { WebhookService, type WebhookServiceOptions } from '../../../src/alerts/delivery';
-import { Context } from '../../../src/config/context';
-import { purgePrefix } from '../../../src/core/purge';
-import { cleanup, sampleAlert, testContext } from '../../api/helpers';
+import { AlertStore } from '../../src/alerts';
+import { WebhookService, type WebhookServiceOptions } from '../../src/sinks/webhook-service';
+import { Context } from '../../src/config/context';
+import { purgePrefix } from '../../src/core/purge';
+import { cleanup, sampleAlert, testContext } from '../api/helpers';
 import { Receiver } from './receiver';
-import { REDIS_URL, waitFor } from '../../helpers';
+import { REDIS_URL, waitFor } from '../helpers';
 
 const SECRET = 'hook-secret-0123456789';
 
