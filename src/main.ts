@@ -163,7 +163,7 @@ const COMMAND_INFO: Record<string, CommandInfo> = {
   eval: {
     summary: 'judge the pipeline on a labelled clip: detection AP, tracking, alert precision/recall, speed, threshold sweep',
     usage: (sub) => (require('./eval/cli') as typeof import('./eval/cli')).evalUsage(sub),
-    subcommands: ['labels', 'mot', 'coco'],
+    subcommands: ['labels', 'mot', 'coco', 'compare'],
   },
   help: { summary: 'this list, or a command\'s usage (vigil help COMMAND)', usage: () => 'usage: vigil help [COMMAND [SUBCOMMAND]]' },
   version: { summary: 'print the version', usage: () => 'usage: vigil version (or vigil --version)' },

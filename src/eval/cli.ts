@@ -17,7 +17,8 @@ import { readCocoDetections, readCocoGroundTruth } from './formats/coco';
 import { readMotGt, readMotTracks } from './formats/mot';
 import { evaluateCoco } from './metrics/coco';
 import { evaluateMot } from './metrics/mot';
-import { evaluate } from './run';
+import { COMPARE_MODELS, compareMarkdown, compareModels, machine, writeBenchmarks } from './compare';
+import { evaluate, type EvalOptions } from './run';
 import { parseSweep } from './sweep';
 
 export const EVAL_USAGE = `usage: vigil eval --config FILE --video PATH [--camera ID] [--labels FILE] [--events FILE] [--sweep score=LO:HI:STEP]
@@ -30,7 +31,8 @@ export const EVAL_USAGE = `usage: vigil eval --config FILE --video PATH [--camer
   alarms per camera-hour the sweep's suggestion allows (default 1). --camera: default the config's first camera;
   --fps: default the camera's detect.fps.
        vigil eval labels export|convert ...   frames for labelling; CVAT / Label Studio exports to COCO or MOT
-       vigil eval mot --gt gt.txt --tracks FILE / vigil eval coco --gt FILE --dt FILE   metrics on files alone`;
+       vigil eval mot --gt gt.txt --tracks FILE / vigil eval coco --gt FILE --dt FILE   metrics on files alone
+       vigil eval compare ... --models yolox,fastestdet,...   the same evaluation with several detector models`;
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -59,6 +61,11 @@ export const CONVERT_USAGE = `usage: vigil eval labels convert --from cvat|label
   (task frame i is the i-th row); --video or --size: the video's size (Label Studio keeps percentages);
   --task: the Label Studio task id when the export holds several.`;
 
+export const COMPARE_USAGE = `usage: vigil eval compare --config FILE --video PATH [--models M1,M2,...] [--benchmarks FILE] [the options of vigil eval]
+  Runs vigil eval once per detector model (default: ${Object.keys(COMPARE_MODELS).join(',')}; the config's detector settings
+  otherwise) into --out/MODEL and prints one table of AP, tracking, alert precision/recall and speed; --benchmarks
+  FILE also writes it into FILE (e.g. BENCHMARKS.md). DetectNet_v2 models are built (untrained) when missing.`;
+
 export const MOT_USAGE = `usage: vigil eval mot --gt gt.txt --tracks FILE [--json]
   MOTChallenge metrics (MOTA, MOTP, IDF1, HOTA, ...) of a tracker output file against gt.txt, no video.`;
 export const COCO_USAGE = `usage: vigil eval coco --gt FILE --dt FILE [--json]
@@ -66,7 +73,7 @@ export const COCO_USAGE = `usage: vigil eval coco --gt FILE --dt FILE [--json]
 
 /** Usage of `vigil eval` or one of its subcommands (for --help). */
 export function evalUsage(sub?: string): string {
-  return sub === 'labels' ? `${EXPORT_USAGE}\n${CONVERT_USAGE}` : sub === 'mot' ? MOT_USAGE : sub === 'coco' ? COCO_USAGE : EVAL_USAGE;
+  return sub === 'labels' ? `${EXPORT_USAGE}\n${CONVERT_USAGE}` : sub === 'mot' ? MOT_USAGE : sub === 'coco' ? COCO_USAGE : sub === 'compare' ? COMPARE_USAGE : EVAL_USAGE;
 }
 
 function out(s: string): void {
@@ -183,6 +190,54 @@ async function runFiles(kind: 'mot' | 'coco', args: string[]): Promise<number> {
   return 0;
 }
 
+type EvalValues = { [K in keyof typeof OPTIONS]?: string };
+
+/** The evaluation's options from the command line (shared by eval and eval compare). */
+function evalOptions(spec: { command: string; usage: string }, values: EvalValues, log: Logger): EvalOptions {
+  if (!values.video) {
+    throw new UsageError(spec.command, '--video is required', spec.usage);
+  }
+  const sweep = values.sweep !== undefined ? parseSweep(values.sweep) : undefined;
+  const { config, file } = loadConfig(values.config);
+  const camera = values.camera ?? config.cameras[0]?.id;
+  if (!camera || !config.cameras.some((c) => c.id === camera)) {
+    throw new TypeError(`--camera: the config has no camera "${camera ?? ''}"`);
+  }
+  return {
+    config,
+    configFile: file,
+    video: values.video,
+    camera,
+    out: values.out ?? join(process.cwd(), `eval-${basename(values.video).replace(/\.[^.]+$/, '')}`),
+    labels: values.labels,
+    events: values.events,
+    sweep,
+    fps: values.fps !== undefined ? numberOption(spec, 'fps', values.fps, 0.1, 240) : undefined,
+    startS: values.start !== undefined ? numberOption(spec, 'start', values.start, 0, 1e7) : undefined,
+    durationS: values.duration !== undefined ? numberOption(spec, 'duration', values.duration, 0.001, 1e7) : undefined,
+    maxFrames: values['max-frames'] !== undefined ? numberOption(spec, 'max-frames', values['max-frames'], 1, 1e9, true) : undefined,
+    toleranceS: values.tolerance !== undefined ? numberOption(spec, 'tolerance', values.tolerance, 0, 3600) : undefined,
+    budgetPerHour: values.budget !== undefined ? numberOption(spec, 'budget', values.budget, 0, 1e6) : undefined,
+    log,
+  };
+}
+
+async function runCompare(args: string[], log: Logger): Promise<number> {
+  const spec = { command: 'vigil eval compare', usage: COMPARE_USAGE };
+  const { values } = parseCommandArgs({ ...spec, options: { ...OPTIONS, models: { type: 'string' }, benchmarks: { type: 'string' } } }, args);
+  const opts = evalOptions(spec, values, log);
+  const models = (values.models ?? Object.keys(COMPARE_MODELS).join(',')).split(',').map((m) => m.trim()).filter(Boolean);
+  const command = `vigil eval compare ${args.join(' ')}`;
+  const rows = await compareModels({ ...opts, models, command });
+  const md = compareMarkdown(rows, { command, machine: machine(), date: new Date().toISOString() });
+  out(md);
+  if (values.benchmarks) {
+    writeBenchmarks(values.benchmarks, md);
+    out(`written to ${values.benchmarks}`);
+  }
+  return 0;
+}
+
 /** `vigil eval ...`: exit 0 when done, 2 on bad usage or input, 1 on a failure. */
 export async function run(args: string[], log: Logger): Promise<number> {
   try {
@@ -192,35 +247,14 @@ export async function run(args: string[], log: Logger): Promise<number> {
     if (args[0] === 'mot' || args[0] === 'coco') {
       return await runFiles(args[0], args.slice(1));
     }
+    if (args[0] === 'compare') {
+      return await runCompare(args.slice(1), log);
+    }
     const spec = { command: 'vigil eval', usage: EVAL_USAGE };
-    const { values } = parseCommandArgs({ ...spec, options: OPTIONS, subcommands: ['labels', 'mot', 'coco'] }, args);
-    if (!values.video) {
-      throw new UsageError(spec.command, '--video is required', EVAL_USAGE);
-    }
-    const sweep = values.sweep !== undefined ? parseSweep(values.sweep) : undefined;
-    const { config, file } = loadConfig(values.config);
-    const camera = values.camera ?? config.cameras[0]?.id;
-    if (!camera || !config.cameras.some((c) => c.id === camera)) {
-      throw new TypeError(`--camera: the config has no camera "${camera ?? ''}"`);
-    }
-    const outDir = values.out ?? join(process.cwd(), `eval-${basename(values.video).replace(/\.[^.]+$/, '')}`);
-    const report = await evaluate({
-      config,
-      configFile: file,
-      video: values.video,
-      camera,
-      out: outDir,
-      labels: values.labels,
-      events: values.events,
-      sweep,
-      fps: values.fps !== undefined ? numberOption(spec, 'fps', values.fps, 0.1, 240) : undefined,
-      startS: values.start !== undefined ? numberOption(spec, 'start', values.start, 0, 1e7) : undefined,
-      durationS: values.duration !== undefined ? numberOption(spec, 'duration', values.duration, 0.001, 1e7) : undefined,
-      maxFrames: values['max-frames'] !== undefined ? numberOption(spec, 'max-frames', values['max-frames'], 1, 1e9, true) : undefined,
-      toleranceS: values.tolerance !== undefined ? numberOption(spec, 'tolerance', values.tolerance, 0, 3600) : undefined,
-      budgetPerHour: values.budget !== undefined ? numberOption(spec, 'budget', values.budget, 0, 1e6) : undefined,
-      log,
-    });
+    const { values } = parseCommandArgs({ ...spec, options: OPTIONS, subcommands: ['labels', 'mot', 'coco', 'compare'] }, args);
+    const opts = evalOptions(spec, values, log);
+    const outDir = opts.out;
+    const report = await evaluate(opts);
     const d = report.detection?.result.overall;
     const q = report.alertQuality?.overall;
     const pct = (v: number | null | undefined) => (v === null || v === undefined || v < 0 ? '–' : `${(v * 100).toFixed(1)} %`);

@@ -48,6 +48,8 @@ export interface EvalReport {
 }
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined || v < 0 ? '–' : `${(v * 100).toFixed(1)}`);
+/** MOTA can be below zero (more errors than labelled boxes): shown signed. */
+const signed = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(1)}`);
 const num = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
 
 /** A Markdown table; numbers right-aligned, the first column and columns named in `left` left-aligned. */
@@ -122,7 +124,7 @@ export function renderMarkdown(r: EvalReport): string {
     out.push(
       table(
         ['MOTA', 'MOTP', 'IDF1', 'HOTA', 'DetA', 'AssA', 'IDsw', 'Frag', 'MT', 'PT', 'ML', 'FP', 'FN', 'recall', 'precision'],
-        [[pct(t.mota), pct(t.motp), pct(t.idf1), pct(t.hota), pct(t.deta), pct(t.assa), t.idsw, t.frag, t.mt, t.pt, t.ml, t.fp, t.fn, pct(t.recall), pct(t.precision)]],
+        [[signed(t.mota), pct(t.motp), pct(t.idf1), pct(t.hota), pct(t.deta), pct(t.assa), t.idsw, t.frag, t.mt, t.pt, t.ml, t.fp, t.fn, pct(t.recall), pct(t.precision)]],
       ),
       '',
     );
