@@ -8,7 +8,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VigilConfig } from '../config/schema';
-import type { Logger } from '../core/logger';
 import { buildModels } from '../models/build';
 import type { EvalReport } from './report';
 import { evaluate, type EvalOptions } from './run';
