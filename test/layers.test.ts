@@ -116,24 +116,48 @@ describe('eslint.config.cjs', function () {
   });
 });
 
+/** Every .ts file under src/, as [path relative to the repo, text]. */
+function sources(): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        walk(p);
+      } else if (e.name.endsWith('.ts')) {
+        out.push([p.slice(ROOT.length + 1), readFileSync(p, 'utf8')]);
+      }
+    }
+  };
+  walk(join(ROOT, 'src'));
+  return out;
+}
+
+describe('src comments', () => {
+  it('cite documents of the repo, not ones outside it (a brief, an issue number, CONTRACT.md)', () => {
+    const bad: string[] = [];
+    for (const [file, text] of sources()) {
+      text.split('\n').forEach((line, i) => {
+        const comment = /^\s*(\/\/|\/\*|\*)/.test(line) ? line : (/\/\/.*$/.exec(line)?.[0] ?? '');
+        if (/CONTRACT|team brief|\bissue \d+|faces issue|the issue's/i.test(comment)) {
+          bad.push(`${file}:${i + 1}: ${line.trim()}`);
+        }
+      });
+    }
+    assert.deepEqual(bad, []);
+  });
+});
+
 describe('src file sizes', () => {
   it('a file of src/ over 350 lines says why in its header ("Over 350 lines on purpose: ...")', () => {
     const long: string[] = [];
-    const walk = (dir: string): void => {
-      for (const e of readdirSync(dir, { withFileTypes: true })) {
-        const p = join(dir, e.name);
-        if (e.isDirectory()) {
-          walk(p);
-        } else if (e.name.endsWith('.ts')) {
-          const text = readFileSync(p, 'utf8');
-          const count = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
-          if (count > 350 && !/Over 350 lines on purpose: \S/.test(text.split('\n').slice(0, 60).join('\n'))) {
-            long.push(`${p.slice(ROOT.length + 1)}: ${count} lines`);
-          }
-        }
+    for (const [file, text] of sources()) {
+      const lines = text.split('\n');
+      const count = lines.length - (text.endsWith('\n') ? 1 : 0);
+      if (count > 350 && !/Over 350 lines on purpose: \S/.test(lines.slice(0, 60).join('\n'))) {
+        long.push(`${file}: ${count} lines`);
       }
-    };
-    walk(join(ROOT, 'src'));
+    }
     assert.deepEqual(long, []);
   });
 });

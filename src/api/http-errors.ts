@@ -2,7 +2,7 @@ import { ZodError } from 'zod';
 import { formatPath } from '../config/load';
 import { VigilError, type ErrorCode } from '../core/errors';
 
-/** The JSON body of every error answer (CONTRACT.md). */
+/** The JSON body of every error answer, `{error:{code,message}}` (docs/errors.md). */
 export interface ErrorBody {
   error: { code: ErrorCode; message: string };
 }

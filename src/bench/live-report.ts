@@ -1,5 +1,5 @@
 /**
- * Pure: the report of `vigil bench live` (types, the issue's target checks, the markdown table with the spread of
+ * Pure: the report of `vigil bench live` (types, the target checks, the markdown table with the spread of
  * repeated runs) and the marker-delimited sections of BENCHMARKS.md that `live` and `soak` keep (newest first).
  */
 import type { LiveCeilingResult } from './live-ceiling';
@@ -41,7 +41,7 @@ export interface LiveResult {
   runs: LiveRun[];
 }
 
-/** One of the issue's targets, judged on one run. */
+/** One of the live benchmark's targets (listed in BENCHMARKS.md), judged on one run. */
 export interface Check {
   name: string;
   value: string;
@@ -54,7 +54,7 @@ export function spreadDeviationPct(s: Spread): number {
 }
 
 /**
- * The issue's targets on one run: under overload (12 cameras × 10 fps) detected ≥ 0.9 × ceiling, capture →
+ * The targets on one run: under overload (12 cameras × 10 fps) detected ≥ 0.9 × ceiling, capture →
  * published p95 ≤ 150 ms, every camera within ±20 % of the mean; near saturation (32 × 2 fps) every camera
  * ≥ 0.95 × its fps and p95 ≤ 1.5 × the ceiling's.
  */

@@ -258,11 +258,11 @@ export function soakSteps(series: readonly SoakPoint[]): SoakStep[] {
   return out;
 }
 
-/** Verdict of a soak: the targets, each with the value that decided it. */
+/** Verdict of a soak: its targets (BENCHMARKS.md's summary table), each with the value that decided it. */
 export interface SoakVerdict {
   rss?: Growth;
   usedMemory?: Growth;
-  /** Growth of the prefix's keys (reported, not judged: the figure is used_memory). */
+  /** Growth of the prefix's keys (reported, not judged: the target is on used_memory). */
   prefixMemory?: Growth;
   restarts: number;
   maxStuckJobs: number;

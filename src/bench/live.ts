@@ -1,7 +1,7 @@
 /**
  * `vigil bench live --cameras N --fps F [--width W --height H] [--seconds S] [--warmup S] [--runs R] [--json] [--no-write]`
  *
- * Live cameras at scale (issue 10): starts its own GStreamer RTSP server on loopback with N mounts of a looped clip
+ * Live cameras at scale: starts its own GStreamer RTSP server on loopback with N mounts of a looped clip
  * (`$VIGIL_TEST_MEDIA/vtest.mp4` by default, re-encoded once to W x H when asked), then measures R times, each in a
  * fresh process: the ceiling (live-ceiling.ts: FFmpeg → newest frame per camera → one inference worker, no queue)
  * and the pipeline (live-pipeline.ts: the real daemon, every role, measured from outside). Prints the table (or

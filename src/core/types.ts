@@ -115,7 +115,7 @@ export interface StageTimes {
   publishedAt?: number;
 }
 
-/** A face found in a frame (faces issue). */
+/** A face found in a frame by the face stage (docs/faces.md). */
 export interface FaceObservation {
   /** Face box in frame fractions. */
   box: Box;
@@ -151,7 +151,7 @@ export interface DetectionResult {
   faces?: FaceObservation[];
 }
 
-/** Object as seen on the outside surface (CONTRACT.md). */
+/** Object as seen on the outside surface (docs/api.md). */
 export interface AlertObject {
   trackId: number;
   label: string;
@@ -202,7 +202,7 @@ export interface AlertDetails {
   face?: { identity: string; name: string; distance: number };
 }
 
-/** An alert as stored and sent (CONTRACT.md). */
+/** An alert as stored and sent (docs/api.md). */
 export interface Alert extends AlertDetails {
   /** Redis stream id of the alert's start event. */
   id: string;

@@ -24,7 +24,7 @@ export function webhookMatches(filter: WebhookFilter, kind: AlertEventKind, aler
   return SEVERITIES.indexOf(alert.severity) >= SEVERITIES.indexOf(filter.minSeverity);
 }
 
-/** `sha256=HEX`: HMAC-SHA256 of `TIMESTAMP.BODY` with the webhook's secret (CONTRACT.md). */
+/** `sha256=HEX`: HMAC-SHA256 of `TIMESTAMP.BODY` with the webhook's secret (`X-Vigil-Signature`, docs/api.md). */
 export function signBody(secret: string, timestampS: number, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestampS}.${body}`).digest('hex')}`;
 }
@@ -34,12 +34,12 @@ export function verifySignature(secret: string, timestampS: string | number, bod
   return signBody(secret, Number(timestampS), body) === signature;
 }
 
-/** The CONTRACT body. */
+/** The default body: `{"event":"alert.<kind>","alert":{...}}` (docs/api.md, Webhooks). */
 export function defaultBody(kind: AlertEventKind, alert: Alert): string {
   return JSON.stringify({ event: eventName(kind), alert });
 }
 
-/** The body sent for one delivery: the template when configured, else the CONTRACT body. */
+/** The body sent for one delivery: the template when configured, else the default body. */
 export function webhookBody(template: string | undefined, kind: AlertEventKind, alert: Alert, delivery: string): string {
   return template === undefined ? defaultBody(kind, alert) : renderTemplate(template, kind, alert, delivery);
 }

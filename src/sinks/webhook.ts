@@ -33,7 +33,7 @@ export class WebhookSendError extends Error {
 }
 
 /**
- * POSTs one delivery to the configured URL with the CONTRACT headers (and the Standard Webhooks ones when
+ * POSTs one delivery to the configured URL with the `X-Vigil-*` headers of docs/api.md (and the Standard Webhooks ones when
  * `standardWebhooks` is set); resolves on 2xx, rejects with a WebhookSendError otherwise (non-2xx, timeout,
  * network). Redirects are not followed (a 3xx is a failure). The message never holds the URL or the secret.
  */

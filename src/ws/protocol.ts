@@ -13,7 +13,7 @@ export interface Subscription {
   topics: ReadonlySet<Topic>;
 }
 
-/** The subscription of a client that has not sent `subscribe` (CONTRACT: all cameras, alerts and cameras). */
+/** The subscription of a client that has not sent `subscribe` (docs/api.md: all cameras, topics alerts and cameras). */
 export const DEFAULT_SUBSCRIPTION: Subscription = Object.freeze({
   cameras: null,
   topics: new Set<Topic>(['alerts', 'cameras']),

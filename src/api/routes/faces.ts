@@ -117,7 +117,7 @@ async function readMultipart(req: FastifyRequest, maxBytes: number): Promise<Enr
   return { ...(name ? { name } : {}), ...(fields.id ? { id: fields.id } : {}), ...(box ? { box } : {}), images };
 }
 
-/** Image problems are answered 400 with their code (CONTRACT.md), whatever the code's default status. */
+/** Image problems are answered 400 with their code (docs/errors.md), whatever the code's default status. */
 function sendImageError(reply: FastifyReply, err: ImageError): FastifyReply {
   return reply.code(400).send({ error: { code: err.code, message: err.message } });
 }

@@ -38,7 +38,7 @@ export const webhookSchema = z.strictObject({
   cameras: z.array(z.string()).optional(),
   rules: z.array(z.string()).optional(),
   minSeverity: z.enum(SEVERITIES).default('info'),
-  /** Body template: JSON with `{{alert.field}}` placeholders; omitted = the CONTRACT body. */
+  /** Body template: JSON with `{{alert.field}}` placeholders; omitted = the default body `{"event","alert"}` (docs/api.md, Webhooks). */
   template: z.string().optional(),
   /** Per-attempt timeout. @defaultValue 5000 */
   timeoutMs: z.number().int().min(100).max(60_000).default(5000),
