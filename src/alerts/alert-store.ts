@@ -9,7 +9,7 @@
 import type Redis from 'ioredis';
 import type { Keys } from '../core/keys';
 import { compareStreamIds } from '../core/stream-id';
-import type { Alert, AlertEventKind, AlertMessage } from '../core/types';
+import type { Alert, AlertEventEntry, AlertEventKind } from '../core/types';
 
 /** Retention of the alert store. */
 export interface AlertStoreOptions {
@@ -19,12 +19,7 @@ export interface AlertStoreOptions {
   maxAgeSeconds?: number;
 }
 
-/** One entry of the alert event stream. `id` is the stream id of this event (usable as `since`). */
-export interface AlertEventEntry {
-  id: string;
-  event: AlertEventKind;
-  alert: Alert;
-}
+export type { AlertEventEntry };
 
 /** Filters of {@link AlertStore.listAlerts}. */
 export interface AlertQuery {
@@ -67,12 +62,12 @@ export function alertIdToken(index: number): string {
 
 /*
  * Atomically, for each event of a batch in order: XADD the event, store the latest Alert JSON and the snapshot,
- * index the alert, PUBLISH the AlertMessage; then SET the writer's state (with the start events' ids written in).
- * Everything is stored before each publish, in one script, so a client that hears of an alert can always fetch it
- * and its snapshot, and a state saved with alert events is never without them nor they without it. XADD cannot
+ * index the alert; then SET the writer's state (with the start events' ids written in). All in one script, so a
+ * reader of the stream (the WebSocket hub, the sinks) can always fetch an event's alert and snapshot, and a state
+ * saved with alert events is never without them nor they without it. XADD cannot
  * rewrite an entry, so a start event's id (= the alert id, which its JSON must carry) is computed first from TIME
  * and the stream's last generated id, exactly as XADD * would.
- * KEYS: stream, index, channel, fence lease key, state key. ARGV: n events, maxEvents, ttlSeconds, alert key
+ * KEYS: stream, index, fence lease key, state key. ARGV: n events, maxEvents, ttlSeconds, alert key
  * prefix, snapshot key prefix, fence owner ('' = no fence), state ('' = none), state ttl seconds, then per event:
  * event, alertJson, existing alert id, snapshot ('' = none). In a start event's JSON the alert id is written as
  * ID_TOKEN; in the state, the id of the start event at batch index i (0-based) as alertIdToken(i).
@@ -82,7 +77,7 @@ export function alertIdToken(index: number): string {
  */
 const WRITE = `
 if ARGV[6] ~= '' then
-  local holder = redis.call('GET', KEYS[4])
+  local holder = redis.call('GET', KEYS[3])
   if holder and holder ~= ARGV[6] then return {'fenced'} end
 end
 local n = tonumber(ARGV[1])
@@ -144,7 +139,6 @@ for i = 1, n do
       local dash2 = string.find(id, '-', 1, true)
       redis.call('ZADD', KEYS[2], tonumber(string.sub(id, 1, dash2 - 1)), id)
     end
-    redis.call('PUBLISH', KEYS[3], '{"type":"alert","event":"' .. event .. '","id":"' .. eid .. '","alert":' .. json .. '}')
     out[#out + 1] = eid
     out[#out + 1] = id
     out[#out + 1] = ''
@@ -155,7 +149,7 @@ if ARGV[7] ~= '' then
   for _, s in ipairs(started) do
     state = (string.gsub(state, '@@ALERT_ID#' .. s[1] .. '@@', s[2]))
   end
-  redis.call('SET', KEYS[5], state, 'EX', ARGV[8])
+  redis.call('SET', KEYS[4], state, 'EX', ARGV[8])
 end
 return out
 `;
@@ -201,7 +195,7 @@ export class AlertStore {
   }
 
   /**
-   * Stores one alert event and publishes it on `keys.channels.alerts`, atomically and in that order. For `start`
+   * Stores one alert event (stream entry, alert, snapshot, index) atomically. For `start`
    * the alert id is assigned here (the event's stream id); for update/end `alert.id` must be set.
    * `latencyMs` is written as given: compute it just before the call. With a `fence`, the write happens only while
    * that lease is held by its owner or by nobody (see {@link WrittenEvent.skipped}).
@@ -211,7 +205,7 @@ export class AlertStore {
   }
 
   /**
-   * Stores and publishes several alert events in order, and optionally SETs a state with them, all in one script
+   * Stores several alert events in order, and optionally SETs a state with them, all in one script
    * (as {@link write} for each; nothing of it when fenced). The results are in the order of `events`.
    */
   async writeBatch(events: readonly AlertWrite[], options: BatchOptions = {}): Promise<WrittenEvent[]> {
@@ -229,10 +223,9 @@ export class AlertStore {
     }
     const res = (await this.redis.eval(
       WRITE,
-      5,
+      4,
       this.keys.alertEvents,
       this.keys.alertIndex,
-      this.keys.channels.alerts,
       fence?.key ?? this.keys.alertEvents,
       state?.key ?? this.keys.alertEvents,
       String(events.length),
@@ -374,9 +367,4 @@ export function parseEntry(id: string, fields: string[]): AlertEventEntry | unde
     return undefined;
   }
   return { id, event, alert: JSON.parse(alert) as Alert };
-}
-
-/** Builds the AlertMessage of a stream entry (what the WS hub and sinks send). */
-export function toAlertMessage(e: AlertEventEntry): AlertMessage {
-  return { type: 'alert', event: e.event, id: e.id, alert: e.alert };
 }

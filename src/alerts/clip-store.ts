@@ -4,11 +4,10 @@ import type { Alert, ClipRecord } from '../core/types';
 
 /*
  * Atomically: the clip record (`keys.clip`, with the alert's remaining TTL, so it goes with the alert) and, for a
- * ready clip, the alert with its `clip` field (TTL kept) and one `clip` event on the alert stream, published like the
- * other events. Nothing when the alert is gone (expired), when a record exists already (one clip event per alert,
- * whichever process or retry comes second), or when the stored alert changed since it was read ('changed': read it
- * again).
- * KEYS: alert key, clip key, stream, channel. ARGV: alert JSON as read, alert JSON with clip ('' = no clip),
+ * ready clip, the alert with its `clip` field (TTL kept) and one `clip` event on the alert stream. Nothing when the
+ * alert is gone (expired), when a record exists already (one clip event per alert, whichever process or retry comes
+ * second), or when the stored alert changed since it was read ('changed': read it again).
+ * KEYS: alert key, clip key, stream. ARGV: alert JSON as read, alert JSON with clip ('' = no clip),
  * record JSON, stream MAXLEN.
  */
 const WRITE_CLIP = `
@@ -21,7 +20,6 @@ if ARGV[2] ~= '' then
   if cur ~= ARGV[1] then return {'changed', ''} end
   redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
   eid = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'event', 'clip', 'alert', ARGV[2])
-  redis.call('PUBLISH', KEYS[4], '{"type":"alert","event":"clip","id":"' .. eid .. '","alert":' .. ARGV[2] .. '}')
 end
 if ttl > 0 then
   redis.call('SET', KEYS[2], ARGV[3], 'PX', ttl)
@@ -56,11 +54,10 @@ export async function writeClip(redis: Redis, keys: Keys, id: string, record: Cl
     }
     const [outcome, eventId] = (await redis.eval(
       WRITE_CLIP,
-      4,
+      3,
       keys.alert(id),
       keys.clip(id),
       keys.alertEvents,
-      keys.channels.alerts,
       cur,
       next,
       JSON.stringify(record),

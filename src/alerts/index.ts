@@ -6,7 +6,6 @@ export {
   AlertStore,
   alertIdToken,
   parseEntry,
-  toAlertMessage,
   type AlertEventEntry,
   type AlertQuery,
   type AlertWrite,

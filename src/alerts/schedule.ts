@@ -69,8 +69,3 @@ export function isActive(schedule: Schedule | undefined, epochMs: number): boole
   }
   return false;
 }
-
-/** Throws a TypeError when the time zone is unknown (config validation helper). */
-export function checkTimezone(tz: string): void {
-  localTime(0, tz);
-}

@@ -62,11 +62,6 @@ export function detectProblem(beats: readonly InstanceBeat[]): string | undefine
   return `detect: no detector loaded (${reasons.join('; ')})`;
 }
 
-/** Reads the live heartbeats. */
-export async function readBeats(redis: Redis, keys: Keys, now = Date.now()): Promise<InstanceBeat[]> {
-  return liveBeats(await redis.hgetall(keys.instances), now);
-}
-
 /** Writes this process's heartbeat every `everyMs` until stopped. */
 export class InstanceHeartbeat {
   private timer: NodeJS.Timeout | undefined;

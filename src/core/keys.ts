@@ -7,7 +7,6 @@ export class Keys {
   /** Pub/sub channels. */
   readonly channels: {
     readonly camera: string;
-    readonly alerts: string;
     readonly detections: string;
     readonly config: string;
     readonly faces: string;
@@ -20,7 +19,6 @@ export class Keys {
     }
     this.channels = {
       camera: `${prefix}:pub:camera`,
-      alerts: `${prefix}:pub:alerts`,
       detections: `${prefix}:pub:detections`,
       config: `${prefix}:pub:config`,
       faces: `${prefix}:pub:faces`,

@@ -235,6 +235,13 @@ export interface AlertAck {
   note?: string;
 }
 
+/** One entry of the alert event stream (`keys.alertEvents`). `id` is the stream id of this event (usable as `since`). */
+export interface AlertEventEntry {
+  id: string;
+  event: AlertEventKind;
+  alert: Alert;
+}
+
 /** WebSocket `alert` message; `id` is the stream id of this event, usable as `since` to resume. */
 export interface AlertMessage {
   type: 'alert';

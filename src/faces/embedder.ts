@@ -8,22 +8,16 @@ import { packTensor, type RgbImage } from './image';
 import { imageTensor, loadFaceNet, runNet, type FaceNet } from './onnx';
 import { LANDMARK_INPUT, RECOGNITION_INPUT } from './align';
 
-/**
- * face-api's input normalisation for both nets: (rgb - mean) / 255. The project's builder (src/models/face-api)
- * puts it inside the graph, whose input is RGB 0..255 ({@link RAW_PREPROCESS}, the default here).
- */
-export const FACE_API_MEAN: readonly [number, number, number] = [122.782, 117.001, 104.298];
-
 /** How images are turned into the net's input values: (v - mean) * scale. */
 export interface NetPreprocess {
   mean: readonly [number, number, number];
   scale: number;
 }
 
-/** face-api's convention, for a graph without the normalisation inside. */
-export const FACE_API_PREPROCESS: NetPreprocess = { mean: FACE_API_MEAN, scale: 1 / 255 };
-
-/** RGB 0..255 as is (the graph normalises). */
+/**
+ * RGB 0..255 as is: face-api's normalisation ((rgb - mean) / 255) is inside the graphs the project's builder
+ * writes (src/models/face-api).
+ */
 export const RAW_PREPROCESS: NetPreprocess = { mean: [0, 0, 0], scale: 1 };
 
 /** Upper bound of faces per batched run (memory). */

@@ -46,9 +46,6 @@ export const DETECTNET_IO = {
   bbox: 'output_bbox/BiasAdd',
 } as const;
 
-/** Labels of the default 3 classes (PeopleNet order). */
-export const DETECTNET_DEFAULT_LABELS = ['person', 'bag', 'face'] as const;
-
 /** Output stride of the network. */
 export const DETECTNET_STRIDE = 16;
 

@@ -15,6 +15,7 @@ import { mqttMetrics, type MqttMetrics } from '../core/metrics';
 import type { CameraStateMessage } from '../core/types';
 import { AlertStore, type AlertEventEntry } from '../alerts/alert-store';
 import { AlertEventConsumer } from './alert-event-consumer';
+import { encodeAlertMessage } from '../core/messages';
 import { availabilityTopic, discoveryMessages, mqttTopics, rulesOf } from './mqtt-topics';
 
 export { availabilityTopic, discoveryMessages, mqttTopics } from './mqtt-topics';
@@ -364,8 +365,7 @@ export class MqttSink {
   }
 
   private sendEvent(e: AlertEventEntry): Promise<void> {
-    const body = JSON.stringify({ type: 'alert', event: e.event, id: e.id, alert: e.alert });
-    return this.publish(mqttTopics(this.prefix, e.alert.camera).alerts, body, false, 'alert');
+    return this.publish(mqttTopics(this.prefix, e.alert.camera).alerts, encodeAlertMessage(e), false, 'alert');
   }
 
   /** Counts, rule state and line counts after an event (retained; failures are fixed by the next reconnect). */

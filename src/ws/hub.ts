@@ -20,6 +20,7 @@ import type { Context } from '../config/context';
 import type { Logger } from '../core/logger';
 import { VERSION } from '../core/version';
 import { compareStreamIds } from '../core/stream-id';
+import { encodeAlertMessage } from '../core/messages';
 import type { CameraStateMessage, DetectionsMessage, ErrorMessage, HelloMessage } from '../core/types';
 import { LIVE_PATH, servesLive } from './live';
 import {
@@ -527,7 +528,7 @@ export class WsHub {
 
 /** The `alert` message of an event, encoded once and shared by every client. */
 function alertText(e: AlertEventEntry): Buffer {
-  return Buffer.from(JSON.stringify({ type: 'alert', event: e.event, id: e.id, alert: e.alert }));
+  return Buffer.from(encodeAlertMessage(e));
 }
 
 /** Events sent per corked write to each client. */

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import sharp from 'sharp';
 import { AlertStore, renderSnapshot } from '../../src/alerts';
-import { alertIdToken } from '../../src/alerts/alert-store';
+import { alertIdToken, type AlertEventEntry } from '../../src/alerts/alert-store';
 import { compareStreamIds } from '../../src/core/stream-id';
 import { Keys } from '../../src/core/keys';
-import type { Alert, AlertMessage } from '../../src/core/types';
+import type { Alert } from '../../src/core/types';
 import { REDIS_URL, testPrefix } from '../helpers';
+import { tailAlertEvents } from './tail-events';
 
 function alert(over: Partial<Alert> = {}): Alert {
   const now = new Date().toISOString();
@@ -35,18 +36,15 @@ async function delAll(redis: Redis, pattern: string): Promise<void> {
 
 describe('AlertStore', () => {
   let redis: Redis;
-  let sub: Redis;
   let keys: Keys;
 
   beforeEach(() => {
     keys = new Keys(testPrefix());
     redis = new Redis(REDIS_URL);
-    sub = new Redis(REDIS_URL);
   });
   afterEach(async () => {
     await delAll(redis, keys.all);
     redis.disconnect();
-    sub.disconnect();
   });
 
   it('#write ends an alert once: a second end (a takeover racing a graceful stop) writes nothing', async () => {
@@ -126,23 +124,19 @@ describe('AlertStore', () => {
     assert.deepEqual(JSON.parse((await redis.get(stateKey))!), { open: [first.alert.id, c, d], n: 1 });
   });
 
-  it('#write stores alert, snapshot and event before publishing; the start id is the alert id', async () => {
+  it('#write stores alert and snapshot with the event (a reader of the stream can fetch both); the start id is the alert id', async () => {
     const store = new AlertStore(redis, keys);
-    const seen: Array<{ msg: AlertMessage; alert: string | null; snap: Buffer | null }> = [];
+    const seen: Array<{ msg: AlertEventEntry; alert: string | null; snap: Buffer | null }> = [];
     const probe = new Redis(REDIS_URL);
-    await sub.subscribe(keys.channels.alerts);
-    const got = new Promise<void>((resolve) => {
-      sub.on('message', (_ch, raw) => {
-        const msg = JSON.parse(raw) as AlertMessage;
-        // Look the stored state up at the moment the message arrives.
-        void Promise.all([probe.get(keys.alert(msg.alert.id)), probe.getBuffer(keys.snapshot(msg.alert.id))]).then(
-          ([a, s]) => {
-            seen.push({ msg, alert: a, snap: s });
-            if (seen.length === 2) {
-              resolve();
-            }
-          },
-        );
+    let resolveGot = (): void => undefined;
+    const got = new Promise<void>((resolve) => (resolveGot = resolve));
+    const tail = await tailAlertEvents(REDIS_URL, keys, (msg) => {
+      // Look the stored state up at the moment the event is read.
+      void Promise.all([probe.get(keys.alert(msg.alert.id)), probe.getBuffer(keys.snapshot(msg.alert.id))]).then(([a, s]) => {
+        seen.push({ msg, alert: a, snap: s });
+        if (seen.length === 2) {
+          resolveGot();
+        }
       });
     });
     const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
@@ -152,12 +146,13 @@ describe('AlertStore', () => {
     const w2 = await store.write('end', { ...w1.alert, state: 'ended', endedAt: new Date().toISOString() });
     assert.notEqual(w2.eventId, w1.eventId);
     await got;
+    await tail.stop();
     probe.disconnect();
     assert.equal(seen[0].msg.event, 'start');
     assert.equal(seen[0].msg.id, w1.alert.id);
     assert.equal(seen[0].msg.alert.id, w1.alert.id);
     assert.equal(seen[0].msg.alert.snapshot, `/api/alerts/${w1.alert.id}/snapshot.jpg`);
-    assert.ok(seen[0].alert, 'alert stored before publish');
+    assert.ok(seen[0].alert, 'alert stored with its event');
     assert.deepEqual(seen[0].snap, jpeg);
     assert.equal(seen[1].msg.event, 'end');
     assert.equal(seen[1].msg.id, w2.eventId);

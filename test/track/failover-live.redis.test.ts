@@ -7,11 +7,12 @@ import type { VigilConfig } from '../../src/config/schema';
 import { Context, type StageHandle } from '../../src/config/context';
 import { Keys } from '../../src/core/keys';
 import { nullLogger } from '../../src/core/logger';
-import type { AlertMessage, DetectionsMessage } from '../../src/core/types';
+import type { DetectionsMessage } from '../../src/core/types';
 import { start } from '../../src/track';
 import { assertOneLifecycleEach, normalise, vtestFeed } from './takeover-helpers';
 import { VTEST_CONFIG } from './vtest-fixture';
 import { purgePrefix, REDIS_URL, sleep, testPrefix, waitFor } from '../helpers';
+import { tailAlertEvents, type AlertTail } from '../alerts/tail-events';
 
 /**
  * Whole track stages (two at a time: an owner and a standby, each its own Context as two processes would be) fed the
@@ -28,8 +29,10 @@ describe('track stage: owner killed four times under real-time vtest detections 
   const redis = new Redis(REDIS_URL, { lazyConnect: true });
   const sub = new Redis(REDIS_URL, { lazyConnect: true });
   const live: Array<{ ctx: Context; stage: StageHandle }> = [];
+  let tail: AlertTail | undefined;
 
   after(async () => {
+    await tail?.stop();
     for (const h of live) {
       await h.stage.close().catch(() => undefined);
       await h.ctx.closeConnections();
@@ -103,19 +106,20 @@ describe('track stage: owner killed four times under real-time vtest detections 
         if (plan === 'catch-up' && kill()) {
           plan = 'after-end';
         }
-      } else if (channel === keys.channels.alerts) {
-        const m = JSON.parse(raw) as AlertMessage;
-        // 1: right after the first line crossing was written (with the state that knows of it).
-        if (plan === 'first-crossing' && m.alert.rule === 'walkway-count' && m.event === 'start' && kill()) {
-          plan = 'tick';
-        }
-        // 4: right after an alert ended, late in the video.
-        if (plan === 'after-end' && fed >= 600 && m.event === 'end' && kill()) {
-          plan = 'done';
-        }
       }
     });
-    await sub.subscribe(keys.channels.detections, keys.channels.alerts);
+    await sub.subscribe(keys.channels.detections);
+    // Alert events as the WebSocket hub reads them (the stream, right after the script that stored them).
+    tail = await tailAlertEvents(REDIS_URL, keys, (m) => {
+      // 1: right after the first line crossing was written (with the state that knows of it).
+      if (plan === 'first-crossing' && m.alert.rule === 'walkway-count' && m.event === 'start' && kill()) {
+        plan = 'tick';
+      }
+      // 4: right after an alert ended, late in the video.
+      if (plan === 'after-end' && fed >= 600 && m.event === 'end' && kill()) {
+        plan = 'done';
+      }
+    });
 
     // Real time: each result is added when its capture time comes (the closing frame right after the last one: a gap
     // of seconds would let the timer end the alerts on the wall clock, in any live run, where replay ends them at the
@@ -141,6 +145,8 @@ describe('track stage: owner killed four times under real-time vtest detections 
         return raw !== null && (JSON.parse(raw) as { lastSeq: number }).lastSeq === last;
       }, 20_000, 'the last frame processed');
     owners.push(holder() ?? '');
+    await tail.stop();
+    tail = undefined;
 
     const store = new AlertStore(redis, keys);
     const events = (await store.readEvents('0', 100_000)).map((e) => ({ event: e.event, alert: e.alert }));

@@ -17,6 +17,7 @@ import { start } from '../../src/track';
 import { VTEST_CONFIG, vtestDetections } from './vtest-fixture';
 import { Keys } from '../../src/core/keys';
 import { MEDIA, purgePrefix, REDIS_URL, testPrefix } from '../helpers';
+import { tailAlertEvents, type AlertTail } from '../alerts/tail-events';
 
 /** rgb24 pixels of the given frame numbers of a video (ffmpeg select), in order. */
 function framesOf(file: string, seqs: number[], size: number): Promise<Buffer[]> {
@@ -47,6 +48,7 @@ describe('track stage (live, Redis) over vtest detections', function () {
   let ctx: Context | undefined;
   let stage: StageHandle | undefined;
   let config: VigilConfig;
+  let tail: AlertTail | undefined;
 
   before(() => {
     const base = loadConfig(VTEST_CONFIG).config;
@@ -60,6 +62,7 @@ describe('track stage (live, Redis) over vtest detections', function () {
     sub = new Redis(REDIS_URL);
   });
   after(async () => {
+    await tail?.stop();
     await stage?.close().catch(() => undefined);
     await ctx?.closeConnections();
     await purgePrefix(redis, prefix);
@@ -87,18 +90,19 @@ describe('track stage (live, Redis) over vtest detections', function () {
 
     const detMsgs: DetectionsMessage[] = [];
     const probe = new Redis(REDIS_URL);
-    const snapAtPublish: boolean[] = [];
+    const snapWithEvent: boolean[] = [];
     sub.on('message', (ch, raw) => {
       if (ch === keys.channels.detections) {
         detMsgs.push(JSON.parse(raw) as DetectionsMessage);
-      } else if (ch === keys.channels.alerts) {
-        const m = JSON.parse(raw) as { event: string; alert: { id: string; rule: string; type: string } };
-        if (m.event === 'start' && m.alert.type === 'zone_enter') {
-          void probe.exists(keys.snapshot(m.alert.id), keys.alert(m.alert.id)).then((n) => snapAtPublish.push(n === 2));
-        }
       }
     });
-    await sub.subscribe(keys.channels.detections, keys.channels.alerts);
+    await sub.subscribe(keys.channels.detections);
+    // As the WebSocket hub reads them: every start event read from the stream finds its alert and snapshot stored.
+    tail = await tailAlertEvents(REDIS_URL, keys, (m) => {
+      if (m.event === 'start' && m.alert.type === 'zone_enter') {
+        void probe.exists(keys.snapshot(m.alert.id), keys.alert(m.alert.id)).then((n) => snapWithEvent.push(n === 2));
+      }
+    });
 
     ctx = new Context(config, createLogger({ level: 'silent' }), new Set(['track']), { defaultMetrics: false });
     stage = await start(ctx);
@@ -147,8 +151,10 @@ describe('track stage (live, Redis) over vtest detections', function () {
 
     // Snapshots: stored before the publish, JPEG of the real frame with the boxes drawn.
     await new Promise((res) => setTimeout(res, 200));
+    await tail.stop();
+    tail = undefined;
     probe.disconnect();
-    assert.ok(snapAtPublish.length >= 1 && snapAtPublish.every(Boolean), `snapshot present at publish: ${snapAtPublish}`);
+    assert.ok(snapWithEvent.length >= 1 && snapWithEvent.every(Boolean), `snapshot present when its event is read: ${snapWithEvent}`);
     const enter = live.find((e) => e.event === 'start' && e.alert.type === 'zone_enter')!;
     const jpeg = await store.getSnapshot(enter.alert.id);
     assert.ok(jpeg, 'zone_enter snapshot stored');
