@@ -12,7 +12,6 @@ import { readClipRecord, writeClip } from './clip-store';
 /** Options of {@link ClipMaker} (tests shorten the timings). */
 export interface ClipMakerOptions {
   ffmpegPath?: string;
-  ffprobePath?: string;
   /** How often expired and surplus clips are deleted (ms). @defaultValue 60_000 */
   sweepEveryMs?: number;
   /** At start, alerts that ended this long ago are still cut (a restart in between). @defaultValue 600_000 */
@@ -180,7 +179,6 @@ export class ClipMaker {
         durationS: plan.durationS,
         out,
         ffmpegPath: this.options.ffmpegPath,
-        ffprobePath: this.options.ffprobePath,
       });
     } catch (err) {
       this.ctx.log.warn({ alert: alert.id, err: (err as Error).message }, 'clip: the cut failed');

@@ -28,10 +28,10 @@ const USAGE =
   'usage: vigil bench [--cameras K] [--seconds S] [--source rtsp|file] [--model yolox|fastestdet|detectnet_v2-960|detectnet_v2-640] ' +
   '[--width PX] [--media DIR] [--config FILE] [--json] [--no-write] [--benchmarks FILE]\n' +
   '  The real pipeline on K cameras against a bare FFmpeg → model loop on the same file; writes BENCHMARKS.md.\n' +
-  '       vigil bench live|soak|latency|faults --help: the other benchmarks';
+  '       vigil bench live|soak|latency|faults|clips --help: the other benchmarks';
 
 /** The bench subcommands. */
-const SUBCOMMANDS = ['live', 'soak', 'latency', 'faults'] as const;
+const SUBCOMMANDS = ['live', 'soak', 'latency', 'faults', 'clips'] as const;
 
 const OPTIONS = {
   cameras: { type: 'string', default: '2' },
@@ -58,6 +58,8 @@ export function benchUsage(sub?: string): string {
       return (require('./alert-latency') as typeof import('./alert-latency')).LATENCY_USAGE;
     case 'faults':
       return (require('./faults') as typeof import('./faults')).FAULTS_USAGE;
+    case 'clips':
+      return (require('./clips') as typeof import('./clips')).CLIPS_USAGE;
     default:
       return USAGE;
   }
@@ -107,6 +109,11 @@ export async function run(args: string[], log: Logger): Promise<number> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- each benchmark is loaded only when asked for
     const { runFaults } = require('./faults') as typeof import('./faults');
     return await runFaults(args.slice(1), log);
+  }
+  if (args[0] === 'clips') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- each benchmark is loaded only when asked for
+    const { runClips } = require('./clips') as typeof import('./clips');
+    return await runClips(args.slice(1), log);
   }
   if (args[0] === 'soak') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- each benchmark is loaded only when asked for

@@ -214,6 +214,10 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
     if (this.listenerCount('line') > 0) {
       this.emit('line', line, Date.now());
     }
+    // The recording's segment switches (one every few seconds) would push the lines that explain an exit out of the tail.
+    if (/\] Opening '.*' for writing$/.test(line)) {
+      return;
+    }
     if (unsupportedTransportLine(line)) {
       this.transportRefused = true;
     }
