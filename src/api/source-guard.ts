@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { SourcesConfig } from '../config/schema';
 import { allowedByName, checkAddress, checkCameraSource, insideRoots } from '../config/source-policy';
 import { VigilError } from '../core/errors';
+import { withTimeout } from '../core/with-timeout';
 
 /** Options of {@link guardApiCameraSource} (tests replace the resolver). */
 export interface SourceGuardOptions {
@@ -62,14 +63,5 @@ export async function guardApiCameraSource(url: string, policy: SourcesConfig, o
     if (target === r.file ? !st.isFile() : !st.isDirectory()) {
       throw new VigilError('source_refused', `url: ${target.slice(0, 200)} is not a regular file`);
     }
-  }
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error('timeout')), ms)))]);
-  } finally {
-    clearTimeout(t);
   }
 }

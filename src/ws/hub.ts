@@ -30,6 +30,7 @@ import {
   type Subscription,
   type Topic,
 } from './protocol';
+import { withTimeout } from '../core/with-timeout';
 
 /** Options of {@link WsHub}; defaults come from the `server` config section. */
 export interface WsHubOptions {
@@ -555,13 +556,4 @@ function refuse(socket: Duplex, status: number, text: string, headers = ''): voi
     `HTTP/1.1 ${status} ${text}\r\n${headers}Connection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
   setTimeout(() => socket.destroy(), 1000).unref();
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error('timeout')), ms)))]);
-  } finally {
-    clearTimeout(t);
-  }
 }
