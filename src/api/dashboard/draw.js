@@ -47,6 +47,19 @@
     return [w, h];
   }
 
+  /** Where the picture is drawn inside the canvas element (object-fit: contain letterboxes it), in client pixels. */
+  function contentRect(canvas) {
+    const r = canvas.getBoundingClientRect();
+    const aspect = canvas.width / canvas.height || 16 / 9;
+    let width = r.width;
+    let height = width / aspect;
+    if (height > r.height) {
+      height = r.height;
+      width = height * aspect;
+    }
+    return { left: r.left + (r.width - width) / 2, top: r.top + (r.height - height) / 2, width, height };
+  }
+
   function label(ctx, text, x, y, color, scale) {
     ctx.font = `${Math.round(12 * scale)}px system-ui, sans-serif`;
     const w = ctx.measureText(text).width + 8 * scale;
@@ -159,5 +172,5 @@
     return { ctx, W, H, scale };
   }
 
-  V.draw = { frame, drawZone, drawLine, label, occupancy, colorOf, fit };
+  V.draw = { contentRect, frame, drawZone, drawLine, label, occupancy, colorOf, fit };
 })();

@@ -23,7 +23,7 @@
   }
 
   function at(ev) {
-    const r = ed.canvas.getBoundingClientRect();
+    const r = V.draw.contentRect(ed.canvas);
     const clamp = (v) => Math.min(1, Math.max(0, Math.round(v * 10000) / 10000));
     return [clamp((ev.clientX - r.left) / r.width), clamp((ev.clientY - r.top) / r.height)];
   }
@@ -34,7 +34,7 @@
 
   /** The vertex under a pointer position, if any: {kind, i, v}. */
   function hit(p) {
-    const r = ed.canvas.getBoundingClientRect();
+    const r = V.draw.contentRect(ed.canvas);
     let best = null;
     let bestD = GRAB;
     const scan = (kind, list) =>
