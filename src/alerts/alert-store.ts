@@ -9,6 +9,7 @@
 import type Redis from 'ioredis';
 import type { Keys } from '../core/keys';
 import { compareStreamIds } from '../core/stream-id';
+import { alertSchema, decodeMessage } from '../core/message-schemas';
 import type { Alert, AlertEventEntry, AlertEventKind } from '../core/types';
 
 /** Retention of the alert store. */
@@ -352,8 +353,11 @@ function startOf(alert: Alert, id: string, snapshot: Buffer | undefined): Alert 
   return snapshot !== undefined && snapshot.length > 0 ? { ...rest, id, snapshot: `/api/alerts/${id}/snapshot.jpg` } : { ...rest, id };
 }
 
-/** Parses one stream entry (fields `event`, `alert`). */
-export function parseEntry(id: string, fields: string[]): AlertEventEntry | undefined {
+/**
+ * Parses one stream entry (fields `event`, `alert`); undefined when it is not an alert event, after telling `onBad`
+ * what is wrong with it (the alert is checked against its schema: it crossed Redis).
+ */
+export function parseEntry(id: string, fields: string[], onBad?: (error: string) => void): AlertEventEntry | undefined {
   let event: string | undefined;
   let alert: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
@@ -363,8 +367,14 @@ export function parseEntry(id: string, fields: string[]): AlertEventEntry | unde
       alert = fields[i + 1];
     }
   }
-  if ((event !== 'start' && event !== 'update' && event !== 'end' && event !== 'clip') || !alert) {
+  if (event !== 'start' && event !== 'update' && event !== 'end' && event !== 'clip') {
+    onBad?.(`alert event ${id}: unknown event ${JSON.stringify(event)}`);
     return undefined;
   }
-  return { id, event, alert: JSON.parse(alert) as Alert };
+  const a = decodeMessage(alertSchema, alert, `alert event ${id}`);
+  if (!a.ok) {
+    onBad?.(a.error);
+    return undefined;
+  }
+  return { id, event, alert: a.value };
 }

@@ -54,6 +54,23 @@ function group<T>(reg: Registry, name: string, make: (registers: Registry[]) => 
 /** prom-client default metrics that are gauges named `_total` (promtool refuses them; `nodejs_active_*` remain). */
 const BAD_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
+/** Messages from other stages refused where they entered (core/message-schemas.ts). */
+export interface MessageMetrics {
+  invalid: Counter<'stage' | 'message'>;
+}
+
+/** `vigil_messages_invalid_total{stage, message}`: messages read from Redis that failed their schema, skipped. */
+export function messageMetrics(reg: Registry): MessageMetrics {
+  return group(reg, 'messages', (registers) => ({
+    invalid: new Counter({
+      name: 'vigil_messages_invalid_total',
+      help: 'Messages read from Redis that were not valid (not JSON or not of their schema) and were skipped, by reading stage and message',
+      labelNames: ['stage', 'message'],
+      registers,
+    }),
+  }));
+}
+
 /** What every process exposes about itself. */
 export interface ProcessMetrics {
   info: Gauge<'version' | 'roles' | 'instance'>;

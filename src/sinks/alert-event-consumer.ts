@@ -118,15 +118,9 @@ export class AlertEventConsumer {
         }
         const entries: AlertEventEntry[] = [];
         for (const [id, fields] of rows) {
-          try {
-            const e = parseEntry(id, fields);
-            if (e) {
-              entries.push(e);
-            } else {
-              this.log.warn({ id }, 'alert event without event/alert fields: skipped');
-            }
-          } catch {
-            this.log.warn({ id }, 'alert event with invalid JSON: skipped');
+          const e = parseEntry(id, fields, (error) => this.log.warn({ error }, 'invalid alert event skipped'));
+          if (e) {
+            entries.push(e);
           }
         }
         if (this.closed) {

@@ -16,6 +16,7 @@ import type { CameraStateMessage } from '../core/types';
 import { AlertStore, type AlertEventEntry } from '../alerts/alert-store';
 import { AlertEventConsumer } from './alert-event-consumer';
 import { encodeAlertMessage } from '../core/messages';
+import { cameraStateMessageSchema, decodeMessage } from '../core/message-schemas';
 import { availabilityTopic, discoveryMessages, mqttTopics, rulesOf } from './mqtt-topics';
 
 export { availabilityTopic, discoveryMessages, mqttTopics } from './mqtt-topics';
@@ -137,13 +138,14 @@ export class MqttSink {
         this.onCameraChanged(message);
         return;
       }
-      try {
-        const m = JSON.parse(message) as CameraStateMessage;
-        this.cameras.add(m.camera);
-        void this.publish(mqttTopics(this.prefix, m.camera).state, stateBody(m), true, 'state').catch(() => undefined);
-      } catch {
-        this.log.debug('ignored a malformed camera state message');
+      const s = decodeMessage(cameraStateMessageSchema, message, 'camera state message');
+      if (!s.ok) {
+        this.log.warn({ error: s.error }, 'invalid message skipped');
+        return;
       }
+      const m = s.value;
+      this.cameras.add(m.camera);
+      void this.publish(mqttTopics(this.prefix, m.camera).state, stateBody(m), true, 'state').catch(() => undefined);
     });
     await this.sub.subscribe(this.ctx.keys.channels.camera, this.ctx.keys.channels.config);
     this.ctx.on('config', this.onConfig);

@@ -1,11 +1,12 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Context, StageHandle } from '../config/context';
 import { onceClose } from '../config/context';
-import { trackMetrics } from '../core/metrics';
+import { messageMetrics, trackMetrics } from '../core/metrics';
+import { cameraStateMessageSchema, decodeMessage, detectionResultSchema } from '../core/message-schemas';
 import type { LeaseClaim } from '../core/leases';
 import { effectiveCameras, readCameraOverrides } from '../config/camera-overrides';
 import type { CameraConfig, VigilConfig } from '../config/schema';
-import type { CameraStateMessage, DetectionResult } from '../core/types';
+import type { DetectionResult } from '../core/types';
 import { AlertStore } from '../alerts';
 import { CameraWorker } from './camera-worker';
 
@@ -31,6 +32,12 @@ export async function start(ctx: Context): Promise<StageHandle> {
   let config: VigilConfig = ctx.config;
   let store = new AlertStore(cmd, ctx.keys, { maxEvents: config.alerts.maxEvents, maxAgeSeconds: config.alerts.maxAgeSeconds });
   const m = trackMetrics(ctx.metrics);
+  const invalid = messageMetrics(ctx.metrics).invalid;
+  /** A message from another stage that is not what it should be: counted, logged, skipped. */
+  const badMessage = (message: string, error: string, camera?: string): void => {
+    invalid.inc({ stage: 'track', message });
+    log.warn({ camera, error }, 'invalid message skipped');
+  };
   let recorder: WriteStream | undefined;
   if (config.alerts.recordFile) {
     recorder = createWriteStream(config.alerts.recordFile, { flags: 'a' });
@@ -164,10 +171,11 @@ export async function start(ctx: Context): Promise<StageHandle> {
           const parsed: Array<{ id: string; result: DetectionResult }> = [];
           for (const [id, fields] of entries) {
             const i = fields.indexOf('d');
-            try {
-              parsed.push({ id, result: JSON.parse(fields[i + 1]) as DetectionResult });
-            } catch {
-              log.warn({ camera: w.camera.id, id }, 'unreadable detection result skipped');
+            const r = decodeMessage(detectionResultSchema, i >= 0 ? fields[i + 1] : undefined, `detection result ${id}`);
+            if (r.ok) {
+              parsed.push({ id, result: r.value });
+            } else {
+              badMessage('detection_result', r.error, w.camera.id);
             }
           }
           // Advance the cursor now so the next XREAD does not return the same entries while they are processed.
@@ -192,11 +200,11 @@ export async function start(ctx: Context): Promise<StageHandle> {
   // Camera state changes (camera_down) and runtime camera changes.
   sub.on('message', (channel, message) => {
     if (channel === ctx.keys.channels.camera) {
-      try {
-        const m = JSON.parse(message) as CameraStateMessage;
-        workers.get(m.camera)?.engine.onCameraState(m);
-      } catch {
-        log.debug('bad camera state message');
+      const s = decodeMessage(cameraStateMessageSchema, message, 'camera state message');
+      if (s.ok) {
+        workers.get(s.value.camera)?.engine.onCameraState(s.value);
+      } else {
+        badMessage('camera_state', s.error);
       }
     } else if (channel === ctx.keys.channels.config) {
       refreshCameras().catch((err) => log.error({ err }, 'camera override reload failed'));

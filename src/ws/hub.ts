@@ -10,7 +10,8 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type Redis from 'ioredis';
 import type { Counter } from 'prom-client';
-import { authMetrics, wsMetrics, type WsMetrics } from '../core/metrics';
+import { authMetrics, messageMetrics, wsMetrics, type WsMetrics } from '../core/metrics';
+import { cameraMessageSchema, decodeMessage } from '../core/message-schemas';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { parseEntry, type AlertEventEntry, type AlertStore } from '../alerts';
 import { authenticate, bearerToken, type Principal } from '../core/auth';
@@ -21,7 +22,7 @@ import type { Logger } from '../core/logger';
 import { VERSION } from '../core/version';
 import { compareStreamIds } from '../core/stream-id';
 import { encodeAlertMessage } from '../core/messages';
-import type { CameraStateMessage, DetectionsMessage, ErrorMessage, HelloMessage } from '../core/types';
+import type { ErrorMessage, HelloMessage } from '../core/types';
 import { LIVE_PATH, servesLive } from './live';
 import {
   DEFAULT_SUBSCRIPTION,
@@ -102,6 +103,7 @@ export class WsHub {
   private readonly cutoffs: Counter<string>;
   private readonly droppedDetections: Counter<string>;
   private readonly rejected: Counter<string>;
+  private readonly invalid: Counter<'stage' | 'message'>;
   private readonly clientsGauge: WsMetrics['clients'];
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head);
 
@@ -125,6 +127,7 @@ export class WsHub {
     this.cutoffs = m.cutoffs;
     this.droppedDetections = m.droppedDetections;
     this.rejected = m.rejected;
+    this.invalid = messageMetrics(ctx.metrics).invalid;
   }
 
   /** Number of connected clients. */
@@ -359,13 +362,9 @@ export class WsHub {
         const entries: AlertEventEntry[] = [];
         for (const [id, fields] of res?.[0]?.[1] ?? []) {
           this.lastId = id;
-          try {
-            const e = parseEntry(id, fields);
-            if (e) {
-              entries.push(e);
-            }
-          } catch {
-            this.log.debug({ id }, 'alert event with invalid JSON: skipped');
+          const e = parseEntry(id, fields, (error) => this.badMessage('alert_event', error));
+          if (e) {
+            entries.push(e);
           }
         }
         for (let i = 0; i < entries.length; i += BROADCAST_CHUNK) {
@@ -410,30 +409,35 @@ export class WsHub {
     }
   }
 
+  /** A message from another stage that is not what it should be: counted, logged, skipped. */
+  private badMessage(message: string, error: string): void {
+    this.invalid.inc({ stage: 'ws', message });
+    this.log.warn({ error }, 'invalid message skipped');
+  }
+
   private onChannel(channel: string, message: string): void {
     const { channels } = this.ctx.keys;
     let topic: Topic;
-    let camera: string;
-    try {
-      if (channel === channels.camera) {
-        topic = 'cameras';
-        camera = (JSON.parse(message) as CameraStateMessage).camera;
-      } else if (channel === channels.detections) {
-        topic = 'detections';
-        camera = (JSON.parse(message) as DetectionsMessage).camera;
-      } else if (channel === channels.system) {
-        // Rare and for everyone (e.g. Redis lost its data): sent to every client whatever it subscribed to.
-        for (const c of this.clients) {
-          this.send(c, message, false);
-        }
-        return;
-      } else {
-        return;
+    if (channel === channels.camera) {
+      topic = 'cameras';
+    } else if (channel === channels.detections) {
+      topic = 'detections';
+    } else if (channel === channels.system) {
+      // Rare and for everyone (e.g. Redis lost its data): sent to every client whatever it subscribed to.
+      for (const c of this.clients) {
+        this.send(c, message, false);
       }
-    } catch {
-      this.log.debug({ channel }, 'ignored a malformed pub/sub message');
+      return;
+    } else {
       return;
     }
+    // The text goes out as it came; only the camera it is routed by is read (the writer is another stage).
+    const m = decodeMessage(cameraMessageSchema, message, `${topic} message`);
+    if (!m.ok) {
+      this.badMessage(topic, m.error);
+      return;
+    }
+    const camera = m.value.camera;
     for (const c of this.clients) {
       if (wants(c.sub, topic, camera)) {
         this.send(c, message, topic === 'detections');
