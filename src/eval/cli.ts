@@ -27,7 +27,8 @@ export const EVAL_USAGE = `usage: vigil eval --config FILE --video PATH [--camer
   rules; every frame, none dropped) and writes a report (report.md, report.json, PNG charts, alerts, MOT tracks) to
   --out (default eval-<video name>). --labels: boxes (COCO JSON, or MOTChallenge gt.txt: also tracking metrics);
   --events: labelled events (JSON or CSV of rule, t, direction?, object?) for alert precision/recall within
-  --tolerance seconds (default 1.5); --sweep: alert precision/recall per detector score threshold; --budget: false
+  --tolerance seconds (default 1.5); --sweep: alert precision/recall per detector score threshold (score=...) or
+  per faces.threshold (faces=..., cameras with face rules; reads the watchlist from Redis); --budget: false
   alarms per camera-hour the sweep's suggestion allows (default 1). --camera: default the config's first camera;
   --fps: default the camera's detect.fps.
        vigil eval labels export|convert ...   frames for labelling; CVAT / Label Studio exports to COCO or MOT

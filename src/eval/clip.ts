@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import type { VigilConfig } from '../config/schema';
 import { Context } from '../config/context';
 import type { Logger } from '../core/logger';
-import type { Detection } from '../core/types';
+import type { Detection, FaceObservation } from '../core/types';
+import type { FaceStage } from '../faces';
 import { createDetector } from '../detect';
 import { buildFfmpegArgs, scaledHeight, toArgv } from '../ingest/ffmpeg-args';
 import { probeVideo } from '../cli/video-detections';
@@ -25,6 +26,8 @@ export interface ClipFrame {
   videoFrame: number;
   /** Boxes in frame fractions, at the pass's score floor. */
   detections: Detection[];
+  /** Faces (cameras with faces enabled), matched at the pass's loosest face threshold. */
+  faces?: FaceObservation[];
 }
 
 /** What the detection pass produced. */
@@ -48,7 +51,7 @@ export interface DetectedClip {
   provider: string;
   frames: ClipFrame[];
   /** Milliseconds: wall time of the pass, time the loop waited for decoded frames, FFmpeg's CPU time, detector steps summed over frames. */
-  timing: { wallMs: number; decodeWaitMs: number; decodeCpuMs: number | null; preMs: number; inferMs: number; postMs: number; detectMs: number };
+  timing: { wallMs: number; decodeWaitMs: number; decodeCpuMs: number | null; preMs: number; inferMs: number; postMs: number; detectMs: number; facesMs?: number };
 }
 
 /** Options of {@link detectClip}. */
@@ -63,6 +66,8 @@ export interface ClipOptions {
   maxFrames?: number;
   /** Keep detections down to this score (all classes). */
   scoreFloor: number;
+  /** The face stage, run on every frame after the detector (the caller owns and closes it). */
+  faces?: FaceStage;
   log: Logger;
 }
 
@@ -113,7 +118,7 @@ export async function detectClip(config: VigilConfig, video: string, o: ClipOpti
   const ctx = new Context(passConfig, o.log, new Set(), { defaultMetrics: false });
   const detector = await createDetector(ctx);
   const frames: ClipFrame[] = [];
-  const timing = { wallMs: 0, decodeWaitMs: 0, decodeCpuMs: null as number | null, preMs: 0, inferMs: 0, postMs: 0, detectMs: 0 };
+  const timing: DetectedClip['timing'] = { wallMs: 0, decodeWaitMs: 0, decodeCpuMs: null, preMs: 0, inferMs: 0, postMs: 0, detectMs: 0 };
   const size = width * height * 3;
   const t0 = performance.now();
   const ff = spawn('ffmpeg', full, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -146,7 +151,13 @@ export async function detectClip(config: VigilConfig, video: string, o: ClipOpti
         timing.preMs += out.timings.preMs / out.batchSize;
         timing.inferMs += out.timings.inferMs / out.batchSize;
         timing.postMs += out.timings.postMs / out.batchSize;
-        frames.push({ seq, t, videoFrame, detections: out.detections });
+        const frame: ClipFrame = { seq, t, videoFrame, detections: out.detections };
+        if (o.faces) {
+          const f0 = performance.now();
+          frame.faces = await o.faces.process({ camera: o.camera, seq, width, height, pixels }, out.detections);
+          timing.facesMs = (timing.facesMs ?? 0) + performance.now() - f0;
+        }
+        frames.push(frame);
         if (seq % 25 === 0) {
           timing.decodeCpuMs = cpuMsOf(ff.pid) ?? timing.decodeCpuMs;
         }

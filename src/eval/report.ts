@@ -40,7 +40,7 @@ export interface EvalReport {
   alertQuality?: AlertQuality;
   /** Labelled events outside the span the run covered (not judged). */
   eventsOutside?: number;
-  sweep?: { param: string; points: SweepPoint[]; recommended?: { value: number; why: string } };
+  sweep?: { param: 'score' | 'faces'; configured: number; points: SweepPoint[]; recommended?: { value: number; why: string } };
   detection?: { labels: string; frames: number; unreached: number[]; result: CocoEvalResult };
   tracking?: { labels: string; frames: number; result: MotEvalResult };
   /** Files written next to the report. */
@@ -167,14 +167,17 @@ export function renderMarkdown(r: EvalReport): string {
 
   if (r.sweep) {
     out.push('## Threshold sweep', '');
+    const faces = r.sweep.param === 'faces';
     out.push(
-      `The clip was detected once (boxes down to ${r.scoreFloor}); each setting keeps the boxes scoring at least the threshold and runs the tracker and rules again.`,
+      faces
+        ? 'The clip was detected once, faces matched at the loosest setting; each setting counts a match only below its distance and runs the tracker and rules again.'
+        : `The clip was detected once (boxes down to ${r.scoreFloor}); each setting keeps the boxes scoring at least the threshold and runs the tracker and rules again.`,
       '',
     );
     out.push(
       table(
-        ['score threshold', 'alerts', 'true', 'false alarms', 'missed', 'precision %', 'recall %', 'false alarms / camera-hour'],
-        r.sweep.points.map((p) => [p.value === r.scoreThreshold ? `**${p.value}** (config)` : p.value, p.alerts, p.truePositives, p.falseAlarms, p.missed, pct(p.precision), pct(p.recall), num(p.falseAlarmsPerHour, 1)]),
+        [faces ? 'faces.threshold' : 'score threshold', 'alerts', 'true', 'false alarms', 'missed', 'precision %', 'recall %', 'false alarms / camera-hour'],
+        r.sweep.points.map((p) => [p.value === r.sweep!.configured ? `**${p.value}** (config)` : p.value, p.alerts, p.truePositives, p.falseAlarms, p.missed, pct(p.precision), pct(p.recall), num(p.falseAlarmsPerHour, 1)]),
       ),
       '',
     );
@@ -182,7 +185,7 @@ export function renderMarkdown(r: EvalReport): string {
       out.push(`Suggested setting: **${r.sweep.recommended.value}**: ${r.sweep.recommended.why} (docs/eval.md "Tuning a camera").`, '');
     }
     if (has('sweep.png')) {
-      out.push('![alert precision and recall against the score threshold](sweep.png)', '');
+      out.push(`![alert precision and recall against ${faces ? 'faces.threshold' : 'the score threshold'}](sweep.png)`, '');
     }
   }
   out.push('## Files', '', r.files.map((f) => `- \`${f}\``).join('\n'), '');

@@ -5,7 +5,7 @@
  * and the time spent. Pure apart from the clock it reads for timing.
  */
 import type { VigilConfig } from '../config/schema';
-import type { Alert, Detection, DetectionResult } from '../core/types';
+import type { Alert, Detection, DetectionResult, FaceObservation } from '../core/types';
 import { CameraEngine } from '../track/camera-engine';
 import { engineConfigOf } from '../track/engine-config';
 import type { RaisedAlert } from './alert-quality';
@@ -54,8 +54,47 @@ export function raised(a: Alert): RaisedAlert {
   };
 }
 
-/** Runs the tracker and rules over `clip` with detections kept by `keep`. */
-export function runRules(config: VigilConfig, clip: DetectedClip, keep: (d: Detection) => boolean, o: { tracks?: boolean } = {}): RulesRun {
+/**
+ * Pure: a frame's boxes kept by `keep`, and its faces as the daemon would have them at `faceThreshold`: a match at a
+ * distance of the threshold or more is no match; a face found in a box that was dropped is dropped (faces point at
+ * their person box by index, renumbered here); faces found in the whole frame stay.
+ */
+export function filterFrame(
+  detections: readonly Detection[],
+  faces: readonly FaceObservation[] | undefined,
+  keep: (d: Detection) => boolean,
+  faceThreshold?: number,
+): { detections: Detection[]; faces?: FaceObservation[] } {
+  const index = new Map<number, number>();
+  const kept: Detection[] = [];
+  detections.forEach((d, i) => {
+    if (keep(d)) {
+      index.set(i, kept.length);
+      kept.push(d);
+    }
+  });
+  if (!faces) {
+    return { detections: kept };
+  }
+  const out: FaceObservation[] = [];
+  for (const f of faces) {
+    if (f.detectionIndex !== undefined && !index.has(f.detectionIndex)) {
+      continue;
+    }
+    const g: FaceObservation = { ...f };
+    if (f.detectionIndex !== undefined) {
+      g.detectionIndex = index.get(f.detectionIndex)!;
+    }
+    if (g.match && faceThreshold !== undefined && !(g.match.distance < faceThreshold)) {
+      delete g.match;
+    }
+    out.push(g);
+  }
+  return { detections: kept, faces: out };
+}
+
+/** Runs the tracker and rules over `clip` with detections kept by `keep` (and faces matched below `faceThreshold`). */
+export function runRules(config: VigilConfig, clip: DetectedClip, keep: (d: Detection) => boolean, o: { tracks?: boolean; faceThreshold?: number } = {}): RulesRun {
   const cam = config.cameras.find((c) => c.id === clip.camera);
   if (!cam) {
     throw new TypeError(`the config has no camera "${clip.camera}"`);
@@ -78,6 +117,7 @@ export function runRules(config: VigilConfig, clip: DetectedClip, keep: (d: Dete
   const t0 = performance.now();
   for (const f of clip.frames) {
     const capturedAt = CLIP_EPOCH_MS + Math.round(f.t * 1000);
+    const kept = filterFrame(f.detections, f.faces, keep, o.faceThreshold ?? config.faces.threshold);
     const result: DetectionResult = {
       camera: clip.camera,
       seq: f.seq,
@@ -87,7 +127,8 @@ export function runRules(config: VigilConfig, clip: DetectedClip, keep: (d: Dete
       format: 'rgb24',
       times: { capturedAt, queuedAt: capturedAt },
       model: clip.model,
-      detections: f.detections.filter(keep),
+      detections: kept.detections,
+      ...(kept.faces ? { faces: kept.faces } : {}),
     };
     const out = engine.process(result, capturedAt);
     take(out.changes);

@@ -5,7 +5,9 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Context } from '../config/context';
 import type { VigilConfig } from '../config/schema';
+import { createFaceStage, type FaceStage } from '../faces';
 import type { Logger } from '../core/logger';
 import { cocoDetections, cocoGroundTruth, motGtOn, motTracker, type BoxLabels } from './accuracy';
 import { alertQuality, parseEvents, type EventLabels } from './alert-quality';
@@ -68,9 +70,11 @@ function speedOf(clip: DetectedClip, trackMs: number): EvalReport['speed'] {
     st('inference', t.inferMs, `onnxruntime-node on ${clip.provider.toUpperCase()}`),
     st('postprocess', t.postMs, 'decode boxes, thresholds, NMS'),
     st('detect (all)', t.detectMs, 'one frame through the detector, hand-offs included'),
+    ...(t.facesMs !== undefined ? [st('faces', t.facesMs, 'face detection, landmarks, embedding and watchlist match')] : []),
     st('track + rules', trackMs, 'ByteTrack, rules and alert lifecycle (CameraEngine)'),
   ];
   const wallS = (t.wallMs + trackMs) / 1000;
+  // (The face stage's time is inside wallMs: it runs in the detection pass.)
   return { endToEndFps: n / wallS, wallS, stages };
 }
 
@@ -80,10 +84,17 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
   const labels = o.labels !== undefined ? await readBoxLabels(o.labels) : undefined;
   const events = o.events !== undefined ? readEvents(o.events) : undefined;
   const threshold = o.config.models.detector.scoreThreshold;
-  const floor = Math.min(threshold, o.sweep ? o.sweep.values[0] : threshold, labels ? AP_SCORE_FLOOR : threshold);
+  const floor = Math.min(threshold, o.sweep?.param === 'score' ? o.sweep.values[0] : threshold, labels ? AP_SCORE_FLOOR : threshold);
   mkdirSync(o.out, { recursive: true });
   o.log.debug({ video: o.video, camera: o.camera, floor }, 'eval: detecting every frame');
-  const clip = await detectClip(o.config, o.video, { camera: o.camera, fps: o.fps, startS: o.startS, durationS: o.durationS, maxFrames: o.maxFrames, scoreFloor: floor, log: o.log.child({}, { level: o.log.levelVal > 40 ? o.log.level : 'warn' }) });
+  const quiet = o.log.child({}, { level: o.log.levelVal > 40 ? o.log.level : 'warn' });
+  const faces = await openFaceStage(o, quiet);
+  let clip: DetectedClip;
+  try {
+    clip = await detectClip(o.config, o.video, { camera: o.camera, fps: o.fps, startS: o.startS, durationS: o.durationS, maxFrames: o.maxFrames, scoreFloor: floor, faces: faces?.stage, log: quiet });
+  } finally {
+    await faces?.close();
+  }
   const run = runRules(o.config, clip, keepAt(o.config, threshold));
   const files: string[] = ['report.md', 'report.json', 'alerts.json', 'tracks.txt', 'detections.json'];
   const report: EvalReport = {
@@ -116,8 +127,9 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
     report.eventsOutside = events.events.length - inSpan.events.length;
   }
   if (o.sweep) {
-    const points = sweepScores(o.config, clip, o.sweep.values, inSpan ?? { rules: [], events: [] }, o.toleranceS);
-    report.sweep = { param: o.sweep.param, points, ...(events ? { recommended: recommend(points, o.budgetPerHour ?? 1) } : {}) };
+    const points = sweepScores(o.config, clip, o.sweep.values, inSpan ?? { rules: [], events: [] }, o.toleranceS, o.sweep.param);
+    const configured = o.sweep.param === 'faces' ? o.config.faces.threshold : threshold;
+    report.sweep = { param: o.sweep.param, configured, points, ...(events ? { recommended: recommend(points, o.budgetPerHour ?? 1) } : {}) };
     if (report.sweep.recommended === undefined) {
       delete report.sweep.recommended;
     }
@@ -148,6 +160,35 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
   writeFileSync(join(o.out, 'report.json'), `${JSON.stringify(report, null, 1)}\n`);
   writeFileSync(join(o.out, 'report.md'), renderMarkdown(report));
   return report;
+}
+
+/**
+ * The face stage for a camera with faces enabled and face rules: the daemon's own (models, watchlist from Redis),
+ * matching at the loosest faces.threshold a sweep needs (the decision pass applies each setting), storing nothing.
+ */
+async function openFaceStage(o: EvalOptions, log: Logger): Promise<{ stage: FaceStage; close(): Promise<void> } | undefined> {
+  const cam = o.config.cameras.find((c) => c.id === o.camera);
+  const faceRules = o.config.rules.some((r) => (r.type === 'face_match' || r.type === 'face_unknown') && r.enabled && (r.camera === undefined || r.camera === o.camera));
+  if (!cam?.faces.enabled || !faceRules) {
+    return undefined;
+  }
+  const loosest = Math.max(o.config.faces.threshold, ...(o.sweep?.param === 'faces' ? o.sweep.values : []));
+  const config: VigilConfig = { ...o.config, cameras: [cam], faces: { ...o.config.faces, threshold: loosest, storeUnknown: false } };
+  const ctx = new Context(config, log, new Set(), { defaultMetrics: false });
+  try {
+    const stage = await createFaceStage(ctx);
+    if (!stage) {
+      await ctx.closeConnections();
+      return undefined;
+    }
+    return { stage, close: async () => {
+      await stage.close();
+      await ctx.closeConnections();
+    } };
+  } catch (err) {
+    await ctx.closeConnections();
+    throw err;
+  }
 }
 
 /** Every detection of the pass as a COCO results list (image_id = 1-based video frame, category by name, video pixels). */
@@ -181,16 +222,16 @@ async function writeCharts(r: EvalReport, dir: string): Promise<void> {
     const of = (f: (p: (typeof pts)[number]) => number | null) => pts.filter((p) => f(p) !== null).map((p) => [p.value, f(p)!] as [number, number]);
     const xs = pts.map((p) => p.value);
     const lo = Math.max(0, Math.floor(Math.min(...xs) * 10) / 10);
-    const hi = Math.min(1, Math.ceil(Math.max(...xs) * 10) / 10);
+    const hi = Math.min(r.sweep.param === 'faces' ? 2 : 1, Math.ceil(Math.max(...xs) * 10) / 10);
     await writePng(
       lineChartSvg({
-        title: 'Alert precision and recall against the score threshold',
-        xLabel: 'detector score threshold',
+        title: r.sweep.param === 'faces' ? 'Alert precision and recall against faces.threshold' : 'Alert precision and recall against the score threshold',
+        xLabel: r.sweep.param === 'faces' ? 'faces.threshold (largest descriptor distance of a match)' : 'detector score threshold',
         yLabel: 'precision / recall',
         x: [lo, hi > lo ? hi : lo + 0.1],
         y: [0, 1.04],
         series: [{ name: 'precision', points: of((p) => p.precision) }, { name: 'recall', points: of((p) => p.recall) }],
-        marker: { x: r.scoreThreshold, label: `config ${r.scoreThreshold}` },
+        marker: { x: r.sweep.configured, label: `config ${r.sweep.configured}` },
       }),
       join(dir, 'sweep.png'),
     );

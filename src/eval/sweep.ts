@@ -9,9 +9,9 @@ import { alertQuality, type EventLabels } from './alert-quality';
 import type { DetectedClip } from './clip';
 import { keepAt, runRules } from './rules-run';
 
-/** A parsed sweep: the parameter and its values, ascending. */
+/** A parsed sweep: the parameter (`score`: the detector's score threshold; `faces`: faces.threshold, the largest match distance) and its values, ascending. */
 export interface SweepSpec {
-  param: 'score';
+  param: 'score' | 'faces';
   values: number[];
 }
 
@@ -30,15 +30,15 @@ export interface SweepPoint {
   rules: Array<{ rule: string; alerts: number; truePositives: number; precision: number | null; recall: number | null }>;
 }
 
-/** Parses `score=0.2:0.8:0.05` (LO:HI:STEP, inclusive) or `score=0.3,0.5,0.7`. Throws TypeError naming the problem. */
+/** Parses `score=0.2:0.8:0.05` (LO:HI:STEP, inclusive), `score=0.3,0.5,0.7` or `faces=...`. Throws TypeError naming the problem. */
 export function parseSweep(spec: string): SweepSpec {
   const m = /^([a-z.]+)=(.+)$/i.exec(spec.trim());
   if (!m) {
     throw new TypeError(`--sweep: expected score=LO:HI:STEP or score=V1,V2,... (got "${spec}")`);
   }
   const [, param, range] = m;
-  if (param !== 'score') {
-    throw new TypeError(`--sweep: unknown parameter "${param}" (the sweep varies the detector score threshold: score=...)`);
+  if (param !== 'score' && param !== 'faces') {
+    throw new TypeError(`--sweep: unknown parameter "${param}" (score=... varies the detector score threshold, faces=... faces.threshold)`);
   }
   let values: number[];
   if (range.includes(':')) {
@@ -61,16 +61,31 @@ export function parseSweep(spec: string): SweepSpec {
       throw new TypeError(`--sweep: values must be numbers (got "${range}")`);
     }
   }
-  if (values.some((v) => v < 0 || v > 1)) {
-    throw new TypeError('--sweep: score thresholds lie in [0, 1]');
+  const max = param === 'score' ? 1 : 2;
+  if (values.some((v) => v < 0 || v > max)) {
+    throw new TypeError(param === 'score' ? '--sweep: score thresholds lie in [0, 1]' : '--sweep: faces.threshold (a descriptor distance) lies in [0, 2]');
   }
-  return { param: 'score', values: [...new Set(values)].sort((a, b) => a - b) };
+  return { param, values: [...new Set(values)].sort((a, b) => a - b) };
 }
 
-/** Runs the tracker and rules once per setting and judges each against `labels` (see the module comment). */
-export function sweepScores(config: VigilConfig, clip: DetectedClip, values: readonly number[], labels: EventLabels, toleranceS?: number): SweepPoint[] {
+/**
+ * Runs the tracker and rules once per setting and judges each against `labels` (see the module comment). `faces`
+ * sweeps faces.threshold instead (boxes at the configured score threshold; the clip's faces were matched at the
+ * loosest value, and a match at the setting's distance or more counts as none).
+ */
+export function sweepScores(
+  config: VigilConfig,
+  clip: DetectedClip,
+  values: readonly number[],
+  labels: EventLabels,
+  toleranceS?: number,
+  param: SweepSpec['param'] = 'score',
+): SweepPoint[] {
   return values.map((value) => {
-    const run = runRules(config, clip, keepAt(config, value), { tracks: false });
+    const run =
+      param === 'score'
+        ? runRules(config, clip, keepAt(config, value), { tracks: false })
+        : runRules(config, clip, keepAt(config, config.models.detector.scoreThreshold), { tracks: false, faceThreshold: value });
     const q = alertQuality(run.alerts, labels, { toleranceS, durationS: clip.durationS });
     const judged = labels.rules.length > 0 || labels.events.length > 0;
     return {
@@ -81,7 +96,7 @@ export function sweepScores(config: VigilConfig, clip: DetectedClip, values: rea
       missed: q.overall.missed,
       precision: q.overall.precision,
       recall: q.overall.recall,
-      falseAlarmsPerHour: q.overall.falseAlarmsPerHour,
+      falseAlarmsPerHour: judged ? q.overall.falseAlarmsPerHour : null,
       rules: q.rules
         .filter((r) => r.labelled)
         .map((r) => ({ rule: r.rule, alerts: r.alerts, truePositives: r.truePositives, precision: r.precision, recall: r.recall })),

@@ -6,10 +6,12 @@ import sharp from 'sharp';
 import { readDetections } from '../../src/cli/replay';
 import { replay } from '../../src/track/replay';
 import { loadConfig } from '../../src/config/load';
+import { ruleSchema } from '../../src/config/schema';
 import { binCounts, histogramSvg, lineChartSvg, ticks, writePng } from '../../src/eval/charts';
 import type { DetectedClip } from '../../src/eval/clip';
 import { recommend, renderMarkdown, type EvalReport } from '../../src/eval/report';
-import { keepAt, motLines, runRules } from '../../src/eval/rules-run';
+import { filterFrame, keepAt, motLines, runRules } from '../../src/eval/rules-run';
+import type { Detection } from '../../src/core/types';
 import { parseSweep, sweepScores } from '../../src/eval/sweep';
 
 const FIX = join(__dirname, '..', 'fixtures');
@@ -60,11 +62,54 @@ describe('eval: decision pass, sweep, report', () => {
     assert.ok(points[2].alerts < points[0].alerts);
     assert.equal(points[2].recall !== null && points[2].recall < points[0].recall!, true);
     assert.deepEqual(recommend(points, 0)?.value, 0.3);
-    assert.throws(() => parseSweep('faces=0.1:0.2:0.1'), /unknown parameter "faces"/);
+    assert.throws(() => parseSweep('thresh=0.1:0.2:0.1'), /unknown parameter "thresh"/);
+    assert.deepEqual(parseSweep('faces=0.4:0.6:0.1'), { param: 'faces', values: [0.4, 0.5, 0.6] });
+    assert.throws(() => parseSweep('faces=1:3:1'), /lies in \[0, 2\]/);
     assert.throws(() => parseSweep('score=0.8:0.2:0.1'), /LO <= HI/);
     assert.throws(() => parseSweep('score=0:1:0.001'), /too many/);
     assert.deepEqual(parseSweep('score=0.5,0.3').values, [0.3, 0.5]);
     assert.equal(parseSweep('score=0.2:0.8:0.05').values.length, 13);
+  });
+
+  it('filters a frame for a setting: boxes by score, faces renumbered to the kept boxes, matches at or past the face threshold dropped', () => {
+    const det = (score: number): Detection => ({ label: 'person', score, box: [0, 0, 0.1, 0.1] });
+    const match = (distance: number) => ({ identity: 'id-1', name: 'Ann', distance });
+    const out = filterFrame(
+      [det(0.2), det(0.9), det(0.5)],
+      [
+        { box: [0, 0, 0.01, 0.01], score: 1, detectionIndex: 0, match: match(0.3) },
+        { box: [0, 0, 0.01, 0.01], score: 1, detectionIndex: 2, match: match(0.5) },
+        { box: [0, 0, 0.01, 0.01], score: 1, detectionIndex: 1, match: match(0.49) },
+        { box: [0, 0, 0.01, 0.01], score: 1, match: match(0.1) },
+      ],
+      (d) => d.score >= 0.4,
+      0.5,
+    );
+    assert.deepEqual(out.detections.map((d) => d.score), [0.9, 0.5]);
+    assert.deepEqual(out.faces!.map((f) => [f.detectionIndex, f.match?.distance]), [[1, undefined], [0, 0.49], [undefined, 0.1]]);
+    assert.equal(filterFrame([det(0.9)], undefined, () => true).faces, undefined);
+  });
+
+  it('sweeps faces.threshold: a face_match alert needs matches closer than the setting', async () => {
+    const { config: base } = loadConfig(join(FIX, 'vtest-rules.yaml'));
+    const config = {
+      ...base,
+      faces: { ...base.faces, threshold: 0.6 },
+      cameras: base.cameras.map((c) => ({ ...c, faces: { enabled: true } })),
+      rules: [ruleSchema.parse({ id: 'ann', type: 'face_match', camera: 'walkway' })],
+    };
+    const clip = await vtestClip();
+    // Every person box of the first 100 frames shows Ann's face at distance 0.45.
+    clip.frames.forEach((f, i) => {
+      if (i < 100) {
+        f.faces = f.detections.flatMap((d, k) => (d.label === 'person' ? [{ box: d.box, score: 1, detectionIndex: k, match: { identity: 'ann', name: 'Ann', distance: 0.45 } }] : []));
+      }
+    });
+    const events = { rules: ['ann'], events: [{ rule: 'ann', t: 0.5 }] };
+    const points = sweepScores(config, clip, [0.4, 0.5], events, 1.5, 'faces');
+    assert.equal(points[0].alerts, 0);
+    assert.ok(points[1].alerts > 0);
+    assert.equal(points[1].truePositives, 1);
   });
 
   it('draws charts as SVG and renders them to PNG', async () => {
@@ -91,7 +136,7 @@ describe('eval: decision pass, sweep, report', () => {
       videoSize: [768, 576], videoFps: 10, fps: 10, frameSize: [768, 576], startS: 0, durationS: 10, frames: 100, scoreThreshold: 0.3, scoreFloor: 0.05,
       speed: { endToEndFps: 25, wallS: 4, stages: [{ stage: 'inference', msPerFrame: 20, fps: 50, note: 'onnxruntime' }, { stage: 'decode', msPerFrame: null, fps: null, note: 'n/a' }] },
       alerts: [{ id: 'eval-1', rule: 'cross', t: 1, objects: ['person'] }],
-      sweep: { param: 'score', points: [{ value: 0.3, alerts: 1, truePositives: 0, falseAlarms: 1, missed: 0, precision: 0, recall: null, falseAlarmsPerHour: 360, rules: [] }] },
+      sweep: { param: 'score', configured: 0.3, points: [{ value: 0.3, alerts: 1, truePositives: 0, falseAlarms: 1, missed: 0, precision: 0, recall: null, falseAlarmsPerHour: 360, rules: [] }] },
       files: ['report.md', 'sweep.png'],
     };
     const md = renderMarkdown(r);
