@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { parseConfig } from '../../src/config/load';
@@ -9,6 +8,7 @@ import { nullLogger } from '../../src/core/logger';
 import type { Alert } from '../../src/core/types';
 import { startDaemon, type Daemon } from '../../src/daemon';
 import { MEDIA, MODELS, purgePrefix, REDIS_URL } from '../helpers';
+import { BUILT_MODELS } from './helpers';
 
 const TOKEN = 'faces-admin-token-0123456789';
 
@@ -28,7 +28,7 @@ describe('face_match alerts from the running daemon (Hamilton clip) @integration
     const yaml = `
 redis: { prefix: ${prefix} }
 server: { port: 0, tokens: [ { name: t, token: "\${T}", role: admin } ] }
-models: { dir: ${path.join(os.tmpdir(), 'vigil-test-face-models')}, detector: { family: yolox, file: ${path.join(MODELS, 'yolox_nano.onnx')}, device: cpu } }
+models: { dir: ${BUILT_MODELS}, detector: { family: yolox, file: ${path.join(MODELS, 'yolox_nano.onnx')}, device: cpu } }
 detect: { workers: 1, threadsPerWorker: 1 }
 faces: { detector: ultraface, ultrafaceFile: ${path.join(MODELS, 'ultraface-rfb-320.onnx')}, minScore: 0.7, votes: 2 }
 cameras:

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Context } from '../../src/config/context';
 import type { FaceObservation } from '../../src/core/types';
@@ -11,7 +10,7 @@ import { createFaceStage, type FaceStage } from '../../src/faces';
 import { sharedFaceModels } from '../../src/faces/models';
 import { WatchlistStore } from '../../src/faces/watchlist';
 import { cleanup, testContext } from '../api/helpers';
-import { children, videoFrames } from './helpers';
+import { BUILT_MODELS, children, videoFrames } from './helpers';
 import { MEDIA, MODELS, waitFor } from '../helpers';
 
 /**
@@ -26,7 +25,7 @@ describe('face stage end to end (Hamilton clip, redis)', function () {
 
   before(() => {
     ctx = testContext({
-      models: { dir: path.join(os.tmpdir(), 'vigil-test-face-models') },
+      models: { dir: BUILT_MODELS },
       faces: { detector: 'ultraface', ultrafaceFile: path.join(MODELS, 'ultraface-rfb-320.onnx'), wholeFrame: true },
       cameras: [
         { id: 'hamilton', url: path.join(MEDIA, 'faces', 'short_hamilton_clip.mp4'), faces: { enabled: true } },
@@ -138,7 +137,7 @@ describe('face stage in person boxes with the default detector (Hamilton clip, Y
   before(() => {
     ctx = testContext({
       models: {
-        dir: path.join(os.tmpdir(), 'vigil-test-face-models'),
+        dir: BUILT_MODELS,
         detector: { family: 'yolox', file: path.join(MODELS, 'yolox_nano.onnx'), device: 'cpu' },
       },
       detect: { workers: 1, threadsPerWorker: 1 },

@@ -1,6 +1,7 @@
 /** Test helpers of the face tests: media paths, image loading, fake per-face nets. */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { nullLogger } from '../../src/core/logger';
@@ -107,8 +108,41 @@ export async function videoFrames(file: string, width: number, height: number, f
   return frames;
 }
 
-/** Where the face tests keep the face-api ONNX files they build (a cache across runs, outside the repo). */
-export const BUILT_MODELS = path.join(os.tmpdir(), 'vigil-test-face-models');
+/**
+ * A hash of what the face networks are built from: the builders' source (src/models, src/onnx, src/faces/models.ts)
+ * and the face-api package whose weights they convert. A changed builder gets a cache folder of its own, so its
+ * models are built and tested again instead of an older build being reused.
+ */
+function builderHash(): string {
+  const root = path.resolve(__dirname, '..', '..');
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) {
+      return;
+    }
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        walk(p);
+      } else if (e.name.endsWith('.ts')) {
+        files.push(p);
+      }
+    }
+  };
+  walk(path.join(root, 'src', 'models'));
+  walk(path.join(root, 'src', 'onnx'));
+  files.push(path.join(root, 'src', 'faces', 'models.ts'), require.resolve('@vladmandic/face-api/package.json'));
+  const h = createHash('sha256');
+  for (const f of files.sort()) {
+    if (existsSync(f)) {
+      h.update(path.relative(root, f)).update('\0').update(readFileSync(f)).update('\0');
+    }
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Where the face tests keep the face-api ONNX files they build: a cache across runs, keyed by the builders' hash. */
+export const BUILT_MODELS = path.join(os.tmpdir(), `vigil-test-face-models-${builderHash()}`);
 
 /** Landmark net and recogniser built from face-api's weights (built on first use, like `vigil start`). */
 export async function builtFaceNets(): Promise<Pick<FaceModels, 'landmarker' | 'embedder'>> {

@@ -82,14 +82,23 @@ describe('MqttSink', () => {
     assert.equal(got[1].payload, '');
   });
 
-  it('does not crash or block the daemon when the broker is down', async function () {
+  it('does not crash or block the daemon when the broker is down: the alert is counted as failed and stays pending', async function () {
     this.timeout(10_000);
     sink = new MqttSink(ctx, mqttSchema.parse({ enabled: true, url: 'mqtt://127.0.0.1:1', topicPrefix: prefix, password: 'broker-pass' }), { publishTimeoutMs: 300 });
+    const t0 = Date.now();
     await sink.start();
+    assert.ok(Date.now() - t0 < 3000, `start took ${Date.now() - t0} ms with the broker down`);
     const store = new AlertStore(ctx.redis('w'), ctx.keys);
-    await store.write('start', sampleAlert());
-    await new Promise((r) => setTimeout(r, 1500));
+    const w = await store.write('start', sampleAlert());
+    const metric = async (name: string) => ctx.metrics.getSingleMetricAsString(name);
+    await waitFor(async () => /vigil_mqtt_failures_total\{kind="alert"\} [1-9]/.test(await metric('vigil_mqtt_failures_total')), 8000, 'the alert publish counted as failed');
+    assert.match(await metric('vigil_mqtt_connected'), /vigil_mqtt_connected 0/);
+    // Not acknowledged: the event waits in the sink's consumer group and is sent once the broker is back.
+    const pending = (await ctx.redis('w').xpending(ctx.keys.alertEvents, 'mqtt', '-', '+', 10)) as Array<[string, ...unknown[]]>;
+    assert.deepEqual(pending.map((p) => p[0]), [w.eventId]);
+    const tc = Date.now();
     await sink.close();
     sink = undefined;
+    assert.ok(Date.now() - tc < 3000, `close took ${Date.now() - tc} ms with the broker down`);
   });
 });

@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { configSchema, type VigilConfig } from '../../src/config/schema';
 import { Context, type StageHandle } from '../../src/config/context';
 import { Keys } from '../../src/core/keys';
-import { createLogger } from '../../src/core/logger';
+import { captureLogger, createLogger } from '../../src/core/logger';
 import type { DetectionResult, DetectionsMessage } from '../../src/core/types';
 import { AlertStore } from '../../src/alerts';
 import { start } from '../../src/track';
@@ -70,8 +70,7 @@ describe('track stage failover and rule reload (Redis)', function () {
     const msgs: DetectionsMessage[] = [];
     sub.on('message', (_c, raw) => msgs.push(JSON.parse(raw) as DetectionsMessage));
     await sub.subscribe(keys.channels.detections);
-    const log = createLogger({ level: 'silent' });
-    const mk = async () => {
+    const mk = async (log = createLogger({ level: 'silent' })) => {
       const ctx = new Context(config([]), log, new Set(['track']), { defaultMetrics: false });
       const stage = await start(ctx);
       handles.push({ ctx, stage });
@@ -80,10 +79,12 @@ describe('track stage failover and rule reload (Redis)', function () {
     const a = await mk();
     const owner = await redis.get(keys.lease('track', 'cam'));
     assert.ok(owner, 'first process owns the camera');
-    const b = await mk();
+    const bLog = captureLogger('info');
+    const b = await mk(bLog.log);
     await feed(10, 0.1);
     await waitFor(() => msgs.length === 10, 8000, 'A processes frames');
-    await sleep(700); // A persists its state on its next tick
+    // A persists its state on its next tick: the takeover starts from it.
+    await waitFor(async () => (JSON.parse((await redis.get(keys.trackState('cam'))) ?? '{}') as { lastSeq?: number }).lastSeq === 9, 8000, 'A saved its state after frame 9');
 
     // A dies: its Redis connections drop, it renews nothing and releases nothing.
     a.crash();
@@ -123,7 +124,7 @@ describe('track stage failover and rule reload (Redis)', function () {
         { id: 'down', type: 'camera_down', camera: 'cam', seconds: 1 },
       ]),
     );
-    await sleep(300);
+    await waitFor(() => bLog.lines.some((l) => l.includes('"rules reloaded"')), 8000, 'B applied the new rules');
     await feed(8, 0.7);
     const store = new AlertStore(redis, keys);
     await waitFor(async () => (await store.listAlerts({ rule: 'zr' })).length === 1, 8000, 'zone alert');

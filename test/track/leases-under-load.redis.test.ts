@@ -7,7 +7,7 @@ import { nullLogger } from '../../src/core/logger';
 import type { DetectionResult } from '../../src/core/types';
 import { AlertStore } from '../../src/alerts';
 import { start } from '../../src/track';
-import { purgePrefix, REDIS_URL, sleep, testPrefix } from '../helpers';
+import { purgePrefix, REDIS_URL, sleep, testPrefix, waitFor } from '../helpers';
 
 /** Blocks the event loop, as a burst of synchronous work on a loaded machine would. */
 function stall(ms: number): void {
@@ -88,7 +88,16 @@ describe('leases under load: 32 cameras, event loop stalled @integration', funct
       await sleep(500);
     }
     assert.ok(stalls >= 2, `stalled ${stalls} times`);
-    await sleep(1500);
+    // Every camera's tracker has processed the last frame (its saved state says so).
+    const last = seq - 1;
+    await waitFor(
+      async () => {
+        const states = await redis.mget(ids.map((id) => keys.trackState(id)));
+        return states.every((raw) => raw !== null && (JSON.parse(raw) as { lastSeq: number }).lastSeq === last);
+      },
+      15_000,
+      'every camera tracked to its last frame',
+    );
 
     const metrics = await ctx.metrics.metrics();
     assert.doesNotMatch(metrics, /vigil_leases_lost_total\{[^}]*\} [1-9]/, 'no lease suspended or lost');

@@ -16,7 +16,7 @@ import type { DetectionResult, DetectionsMessage } from '../../src/core/types';
 import { start } from '../../src/track';
 import { VTEST_CONFIG, vtestDetections } from './vtest-fixture';
 import { Keys } from '../../src/core/keys';
-import { MEDIA, purgePrefix, REDIS_URL, testPrefix } from '../helpers';
+import { MEDIA, purgePrefix, REDIS_URL, testPrefix, waitFor } from '../helpers';
 import { tailAlertEvents, type AlertTail } from '../alerts/tail-events';
 
 /** rgb24 pixels of the given frame numbers of a video (ffmpeg select), in order. */
@@ -128,7 +128,8 @@ describe('track stage (live, Redis) over vtest detections', function () {
         await new Promise((res) => setTimeout(res, wait));
       }
     }
-    await new Promise((res) => setTimeout(res, 1000));
+    // Every frame tracked and published (the stage holds none back for reordering any more).
+    await waitFor(() => detMsgs.length === frames.length, 15_000, 'every frame published');
     await stage.close();
     stage = undefined;
 
@@ -150,7 +151,8 @@ describe('track stage (live, Redis) over vtest detections', function () {
     assert.ok(startIds.every((id) => endIds.has(id)));
 
     // Snapshots: stored before the publish, JPEG of the real frame with the boxes drawn.
-    await new Promise((res) => setTimeout(res, 200));
+    const zoneStarts = live.filter((e) => e.event === 'start' && e.alert.type === 'zone_enter').length;
+    await waitFor(() => snapWithEvent.length === zoneStarts, 5000, 'the snapshot probe of every zone_enter start');
     await tail.stop();
     tail = undefined;
     probe.disconnect();
