@@ -51,6 +51,24 @@ export interface FfmpegProcessOptions {
 }
 
 /** One ffmpeg run. Create, `start()`, listen for `frame` and `exit`; `stop()` kills it. */
+/**
+ * Before the first command a process runs, fluent-ffmpeg lists the formats and encoders FFmpeg offers (`ffmpeg
+ * -formats`, `ffmpeg -encoders`) and keeps the answers for the process's life. On a loaded machine those two runs
+ * took seconds, and they fell on the first camera a process started: a standby taking cameras over waited for them
+ * before its first FFmpeg could connect. The ingest stage calls this when it starts (never on the frame path).
+ * Resolves when both lists are known, or with the error of a missing or broken FFmpeg (the camera's own run reports
+ * it again, with its state and reason).
+ */
+export function warmFfmpegCapabilities(ffmpegPath?: string): Promise<void> {
+  const cmd = ffmpeg();
+  if (ffmpegPath) {
+    cmd.setFfmpegPath(ffmpegPath);
+  }
+  return new Promise<void>((resolve, reject) =>
+    cmd.availableFormats((err) => (err ? reject(err) : cmd.availableEncoders((err2) => (err2 ? reject(err2) : resolve())))),
+  );
+}
+
 export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
   private proc: ChildProcess | undefined;
   private cutter: FrameCutter | undefined;

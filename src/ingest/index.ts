@@ -4,6 +4,7 @@ import { onceClose, type Context, type StageHandle } from '../config/context';
 import type { LeaseClaim } from '../core/leases';
 import { CameraSupervisor } from './camera-supervisor';
 import { inputKind } from './ffmpeg-args';
+import { warmFfmpegCapabilities } from './ffmpeg-process';
 import { FrameAdmission } from './frame-admission';
 import { raiseFramePools } from '../core/frame-pool';
 import { ingestMetrics, removeCameraSeries } from './metrics';
@@ -72,6 +73,10 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
   const serveRedis = ctx.redis('ingest-serve', { maxRetriesPerRequest: null });
   const sub = ctx.redis('ingest-sub');
   const metrics = ingestMetrics(ctx.metrics);
+  // fluent-ffmpeg's one-time capability listing, done now rather than before the first camera taken (a takeover).
+  warmFfmpegCapabilities(options.ffmpegPath).catch((err: unknown) =>
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'ffmpeg could not list its formats and encoders'),
+  );
   // Frames stay in this process until a detect worker binds one (see admission.ts).
   const frames = new FrameAdmission({ redis, queueRedis, serveRedis, keys, metrics, owner: ctx.instanceId, local: ctx.localFrames, log });
   frames.start();
