@@ -50,10 +50,16 @@ export interface ClipsVariant {
   ffmpegCpuPct: number;
   /** The RTSP server's CPU, % of one core (all cameras). */
   serverCpuPct: number;
-  /** Ring-buffer bytes written per camera per minute (MB). */
-  diskMbPerMin: number;
-  /** Frames delivered per camera per second (sanity: about the fps asked for). */
+
+  /** Frames delivered per camera per second (about the fps asked for, unless the machine starves FFmpeg). */
   fps: number;
+  /**
+   * FFmpeg CPU per second of video (ms; video seconds = frames delivered / fps): the cost at real time, also when a
+   * loaded machine lets FFmpeg fall behind.
+   */
+  cpuMsPerVideoS: number;
+  /** Ring-buffer MB per minute of recorded video (bytes of the listed segments over their media duration). */
+  diskMbPerVideoMin: number;
 }
 
 /** The whole result. */
@@ -81,15 +87,6 @@ function childTicks(): number {
   return Number(f[13]) + Number(f[14]);
 }
 
-function dirBytes(dir: string): number {
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
-  }
-  return n;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs one variant: K cameras for warm-up + `seconds`, measured over the last `seconds`. */
@@ -115,7 +112,7 @@ async function variant(
     procs.push(p);
     await p.start();
     if (mode === 'separate') {
-      const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', o.url, '-map', '0:v:0', '-c:v', 'copy', '-f', 'segment', '-segment_time', '2', '-reset_timestamps', '1', '-segment_format', 'mpegts', path.join(camDir, 's-%06d.ts')];
+      const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', o.url, '-map', '0:v:0', '-c:v', 'copy', '-f', 'segment', '-segment_time', '2', '-reset_timestamps', '1', '-segment_format', 'mpegts', '-segment_list', path.join(camDir, 's.csv'), '-segment_list_type', 'csv', path.join(camDir, 's-%06d.ts')];
       extra.push(spawn('ffmpeg', args, { stdio: 'ignore' }));
     }
   }
@@ -124,18 +121,21 @@ async function variant(
     const pids = () => [...procs.map((p) => p.pid), ...extra.map((c) => c.pid)];
     const t0 = ticksOf(pids());
     const s0 = ticksOf([o.server.pid]);
-    const b0 = dirBytes(recDir);
     const f0 = frames;
     const w0 = Date.now();
     await sleep(o.seconds * 1000);
     const wall = (Date.now() - w0) / 1000;
     const hz = clockTicks();
+    const cpuS = (ticksOf(pids()) - t0) / hz;
+    const videoS = (frames - f0) / o.fps;
     return {
+      cpuMsPerVideoS: videoS > 0 ? (cpuS * 1000) / videoS : 0,
+      diskMbPerVideoMin: listedRate(recDir),
       name,
       sessionsPerCamera: mode === 'separate' ? 2 : 1,
       ffmpegCpuPct: ((ticksOf(pids()) - t0) / hz / wall / o.cameras) * 100,
       serverCpuPct: ((ticksOf([o.server.pid]) - s0) / hz / wall) * 100,
-      diskMbPerMin: ((dirBytes(recDir) - b0) / 1024 / 1024 / o.cameras) * (60 / wall),
+
       fps: (frames - f0) / wall / o.cameras,
     };
   } finally {
@@ -148,6 +148,25 @@ async function variant(
       }
     }
   }
+}
+
+/** MB per minute of video of the segments listed in the CSV segment lists under `dir` (0 without any). */
+function listedRate(dir: string): number {
+  let bytes = 0;
+  let seconds = 0;
+  for (const cam of readdirSync(dir)) {
+    const camDir = path.join(dir, cam);
+    for (const list of readdirSync(camDir).filter((f) => f.endsWith('.csv'))) {
+      for (const line of readFileSync(path.join(camDir, list), 'utf8').split('\n')) {
+        const m = /^([^,]+),([\d.]+),([\d.]+)/.exec(line);
+        if (m && existsSync(path.join(camDir, m[1]))) {
+          bytes += statSync(path.join(camDir, m[1])).size;
+          seconds += Number(m[3]) - Number(m[2]);
+        }
+      }
+    }
+  }
+  return seconds > 0 ? (bytes / 1024 / 1024 / seconds) * 60 : 0;
 }
 
 /** Cuts a 15 s clip from the tee variant's segments of camera 0, `runs` times. */
@@ -174,7 +193,10 @@ async function measureCut(dir: string, runs: number): Promise<ClipsResult['cut']
 /** The BENCHMARKS.md section. */
 export function formatClips(r: ClipsResult): string {
   const f1 = (n: number) => n.toFixed(1);
-  const rows = r.variants.map((v) => `| ${v.name} | ${v.sessionsPerCamera} | ${f1(v.ffmpegCpuPct)} | ${f1(v.serverCpuPct)} | ${v.diskMbPerMin.toFixed(2)} | ${f1(v.fps)} |`);
+  const rows = r.variants.map(
+    (v) =>
+      `| ${v.name} | ${v.sessionsPerCamera} | ${f1(v.cpuMsPerVideoS / 10)} | ${f1(v.ffmpegCpuPct)} | ${f1(v.fps)} | ${f1(v.serverCpuPct)} | ${v.diskMbPerVideoMin.toFixed(2)} |`,
+  );
   const base = r.variants[0];
   const tee = r.variants[1];
   return [
@@ -185,14 +207,17 @@ export function formatClips(r: ClipsResult): string {
       `${r.cameras} RTSP cameras (GStreamer test server, vtest.mp4 768x576 H.264 10 fps, ~1.2 Mbit/s, one shared stream), ingested at ` +
       `${r.fps} fps, ${r.width} px wide, ${r.seconds} s measured per variant after ${WARMUP_MS / 1000} s of warm-up; segments of 2 s.`,
     '',
-    '| variant | RTSP sessions per camera | FFmpeg CPU per camera (% of a core) | RTSP server CPU (% of a core, all cameras) | disk MB/min per camera | frames/s per camera |',
-    '|---|---|---|---|---|---|',
+    '| variant | RTSP sessions per camera | FFmpeg CPU per camera at real time (% of a core) | FFmpeg CPU per camera measured (% of a core) | frames/s per camera | RTSP server CPU (% of a core, all cameras) | disk MB per minute of video per camera |',
+    '|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    `Recording in the camera's own FFmpeg costs ${f1(tee.ffmpegCpuPct - base.ffmpegCpuPct)} points of a core per camera ` +
-      `(${f1(((tee.ffmpegCpuPct - base.ffmpegCpuPct) / Math.max(0.01, base.ffmpegCpuPct)) * 100)} % over decoding for detection) and ` +
-      `${tee.diskMbPerMin.toFixed(2)} MB/min of disk per camera (the camera's bitrate: a 64 MB ring buffer holds ` +
-      `${(64 / Math.max(0.001, tee.diskMbPerMin)).toFixed(1)} min). Cutting a ${r.cut.clipSeconds.toFixed(1)} s clip (${(r.cut.bytes / 1024 / 1024).toFixed(2)} MB): ` +
+    '"At real time" = CPU over the seconds of video FFmpeg got through (frames delivered / fps): what a camera costs when ' +
+      'the machine keeps up; "measured" = CPU over wall time, lower when a loaded machine lets FFmpeg fall behind (frames/s below the fps asked for).',
+    '',
+    `Recording in the camera's own FFmpeg costs ${f1((tee.cpuMsPerVideoS - base.cpuMsPerVideoS) / 10)} points of a core per camera at real time ` +
+      `(${f1(((tee.cpuMsPerVideoS - base.cpuMsPerVideoS) / Math.max(0.01, base.cpuMsPerVideoS)) * 100)} % over decoding for detection) and ` +
+      `${tee.diskMbPerVideoMin.toFixed(2)} MB of disk per minute per camera (the camera's bitrate: a 64 MB ring buffer holds ` +
+      `${(64 / Math.max(0.001, tee.diskMbPerVideoMin)).toFixed(1)} min). Cutting a ${r.cut.clipSeconds.toFixed(1)} s clip (${(r.cut.bytes / 1024 / 1024).toFixed(2)} MB): ` +
       `${r.cut.wallMs.toFixed(0)} ms wall, ${r.cut.cpuMs.toFixed(0)} ms CPU (mean of ${r.cut.runs}: two -c copy FFmpeg runs, mostly their start-up).`,
   ].join('\n');
 }

@@ -1,4 +1,4 @@
-import type { CameraConfig } from '../config/schema';
+import type { CameraConfig, VigilConfig } from '../config/schema';
 import { effectiveCameras, readCameraOverrides } from '../config/camera-overrides';
 import { onceClose, type Context, type StageHandle } from '../config/context';
 import type { LeaseClaim } from '../core/leases';
@@ -239,8 +239,16 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
     return current;
   };
 
-  const onConfig = (): void => {
-    space.setMaxBytes(ctx.config.recording.maxTotalMb * 1024 * 1024);
+  const onConfig = (next: VigilConfig, previous: VigilConfig): void => {
+    space.setMaxBytes(next.recording.maxTotalMb * 1024 * 1024);
+    // What every camera's FFmpeg is started with changed (recording on/off, its directory or segments): each
+    // running camera restarts (its size cap alone applies without a restart, at the next segment).
+    const started = (c: VigilConfig) => JSON.stringify([c.recording.enabled, c.recording.dir, c.recording.segmentSeconds, c.recording.maxMbPerCamera]);
+    if (started(next) !== started(previous)) {
+      for (const w of wanted.values()) {
+        w.json = '';
+      }
+    }
     void reconcile();
   };
   ctx.on('config', onConfig);

@@ -111,13 +111,14 @@ export interface CameraRecording {
 
 /**
  * Pure: whether and how a camera is recorded: `cameras[].recording.enabled` over `recording.enabled`; image
- * sequences and snapshot URLs never (no video stream to copy).
+ * sequences and snapshot URLs never (no video stream to copy), nor files read faster than real time.
  */
 export function cameraRecording(
-  cam: { url: string; snapshot?: boolean; recording?: { enabled?: boolean; segmentSeconds?: number; maxMb?: number } },
+  cam: { url: string; snapshot?: boolean; realtime?: boolean; recording?: { enabled?: boolean; segmentSeconds?: number; maxMb?: number } },
   rec: { enabled: boolean; segmentSeconds: number; maxMbPerCamera: number },
 ): CameraRecording | undefined {
-  if (!(cam.recording?.enabled ?? rec.enabled) || cam.snapshot === true) {
+  // A file read faster than real time (realtime: false) has no wall-clock timeline to cut alerts from.
+  if (!(cam.recording?.enabled ?? rec.enabled) || cam.snapshot === true || cam.realtime === false) {
     return undefined;
   }
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(cam.url) || /^file:/i.test(cam.url)) {

@@ -63,5 +63,6 @@ describe('recorder args (pure)', () => {
     assert.equal(cameraRecording({ url: 'rtsp://c/s', recording: { enabled: false } }, REC), undefined);
     assert.equal(cameraRecording({ url: 'http://c/snap', snapshot: true }, REC), undefined);
     assert.equal(cameraRecording({ url: '/photos/%03d.jpg' }, REC), undefined);
+    assert.equal(cameraRecording({ url: '/media/v.mp4', realtime: false }, REC), undefined);
   });
 });

@@ -24,6 +24,12 @@ describe('webhook-format', () => {
       assert.ok(webhookMatches({ ...base, minSeverity: 'medium' }, 'start', SAMPLE_ALERT));
       assert.ok(!webhookMatches({ ...base, minSeverity: 'high' }, 'start', SAMPLE_ALERT));
     });
+    it('alert.clip: only webhooks that list it get the clip event', () => {
+      const clip = { ...base, events: ['alert.end' as const, 'alert.clip' as const] };
+      assert.ok(webhookMatches(clip, 'clip', SAMPLE_ALERT));
+      assert.ok(!webhookMatches(base, 'clip', SAMPLE_ALERT));
+      assert.equal(JSON.parse(webhookBody(undefined, 'clip', SAMPLE_ALERT, 'd')).event, 'alert.clip');
+    });
   });
   describe('#renderTemplate', () => {
     it('escapes values inside strings and inserts JSON values outside', () => {

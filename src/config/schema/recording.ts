@@ -13,7 +13,7 @@ const segmentSeconds = z
  */
 export const recordingSchema = z
   .strictObject({
-    /** Keep a ring buffer of every camera's stream so that alerts get clips (cameras can opt out with cameras[].recording.enabled: false; image and snapshot cameras are never recorded). @defaultValue false */
+    /** Keep a ring buffer of every camera's stream so that alerts get clips (cameras can opt out with cameras[].recording.enabled: false; image and snapshot cameras, and files read with realtime: false, are never recorded). @defaultValue false */
     enabled: z.boolean().default(false),
     /** Directory of the ring buffers (`<dir>/<camera>/`) and the clips (`<dir>/clips/<alert id>.mp4`); created when missing. Processes that ingest, and the api processes that serve clips, must see the same directory. @defaultValue recordings */
     dir: z.string().min(1, 'must not be empty').default('recordings'),
