@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { Worker, type Job } from 'bullmq';
 import type { VigilConfig } from '../config/schema';
 import { onceClose, type Context, type StageHandle } from '../config/context';
+import { CamerasInEffect } from '../config/cameras-in-effect';
 import { corkUntilCheckPhase } from '../core/cork';
 import { releaseFrame } from '../core/frame-pool';
 import { isFrameTicket, type DetectionResult, type FrameTicket } from '../core/types';
@@ -67,6 +68,9 @@ export async function start(ctx: Context): Promise<StageHandle> {
   let detector: Detector | undefined;
   let modelProblem: string | undefined = 'detect: model loading';
   let faceStage: FaceStage | undefined;
+  let faceStarting: Promise<void> | undefined;
+  /** The cameras in effect (file and API changes): whether to look for faces, how long a frame lives in Redis. */
+  const cameras = new CamerasInEffect(ctx, 'detect');
   let closed = false;
   let retryTimer: NodeJS.Timeout | undefined;
   const fpsCount = new Map<string, number>();
@@ -134,7 +138,7 @@ export async function start(ctx: Context): Promise<StageHandle> {
 
   /** Detects one frame and publishes the result; true when the pixels were kept for this process's tracker. */
   async function detectPixels(f: BoundFrame, det: Detector, pixels: Buffer, pickedAt: number, inferred: () => void): Promise<boolean> {
-    const faces = faceStage !== undefined && ctx.config.cameras.find((c) => c.id === f.camera)?.faces.enabled === true;
+    const faces = faceStage !== undefined && cameras.get(f.camera)?.faces.enabled === true;
     // The pixels stay ours (frame-pool slots are read by the inference thread through shared memory, not copied):
     // the face stage and the tracker may still need them.
     let out;
@@ -170,7 +174,7 @@ export async function start(ctx: Context): Promise<StageHandle> {
       result.pixels = 'local';
       kept = true;
     } else {
-      const ttlMs = Math.round((ctx.config.cameras.find((c) => c.id === f.camera)?.frameTtlSeconds ?? 30) * 1000);
+      const ttlMs = Math.round((cameras.get(f.camera)?.frameTtlSeconds ?? 30) * 1000);
       corkUntilCheckPhase(bullConn);
       // The socket may still be sending the pixels after this returns: the slot goes back once Redis answered.
       kept = true;
@@ -270,11 +274,32 @@ export async function start(ctx: Context): Promise<StageHandle> {
     }
   };
 
+  /** Starts the face stage once a camera in effect has faces on (at start, or when one is switched on later). */
+  const startFaces = (): Promise<void> => {
+    if (faceStage || closed || !cameras.list().some((c) => c.faces.enabled)) {
+      return Promise.resolve();
+    }
+    faceStarting ??= createFaceStage(ctx, cameras).then(
+      async (s) => {
+        if (closed) {
+          await s?.close();
+          return;
+        }
+        faceStage = s;
+      },
+      (err: unknown) => log.error({ err: (err as Error).message }, 'face stage not started'),
+    ).finally(() => {
+      faceStarting = undefined;
+    });
+    return faceStarting;
+  };
   try {
-    faceStage = await createFaceStage(ctx);
+    await cameras.start();
   } catch (err) {
-    log.error({ err: (err as Error).message }, 'face stage not started');
+    log.error({ err: (err as Error).message }, 'camera overrides not read: the config file\'s cameras apply');
   }
+  cameras.onChange(() => void startFaces());
+  await startFaces();
   void load();
 
   const onConfig = (next: VigilConfig, prev: VigilConfig) => {
@@ -298,7 +323,9 @@ export async function start(ctx: Context): Promise<StageHandle> {
     // Stop taking frames; BullMQ waits for the jobs in flight.
     () => worker.close(),
     () => detector?.close(),
+    () => faceStarting,
     () => faceStage?.close(),
+    () => cameras.stop(),
     () => remote.close(),
   ]);
   return {

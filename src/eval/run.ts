@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Context } from '../config/context';
 import type { VigilConfig } from '../config/schema';
 import { createFaceStage, type FaceStage } from '../faces';
+import { CamerasInEffect } from '../config/cameras-in-effect';
 import type { Logger } from '../core/logger';
 import { cocoDetections, cocoGroundTruth, motGtOn, motTracker, type BoxLabels } from './accuracy';
 import { alertQuality, parseEvents, type EventLabels } from './alert-quality';
@@ -176,7 +177,8 @@ async function openFaceStage(o: EvalOptions, log: Logger): Promise<{ stage: Face
   const config: VigilConfig = { ...o.config, cameras: [cam], faces: { ...o.config.faces, threshold: loosest, storeUnknown: false } };
   const ctx = new Context(config, log, new Set(), { defaultMetrics: false });
   try {
-    const stage = await createFaceStage(ctx);
+    // Offline: the camera as given (no API overrides to follow).
+    const stage = await createFaceStage(ctx, new CamerasInEffect(ctx, 'eval'));
     if (!stage) {
       await ctx.closeConnections();
       return undefined;

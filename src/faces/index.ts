@@ -1,4 +1,5 @@
-import type { VigilConfig } from '../config/schema';
+import type { CameraConfig, VigilConfig } from '../config/schema';
+import type { CamerasInEffect } from '../config/cameras-in-effect';
 import type { Context } from '../config/context';
 import { onceClose } from '../config/context';
 import { faceMetrics } from '../core/metrics';
@@ -31,16 +32,17 @@ function pipelineOptions(cfg: VigilConfig): FacePipelineOptions {
   return { wholeFrame: f.wholeFrame, minFaceSize: f.minFaceSize, minScore: f.minScore, threshold: f.threshold };
 }
 
-function enabledCameras(cfg: VigilConfig): Set<string> {
-  return new Set(cfg.cameras.filter((c) => c.faces.enabled).map((c) => c.id));
+/** Ids of the cameras with faces on. */
+export function faceCameras(cameras: readonly CameraConfig[]): Set<string> {
+  return new Set(cameras.filter((c) => c.faces.enabled).map((c) => c.id));
 }
 
 /**
- * Creates the face stage, or undefined when no camera uses faces. Builds missing face models on first start,
- * loads the sessions and keeps the watchlist index in sync across processes.
+ * Creates the face stage, or undefined when no camera in effect (file and API) uses faces. Builds missing face
+ * models on first start, loads the sessions and keeps the watchlist index in sync across processes.
  */
-export async function createFaceStage(ctx: Context): Promise<FaceStage | undefined> {
-  let cameras = enabledCameras(ctx.config);
+export async function createFaceStage(ctx: Context, inEffect: CamerasInEffect): Promise<FaceStage | undefined> {
+  let cameras = faceCameras(inEffect.list());
   if (cameras.size === 0) {
     return undefined;
   }
@@ -54,15 +56,18 @@ export async function createFaceStage(ctx: Context): Promise<FaceStage | undefin
   const { seconds, facesTotal } = faceMetrics(ctx.metrics);
   const onConfig = (next: VigilConfig): void => {
     pipeline.opts = pipelineOptions(next);
-    const nextCams = enabledCameras(next);
+  };
+  ctx.on('config', onConfig);
+  // Cameras switched off (file or API) forget what was seen on them.
+  const stopFollowing = inEffect.onChange((list) => {
+    const nextCams = faceCameras(list);
     for (const c of cameras) {
       if (!nextCams.has(c)) {
         pipeline.cache.forget(c);
       }
     }
     cameras = nextCams;
-  };
-  ctx.on('config', onConfig);
+  });
   let closed = false;
 
   const storeUnknown = async (frame: FaceFrame, faces: FaceObservation[]): Promise<void> => {
@@ -87,10 +92,8 @@ export async function createFaceStage(ctx: Context): Promise<FaceStage | undefin
 
   return {
     async process(frame, detections) {
-      // privacy guard: a camera configured without faces is never processed, whoever calls (cameras added at run
-      // time through the API are not in the file; the detect worker vouches for them)
-      const configured = ctx.config.cameras.find((c) => c.id === frame.camera);
-      if (closed || (configured !== undefined && !configured.faces.enabled)) {
+      // Privacy guard: only a camera with faces on in effect (file and API changes) is processed, whoever calls.
+      if (closed || !cameras.has(frame.camera)) {
         return [];
       }
       const img = { width: frame.width, height: frame.height, data: frame.pixels };
@@ -115,6 +118,7 @@ export async function createFaceStage(ctx: Context): Promise<FaceStage | undefin
       () => {
         closed = true;
         ctx.off('config', onConfig);
+        stopFollowing();
       },
       () => sync.close(),
     ]),

@@ -6,6 +6,7 @@ import type { FaceObservation } from '../../src/core/types';
 import { createDetector } from '../../src/detect';
 import type { Detector } from '../../src/detect/detector';
 import { embedEnrolmentImages } from '../../src/faces/enrol';
+import { CamerasInEffect } from '../../src/config/cameras-in-effect';
 import { createFaceStage, type FaceStage } from '../../src/faces';
 import { sharedFaceModels } from '../../src/faces/models';
 import { WatchlistStore } from '../../src/faces/watchlist';
@@ -42,14 +43,14 @@ describe('face stage end to end (Hamilton clip, redis)', function () {
   it('returns no stage when no camera has faces enabled', async () => {
     const plain = testContext({ cameras: [{ id: 'a', url: '/dev/null' }] });
     try {
-      assert.equal(await createFaceStage(plain), undefined);
+      assert.equal(await createFaceStage(plain, new CamerasInEffect(plain, 'test')), undefined);
     } finally {
       await cleanup(plain);
     }
   });
 
   it('matches Lin-Manuel Miranda when he is on screen, and no one else', async () => {
-    stage = await createFaceStage(ctx);
+    stage = await createFaceStage(ctx, new CamerasInEffect(ctx, 'test'));
     assert.ok(stage);
     assert.deepEqual(stage.readiness(), []);
     const models = await sharedFaceModels(ctx, () => Promise.reject(new Error('the stage loaded them')));
@@ -154,7 +155,7 @@ describe('face stage in person boxes with the default detector (Hamilton clip, Y
   it('finds and matches Miranda inside his person box', async () => {
     assert.equal(ctx.config.faces.detector, 'ssd_mobilenetv1');
     assert.equal(ctx.config.faces.wholeFrame, false);
-    stage = await createFaceStage(ctx);
+    stage = await createFaceStage(ctx, new CamerasInEffect(ctx, 'test'));
     assert.ok(stage);
     detector = await createDetector(ctx);
     const models = await sharedFaceModels(ctx, () => Promise.reject(new Error('the stage loaded them')));
