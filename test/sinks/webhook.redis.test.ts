@@ -54,8 +54,11 @@ describe('WebhookService', () => {
       const e = await store.write('end', { ...s.alert, state: 'ended', endedAt: new Date().toISOString() });
       expected.push(`${s.eventId}.soc`, `${e.eventId}.soc`);
     }
-    // Down for 3 s while retries back off (50 ms doubling, at most 0.5 s apart), then back.
-    await new Promise((r) => setTimeout(r, 3000));
+    // Down while retries back off (50 ms doubling, at most 0.5 s apart): back once every delivery has failed four times
+    // on average (the backoff reached its cap), whatever the machine's speed.
+    const registry = ctx.metrics;
+    const failures = async () => Number(/vigil_webhook_failures_total\{webhook="soc"\} (\d+)/.exec(await registry.getSingleMetricAsString('vigil_webhook_failures_total'))?.[1] ?? 0);
+    await waitFor(async () => (await failures()) >= 4 * expected.length, 30_000, 'every delivery retried with backoff', 100);
     await receiver.up();
     await waitFor(() => new Set(receiver.accepted().map((r) => r.delivery)).size === expected.length, 45_000, 'every delivery');
     await new Promise((r) => setTimeout(r, 300));

@@ -65,7 +65,8 @@ describe('live view over /ws/live and live.mjpeg @integration', function () {
     await waitFor(() => frames.length > 0, 5000, 'a first frame');
     const from = frames.length;
     const t0 = Date.now();
-    await new Promise((r) => setTimeout(r, 3000));
+    // The rate over the next 3 s worth of frames at the configured fps, however long they take to come.
+    await waitFor(() => frames.length - from >= 3 * FPS, 15_000, `${3 * FPS} more frames`);
     const got = frames.slice(from);
     const fps = (got.length * 1000) / (Date.now() - t0);
     assert.ok(fps >= 0.8 * FPS, `${fps.toFixed(2)} frames/s, want >= ${0.8 * FPS}`);
