@@ -147,6 +147,7 @@ export function openApiDocument(): object {
             problems: { type: 'array', items: { type: 'string' }, description: 'what keeps the camera from being analysed, e.g. "detect: no detector loaded (…)"' },
             corrupt: { type: 'integer', description: 'corrupt or missing frames FFmpeg reported and went past' },
             transport: { enum: ['tcp', 'udp'], description: 'RTSP cameras: the RTP transport in use' },
+            recording: { type: 'object', description: 'Recorded cameras: {state: on|failed, seconds held in the ring buffer, reason?}' },
           },
         },
       },

@@ -294,6 +294,11 @@ export interface CameraStatus {
   corrupt: number;
   /** RTSP cameras: the RTP transport in use (or being tried); `transport: auto` falls back from tcp to udp. */
   transport?: 'tcp' | 'udp';
+  /**
+   * Recorded cameras: the ring buffer (`on`: segments are written, `seconds` of video held; `failed`: the current
+   * FFmpeg run could not write it, `reason` says why; detection goes on, the next run tries again).
+   */
+  recording?: { state: 'on' | 'failed'; seconds: number; reason?: string };
 }
 
 /** Track status in the tracker (src/track/byte-tracker.ts). */

@@ -119,7 +119,11 @@ export async function startIngest(ctx: Context, options: IngestOptions = {}): Pr
           space,
         })
       : undefined;
-    void recorder?.start();
+    if (recorder) {
+      void recorder.start();
+    } else {
+      redis.hdel(keys.cameraStatus(cam.id), 'recording', 'recordingSeconds', 'recordingReason').catch(() => undefined);
+    }
     sup = new CameraSupervisor(cam, {
       redis,
       keys,

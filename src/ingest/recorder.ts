@@ -209,7 +209,18 @@ export class CameraRecorder {
     if (this.failure === undefined) {
       this.failure = reason;
       this.o.log.warn({ reason }, 'recording failed: detection goes on without it; the next FFmpeg run tries again');
+      this.status({ recording: 'failed', recordingReason: reason });
     }
+  }
+
+  /** Seconds of video held. */
+  get seconds(): number {
+    return this.held.reduce((n, h) => n + h.seg.durationMs, 0) / 1000;
+  }
+
+  /** The recording fields of the camera's status hash (GET /api/cameras `recording`). */
+  private status(fields: Record<string, string>): void {
+    this.o.redis.hset(this.o.keys.cameraStatus(this.o.camera), { recordingSeconds: String(Math.round(this.seconds)), ...fields }).catch(() => undefined);
   }
 
   /** A segment of `run` ended at `at`; `last`: the run ended with it. */
@@ -252,6 +263,9 @@ export class CameraRecorder {
     this.bytes += bytes;
     this.written++;
     await this.enforce();
+    if (this.failure === undefined) {
+      this.status({ recording: 'on' });
+    }
   }
 
   /** The camera's cap, then the process-wide one. The newest segment is always kept. */

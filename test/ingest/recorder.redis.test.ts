@@ -9,6 +9,7 @@ import { Context } from '../../src/config/context';
 import { nullLogger } from '../../src/core/logger';
 import { startIngest, type IngestHandle } from '../../src/ingest';
 import { parseSegment } from '../../src/ingest/recorder';
+import { toCameraStatus } from '../../src/api/routes/cameras';
 import { RtspTestServer } from '../../src/testing/rtsp-server';
 import { purgePrefix, REDIS_URL, VTEST, waitFor } from '../helpers';
 
@@ -106,13 +107,16 @@ describe('camera ring buffer (real Redis, FFmpeg and GStreamer RTSP) @integratio
       const gap = segs[i].startMs - (segs[i - 1].startMs + segs[i - 1].durationMs);
       assert.ok(Math.abs(gap) < 150, `gap of ${gap} ms between ${segs[i - 1].file} and ${segs[i].file}`);
     }
+    const status = toCameraStatus('door', await admin.hgetall(ctx.keys.cameraStatus('door')));
+    assert.equal(status.recording?.state, 'on');
+    assert.ok(status.recording.seconds >= 2, `${status.recording.seconds} s held`);
     const newest = segs.at(-1)!;
     const endAgo = Date.now() - (newest.startMs + newest.durationMs);
     assert.ok(endAgo > -200 && endAgo < 3000, `newest segment ended ${endAgo} ms ago`);
   });
 
   it('a recording that fails (its directory removed) never stops the camera\'s frames', async () => {
-    const { ingest } = await run({});
+    const { ctx, ingest } = await run({});
     const sup = ingest.supervisors().get('door')!;
     await waitFor(() => (sup.frames > 0 ? true : undefined), 15_000, 'the first frame');
     const camDir = path.join(dir, 'door');
@@ -125,5 +129,8 @@ describe('camera ring buffer (real Redis, FFmpeg and GStreamer RTSP) @integratio
     await waitFor(() => sup.frames >= before + 15, 10_000, 'frames after the recording failed');
     assert.equal(sup.spawns, spawns, 'FFmpeg was not restarted');
     assert.equal(sup.state, 'streaming');
+    const status = toCameraStatus('door', await admin.hgetall(ctx.keys.cameraStatus('door')));
+    assert.equal(status.recording?.state, 'failed');
+    assert.ok(status.recording.reason, 'the failure says why');
   });
 });

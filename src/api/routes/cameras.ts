@@ -42,6 +42,12 @@ export function toCameraStatus(id: string, h: Record<string, string>, problems: 
   if (h.transport === 'tcp' || h.transport === 'udp') {
     out.transport = h.transport;
   }
+  if (h.recording === 'on' || h.recording === 'failed') {
+    out.recording = { state: h.recording, seconds: num(h.recordingSeconds) };
+    if (h.recording === 'failed' && h.recordingReason) {
+      out.recording.reason = redact(h.recordingReason);
+    }
+  }
   return out;
 }
 
