@@ -173,6 +173,8 @@
 
   function add(kind) {
     finish();
+    ed.errors = new Map();
+    $('ed-error').textContent = '';
     if (kind === 'zone') {
       ed.zones.push({ id: uniqueId('zone', ed.zones), polygon: [] });
       ed.placing = { kind, i: ed.zones.length - 1 };
@@ -242,6 +244,9 @@
         li.appendChild(button('Delete', `delete ${kind} ${s.id}`, () => {
           shapes.splice(i, 1);
           ed.sel = null;
+          // The problems named shapes by index: they are shown again at the next Save.
+          ed.errors = new Map();
+          $('ed-error').textContent = '';
           redraw();
         }));
         const rules = rulesFor(kind, s.id);
