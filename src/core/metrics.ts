@@ -12,6 +12,9 @@
  * Per camera a process exposes about 100 series (ingest: 15, detect: 2 + 4 latency stages × 12, track: 3 + 2 latency
  * stages × 12 + alerts per rule and event), so 100 cameras are about 10,000 series; latency histograms have 9 buckets
  * for that reason. docs/api.md lists every metric.
+ *
+ * Over 350 lines on purpose: every metric name, help text and label set in one file, so that they are reviewed
+ * together against Prometheus's conventions and docs/api.md (GET /metrics).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CAMERA_STATES, type CameraState } from './types';

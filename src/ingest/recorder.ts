@@ -5,7 +5,7 @@ import type Redis from 'ioredis';
 import type { Keys } from '../core/keys';
 import type { Logger } from '../core/logger';
 import type { RecordedSegment } from '../core/types';
-import { openedSegment, parseSegmentList, recordingFailedLine, recordOutput, segmentListPath, type RecordOutput } from './recorder-args';
+import { openedSegment, parseSegment, parseSegmentList, recordingFailedLine, recordOutput, segmentListPath, type RecordOutput } from './recorder-args';
 
 /** Options of {@link CameraRecorder}. */
 export interface CameraRecorderOptions {
@@ -328,26 +328,6 @@ export class RecordingSpace {
     })();
     return this.running;
   }
-}
-
-/** Parses an index member (it crossed Redis: checked, never trusted as typed). */
-export function parseSegment(member: string): RecordedSegment | undefined {
-  try {
-    const s = JSON.parse(member) as RecordedSegment;
-    if (
-      typeof s.file === 'string' &&
-      /^[a-z0-9_-]{1,64}\/[A-Za-z0-9_-]+-\d+\.ts$/.test(s.file) &&
-      Number.isFinite(s.startMs) &&
-      Number.isFinite(s.durationMs) &&
-      Number.isFinite(s.bytes) &&
-      typeof s.instance === 'string'
-    ) {
-      return s;
-    }
-  } catch {
-    // not JSON
-  }
-  return undefined;
 }
 
 async function fileSize(file: string): Promise<number | undefined> {

@@ -14,7 +14,7 @@ import { configSchema } from '../../src/config/schema';
 import { nullLogger } from '../../src/core/logger';
 import type { Alert, ClipRecord } from '../../src/core/types';
 import { startIngest, type IngestHandle } from '../../src/ingest';
-import { parseSegment } from '../../src/ingest/recorder';
+import { parseSegment } from '../../src/ingest/recorder-args';
 import { RtspTestServer } from '../../src/testing/rtsp-server';
 import { REDIS_URL, VTEST, deletePrefix, waitFor } from '../ingest/helpers';
 

@@ -8,7 +8,7 @@ import { parseConfig } from '../../src/config/load';
 import { Context } from '../../src/config/context';
 import { nullLogger } from '../../src/core/logger';
 import { startIngest, type IngestHandle } from '../../src/ingest';
-import { parseSegment } from '../../src/ingest/recorder';
+import { parseSegment } from '../../src/ingest/recorder-args';
 import { toCameraStatus } from '../../src/api/routes/cameras';
 import { RtspTestServer } from '../../src/testing/rtsp-server';
 import { purgePrefix, REDIS_URL, VTEST, waitFor } from '../helpers';
