@@ -3,7 +3,7 @@ import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type Redis from 'ioredis';
 import type { Context, StageHandle } from '../config/context';
-import type { Alert, ClipRecord, RecordedSegment } from '../core/types';
+import { parseRecordedSegment, type Alert, type ClipRecord, type RecordedSegment } from '../core/types';
 import { parseEntry } from './alert-store';
 import { cutClip } from './clip-cut';
 import { clipSpan, planClip, recordedUntil } from './clip-span';
@@ -143,7 +143,7 @@ export class ClipMaker {
     const end = Date.parse(alert.endedAt!);
     const span = clipSpan(start, end, s.pre, s.post, config.recording.maxClipSeconds);
     const members = await this.redis.zrangebyscore(keys.recordingSegments(alert.camera), span.from - 60_000, span.to);
-    const segments = members.map(parseSegmentMember).filter((x): x is RecordedSegment => x !== undefined);
+    const segments = members.map(parseRecordedSegment).filter((x): x is RecordedSegment => x !== undefined);
     const overAlert = segments.filter((g) => g.startMs + g.durationMs > span.from && g.startMs < span.to);
     // Cut by the process whose disk holds the span (it recorded the camera then); the others leave it.
     if (overAlert.length > 0 && !overAlert.some((g) => g.instance === this.ctx.instanceId)) {
@@ -247,15 +247,6 @@ export async function startClips(ctx: Context, options: ClipMakerOptions = {}): 
   const maker = new ClipMaker(ctx, options);
   await maker.start();
   return { maker, readiness: () => [], close: () => maker.close() };
-}
-
-function parseSegmentMember(m: string): RecordedSegment | undefined {
-  try {
-    const s = JSON.parse(m) as RecordedSegment;
-    return typeof s.file === 'string' && /^[a-z0-9_-]{1,64}\/[A-Za-z0-9_-]+-\d+\.ts$/.test(s.file) && Number.isFinite(s.startMs) && Number.isFinite(s.durationMs) ? s : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function isDir(p: string): Promise<boolean> {

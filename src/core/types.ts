@@ -349,6 +349,26 @@ export interface RecordedSegment {
   instance: string;
 }
 
+/** Reads a segment index member (it crossed Redis: checked, never trusted as typed); undefined when invalid. */
+export function parseRecordedSegment(member: string): RecordedSegment | undefined {
+  try {
+    const s = JSON.parse(member) as RecordedSegment;
+    if (
+      typeof s.file === 'string' &&
+      /^[a-z0-9_-]{1,64}\/[A-Za-z0-9_-]+-\d+\.ts$/.test(s.file) &&
+      Number.isFinite(s.startMs) &&
+      Number.isFinite(s.durationMs) &&
+      Number.isFinite(s.bytes) &&
+      typeof s.instance === 'string'
+    ) {
+      return s;
+    }
+  } catch {
+    // not JSON
+  }
+  return undefined;
+}
+
 /** What became of an alert's clip (`keys.clip`). */
 export type ClipRecord =
   | {

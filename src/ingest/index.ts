@@ -11,7 +11,8 @@ import { ingestMetrics, removeCameraSeries } from './metrics';
 import { LiveRawFrames } from './live-frames';
 import type { RestartPolicyOptions } from './restart-policy';
 import path from 'node:path';
-import { CameraRecorder, RecordingSpace } from './recorder';
+import { CameraRecorder } from './recorder';
+import { RecordingSpace } from './recording-space';
 import { cameraRecording } from './recorder-args';
 
 /** Options of {@link startIngest} (tests shorten the timings). */

@@ -9,7 +9,6 @@
  * (measured with FFmpeg 5.1: a missing directory at start, and a directory removed while recording, both leave the
  * raw frames flowing at full rate). A plain `segment` output would end the whole process on a write error.
  */
-import type { RecordedSegment } from '../core/types';
 
 /** What the output is built from. */
 export interface RecordOutputInput {
@@ -132,24 +131,4 @@ export function cameraRecording(
     segmentSeconds: cam.recording?.segmentSeconds ?? rec.segmentSeconds,
     maxBytes: Math.round((cam.recording?.maxMb ?? rec.maxMbPerCamera) * 1024 * 1024),
   };
-}
-
-/** Parses an index member (it crossed Redis: checked, never trusted as typed). */
-export function parseSegment(member: string): RecordedSegment | undefined {
-  try {
-    const s = JSON.parse(member) as RecordedSegment;
-    if (
-      typeof s.file === 'string' &&
-      /^[a-z0-9_-]{1,64}\/[A-Za-z0-9_-]+-\d+\.ts$/.test(s.file) &&
-      Number.isFinite(s.startMs) &&
-      Number.isFinite(s.durationMs) &&
-      Number.isFinite(s.bytes) &&
-      typeof s.instance === 'string'
-    ) {
-      return s;
-    }
-  } catch {
-    // not JSON
-  }
-  return undefined;
 }

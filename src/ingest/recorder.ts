@@ -4,8 +4,9 @@ import path from 'node:path';
 import type Redis from 'ioredis';
 import type { Keys } from '../core/keys';
 import type { Logger } from '../core/logger';
-import type { RecordedSegment } from '../core/types';
-import { openedSegment, parseSegment, parseSegmentList, recordingFailedLine, recordOutput, segmentListPath, type RecordOutput } from './recorder-args';
+import { parseRecordedSegment, type RecordedSegment } from '../core/types';
+import type { RecordingSpace } from './recording-space';
+import { openedSegment, parseSegmentList, recordingFailedLine, recordOutput, segmentListPath, type RecordOutput } from './recorder-args';
 
 /** Options of {@link CameraRecorder}. */
 export interface CameraRecorderOptions {
@@ -98,7 +99,7 @@ export class CameraRecorder {
       const gone: string[] = [];
       const known = new Set<string>();
       for (const member of members) {
-        const seg = parseSegment(member);
+        const seg = parseRecordedSegment(member);
         const size = seg ? await fileSize(path.join(this.o.root, seg.file)) : undefined;
         if (!seg || size === undefined || !seg.file.startsWith(`${camera}/`)) {
           gone.push(member);
@@ -274,59 +275,6 @@ export class CameraRecorder {
       await this.dropOldest();
     }
     await this.o.space?.enforce();
-  }
-}
-
-/** The cap over every camera recorded by this process: the oldest segment of any camera goes first. */
-export class RecordingSpace {
-  private readonly recorders = new Set<CameraRecorder>();
-  private running: Promise<void> | undefined;
-
-  constructor(private maxBytes: number) {}
-
-  /** Changes the cap (config reload). */
-  setMaxBytes(n: number): void {
-    this.maxBytes = n;
-  }
-
-  add(r: CameraRecorder): void {
-    this.recorders.add(r);
-  }
-
-  remove(r: CameraRecorder): void {
-    this.recorders.delete(r);
-  }
-
-  /** Bytes held by every camera. */
-  get bytes(): number {
-    let n = 0;
-    for (const r of this.recorders) {
-      n += r.bytes;
-    }
-    return n;
-  }
-
-  /** Deletes the oldest segments until the total is under the cap (one pass at a time). */
-  enforce(): Promise<void> {
-    this.running ??= (async () => {
-      try {
-        while (this.bytes > this.maxBytes) {
-          let oldest: CameraRecorder | undefined;
-          for (const r of this.recorders) {
-            if (r.segments.length > 1 && (oldest === undefined || (r.oldestMs ?? Infinity) < (oldest.oldestMs ?? Infinity))) {
-              oldest = r;
-            }
-          }
-          if (!oldest) {
-            return;
-          }
-          await oldest.dropOldest();
-        }
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
   }
 }
 

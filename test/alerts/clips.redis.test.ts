@@ -12,9 +12,8 @@ import { buildServer } from '../../src/api/server';
 import { Context } from '../../src/config/context';
 import { configSchema } from '../../src/config/schema';
 import { nullLogger } from '../../src/core/logger';
-import type { Alert, ClipRecord } from '../../src/core/types';
+import { parseRecordedSegment, type Alert, type ClipRecord } from '../../src/core/types';
 import { startIngest, type IngestHandle } from '../../src/ingest';
-import { parseSegment } from '../../src/ingest/recorder-args';
 import { RtspTestServer } from '../../src/testing/rtsp-server';
 import { REDIS_URL, VTEST, deletePrefix, waitFor } from '../ingest/helpers';
 
@@ -109,7 +108,7 @@ describe('alert clips from a live RTSP camera (real Redis, FFmpeg, GStreamer RTS
   it(`an alert gets a clip of pre + event + post (${PRE} + ${EVENT_MS / 1000} + ${POST} s, ffprobe within 1 s), linked by a clip event`, async () => {
     // The recording's first segment: the alert starts PRE + 0.5 s after it, so its pre is recorded.
     const first = await waitFor(
-      async () => (await admin.zrange(ctx.keys.recordingSegments('door'), '0', '0')).map(parseSegment)[0],
+      async () => (await admin.zrange(ctx.keys.recordingSegments('door'), '0', '0')).map(parseRecordedSegment)[0],
       15_000,
       'the first recorded segment',
     );

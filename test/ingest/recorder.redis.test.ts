@@ -7,8 +7,8 @@ import Redis from 'ioredis';
 import { parseConfig } from '../../src/config/load';
 import { Context } from '../../src/config/context';
 import { nullLogger } from '../../src/core/logger';
+import { parseRecordedSegment } from '../../src/core/types';
 import { startIngest, type IngestHandle } from '../../src/ingest';
-import { parseSegment } from '../../src/ingest/recorder-args';
 import { toCameraStatus } from '../../src/api/routes/cameras';
 import { RtspTestServer } from '../../src/testing/rtsp-server';
 import { purgePrefix, REDIS_URL, VTEST, waitFor } from '../helpers';
@@ -88,11 +88,11 @@ describe('camera ring buffer (real Redis, FFmpeg and GStreamer RTSP) @integratio
     );
     async function segmentsWritten(): Promise<number> {
       const members = await admin.zrange(ctx.keys.recordingSegments('door'), '0', '-1');
-      const last = members.map(parseSegment).at(-1);
+      const last = members.map(parseRecordedSegment).at(-1);
       return last ? Number(/-(\d+)\.ts$/.exec(last.file)![1]) + 1 : 0;
     }
     const members = await admin.zrange(ctx.keys.recordingSegments('door'), '0', '-1');
-    const segs = members.map((m) => parseSegment(m)!);
+    const segs = members.map((m) => parseRecordedSegment(m)!);
     const held = segs.reduce((n, s) => n + s.bytes, 0);
     assert.ok(held <= capBytes, `indexed segments ${held} B over the cap ${capBytes} B`);
     // On disk: the indexed segments plus the one being written (at most one segment more).
