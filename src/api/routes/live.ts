@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Context } from '../../config/context';
 import { decodeLiveFrame } from '../../core/live-frame';
 import { VigilError } from '../../core/errors';
-import { liveMetrics } from '../../ws/live-feed';
+import { liveMetrics, type LiveFeed } from '../../ws/live-feed';
 
 /** Unsent bytes above which a response skips frames (a few frames: fresh frames, not a backlog). */
 const MAX_UNSENT = 256 * 1024;
@@ -16,16 +16,12 @@ const BOUNDARY = 'vigilframe';
  * `/ws/live` WebSocket instead (one connection for a whole grid; browsers allow 6 HTTP/1.1 connections per host).
  * A response whose unsent data is over 256 KiB (or `server.wsMaxBufferedBytes / 4`) skips frames until it has caught up.
  */
-export async function liveRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
+export async function liveRoutes(app: FastifyInstance, ctx: Context, feed: LiveFeed): Promise<void> {
   const metrics = liveMetrics(ctx.metrics);
   app.get<{ Params: { id: string } }>('/api/cameras/:id/live.mjpeg', async (req, reply) => {
     const id = req.params.id;
     if (!CAMERA_ID.test(id) || (await app.vigil.redis.sismember(ctx.keys.cameraIndex, id)) !== 1) {
       throw new VigilError('not_found', `no camera ${id.slice(0, 64)}`);
-    }
-    const feed = app.vigil.live;
-    if (!feed) {
-      throw new VigilError('not_ready', 'this process serves no live view');
     }
     const limit = Math.min(ctx.config.server.wsMaxBufferedBytes / 4, MAX_UNSENT);
     reply.hijack();
