@@ -219,6 +219,11 @@ export function formatClips(r: ClipsResult): string {
       `${tee.diskMbPerVideoMin.toFixed(2)} MB of disk per minute per camera (the camera's bitrate: a 64 MB ring buffer holds ` +
       `${(64 / Math.max(0.001, tee.diskMbPerVideoMin)).toFixed(1)} min). Cutting a ${r.cut.clipSeconds.toFixed(1)} s clip (${(r.cut.bytes / 1024 / 1024).toFixed(2)} MB): ` +
       `${r.cut.wallMs.toFixed(0)} ms wall, ${r.cut.cpuMs.toFixed(0)} ms CPU (mean of ${r.cut.runs}: two -c copy FFmpeg runs, mostly their start-up).`,
+    '',
+    `Chosen: the second output of the camera's FFmpeg (${f1(tee.cpuMsPerVideoS / 10)} % vs ${f1(r.variants[2].cpuMsPerVideoS / 10)} % of a core per camera ` +
+      'for a separate FFmpeg, which also opens a second RTSP session that cameras limited to a few sessions refuse, and costs the camera ' +
+      'a second stream). Its risk, a recording failure taking detection down, is removed by the tee muxer (onfail=ignore); what it ' +
+      'gives up: a stalled camera restarts both together (they would stall together anyway).',
   ].join('\n');
 }
 
