@@ -24,17 +24,21 @@ function writeTree(dir: string, files: Record<string, string>): void {
 }
 
 /** Runs the project's cruiser config in `dir`; resolves to its exit status and report. */
+/** The text without ANSI colour sequences. */
+const plain = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '');
+
 async function cruise(dir: string): Promise<{ code: number; out: string }> {
   try {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [DEPCRUISE, 'src', '--config', join(ROOT, '.dependency-cruiser.cjs'), '--output-type', 'err'],
-      { cwd: dir },
+      // Colours off: under CI=true the reporter colours its output, which the matches below do not expect.
+      { cwd: dir, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } },
     );
-    return { code: 0, out: stdout };
+    return { code: 0, out: plain(stdout) };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+    return { code: typeof e.code === 'number' ? e.code : -1, out: plain(`${e.stdout ?? ''}${e.stderr ?? ''}`) };
   }
 }
 

@@ -55,7 +55,7 @@ export interface ApiServices {
   audit?: AuditLog;
   /** Failed-auth limiter shared with the WebSocket hub; buildServer makes one when absent. */
   limiter?: AuthFailureLimiter;
-  /** Live-view frames (shared with the `/ws/live` socket); absent: no live.mjpeg route (404). */
+  /** Live-view frames (shared with the `/ws/live` socket); absent: live.mjpeg answers 404 not_found. */
   live?: LiveFeed;
 }
 
@@ -253,10 +253,7 @@ export async function buildServer(
     await healthRoutes(scope, ctx, limiter);
     await wsInfoRoute(scope);
     await camerasRoutes(scope, ctx);
-    if (services.live) {
-      // A server built without the live feed (an embedding without cameras) has no live.mjpeg route: 404, not a 5xx.
-      await liveRoutes(scope, ctx, services.live);
-    }
+    await liveRoutes(scope, ctx, services.live);
     await cameraConfigRoutes(scope, ctx);
     await alertsRoutes(scope, ctx);
     await alertEventsRoutes(scope, ctx);

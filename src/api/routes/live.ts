@@ -16,12 +16,16 @@ const BOUNDARY = 'vigilframe';
  * `/ws/live` WebSocket instead (one connection for a whole grid; browsers allow 6 HTTP/1.1 connections per host).
  * A response whose unsent data is over 256 KiB (or `server.wsMaxBufferedBytes / 4`) skips frames until it has caught up.
  */
-export async function liveRoutes(app: FastifyInstance, ctx: Context, feed: LiveFeed): Promise<void> {
+export async function liveRoutes(app: FastifyInstance, ctx: Context, feed: LiveFeed | undefined): Promise<void> {
   const metrics = liveMetrics(ctx.metrics);
   app.get<{ Params: { id: string } }>('/api/cameras/:id/live.mjpeg', async (req, reply) => {
     const id = req.params.id;
     if (!CAMERA_ID.test(id) || (await app.vigil.redis.sismember(ctx.keys.cameraIndex, id)) !== 1) {
       throw new VigilError('not_found', `no camera ${id.slice(0, 64)}`);
+    }
+    if (!feed) {
+      // A server built without the live feed (embedded without the api stage's live socket): nothing to stream here.
+      throw new VigilError('not_found', 'this server has no live view (the api stage serves it)');
     }
     const limit = Math.min(ctx.config.server.wsMaxBufferedBytes / 4, MAX_UNSENT);
     reply.hijack();
