@@ -4,7 +4,7 @@
  * one-to-one; among the matchings with the most pairs, the one with the smallest total |offset| is taken (an optimal
  * assignment per cluster of nearby items, not a greedy pass that can pair the wrong neighbours).
  */
-import { minCostAssignment } from './assign';
+import { linearSumAssignment, matrix } from './metrics/assignment';
 
 /** One labelled event: what should raise an alert, `t` seconds from the clip's start. */
 export interface LabelledEvent {
@@ -229,12 +229,16 @@ export function matchAlerts(alerts: readonly RaisedAlert[], events: readonly Lab
     const n = Math.max(as.length, es.length);
     const K = (n + 1) * (toleranceS + 1);
     const ok = (ai: number, ei: number) => compatible(alerts[ai], events[ei]) && Math.abs(alerts[ai].t - events[ei].t) <= toleranceS + 1e-9;
-    const cost = Array.from({ length: n }, (_, r) =>
-      Array.from({ length: n }, (_, c) => (r < as.length && c < es.length && ok(as[r], es[c]) ? Math.abs(alerts[as[r]].t - events[es[c]].t) - K : 0)),
-    );
-    const rowToCol = minCostAssignment(cost);
-    rowToCol.forEach((c, r) => {
-      if (r < as.length && c >= 0 && c < es.length && ok(as[r], es[c])) {
+    const cost = matrix(n, n);
+    for (let r = 0; r < as.length; r++) {
+      for (let c = 0; c < es.length; c++) {
+        cost.data[r * n + c] = ok(as[r], es[c]) ? Math.abs(alerts[as[r]].t - events[es[c]].t) - K : 0;
+      }
+    }
+    const { rows, cols } = linearSumAssignment(cost);
+    rows.forEach((r, i) => {
+      const c = cols[i];
+      if (r < as.length && c < es.length && ok(as[r], es[c])) {
         out.push([as[r], es[c]]);
       }
     });

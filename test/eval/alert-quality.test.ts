@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { alertQuality, matchAlerts, offsetStats, parseEvents, type RaisedAlert } from '../../src/eval/alert-quality';
-import { minCostAssignment } from '../../src/eval/assign';
 
 const alert = (id: string, t: number, extra: Partial<RaisedAlert> = {}): RaisedAlert => ({ id, rule: 'cross', t, objects: ['person'], ...extra });
 
@@ -71,9 +70,5 @@ describe('eval: alert quality', () => {
     assert.throws(() => parseEvents('rule,t\nx,abc', 'ev.csv'), /ev.csv: line 2: t must be/);
     assert.throws(() => parseEvents('{"events": 3}', 'e.json'), /array of events/);
     assert.throws(() => parseEvents('[{', 'e.json'), /e.json: not valid JSON/);
-  });
-
-  it('minCostAssignment solves a known 3x3 problem', () => {
-    assert.deepEqual(minCostAssignment([[4, 1, 3], [2, 0, 5], [3, 2, 2]]), [1, 0, 2]);
   });
 });
