@@ -339,8 +339,10 @@ export async function faults(o: { cameras: number; fps: number; outages: number[
       o.log.info(out.takeover, 'faults: takeover measured');
       await sleep(settle);
     }
-    // Everything delivered by now (webhook retries included: the receiver never failed).
     await sleep(settle);
+    // The events stored by now are the ones judged; every client and the webhook get up to 90 s to have them all
+    // (a delivery of the killed owner waits for BullMQ's stall check, one in backoff for its retry), and the
+    // events raised meanwhile are not judged.
     const rows = await probe.xrange(keys.alertEvents, '-', '+');
     const stored = new Set<string>();
     const ends = new Map<string, number>();
@@ -357,7 +359,15 @@ export async function faults(o: { cameras: number; fps: number; outages: number[
       const dup = seen instanceof Map ? [...seen.values()].filter((v) => v > 1).length : 0;
       return { got: keysSeen.length, duplicates: dup, lost: [...stored].filter((k) => !keysSeen.includes(k)).length };
     };
+    const allIn = (seen: Map<string, number> | Set<string>) => [...stored].every((k) => seen.has(k));
+    const drainEnd = Date.now() + 90_000;
+    while (!(allIn(hook.events) && allIn(since.seen)) && Date.now() < drainEnd) {
+      await sleep(250);
+    }
     const wh = compare(hook.events);
+    if (wh.lost > 0) {
+      o.log.warn({ missing: [...stored].filter((k) => !hook.events.has(k)) }, 'faults: events the webhook never got');
+    }
     out.events = {
       stored: stored.size,
       since: compare(since.seen),

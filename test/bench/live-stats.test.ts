@@ -181,19 +181,29 @@ describe('bench live statistics', () => {
       assert.equal(g.base, 300 * mib);
       assert.ok(Math.abs(g.endPct - 100 / 15) < 1e-9);
       assert.ok(Math.abs(g.peakPct - 10) < 1e-9);
+      // Least squares through (60,300) (120,310) (180,330) (240,320): slope 2400/18000 MiB/s, 303 → 327 MiB.
+      assert.ok(Math.abs(g.trendPct - (24 / 303) * 100) < 1e-9, String(g.trendPct));
       assert.equal(growthAfter(series, 240, (p) => p.rssBytes), undefined, 'no point after the base');
       assert.equal(growthAfter(series, 1000, (p) => p.rssBytes), undefined, 'run shorter than the warm-up');
     });
 
     it('judges the targets: ≤ 5 % growth, no restart, no stuck job', () => {
       const v = judgeSoak(series, 60);
-      assert.equal(v.memoryOk, false, 'RSS grew 6.7 %');
+      assert.equal(v.memoryOk, false, 'RSS trend +7.9 %');
       assert.equal(v.restarts, 1);
       assert.equal(v.maxStuckJobs, 2);
       assert.equal(v.ok, false);
       const flat = [point(0), point(300), point(360, { rssBytes: 103 * mib }), point(420, { rssBytes: 104 * mib, usedMemoryBytes: 10.1 * mib })];
       const ok = judgeSoak(flat, 300);
       assert.equal(ok.memoryOk, true);
+      assert.ok(Math.abs(ok.rss!.trendPct - 4 / (100 + 1 / 3) * 100) < 1e-9, String(ok.rss!.trendPct));
+      // One high last sample (GC timing) after a flat series: +6 % end to end, but the trend is +2.8 %.
+      const noisy = [point(0), ...Array.from({ length: 10 }, (_, i) => point(300 + 60 * i)), point(900, { rssBytes: 106 * mib })];
+      const n = judgeSoak(noisy, 300);
+      assert.ok(n.rss!.endPct > 5.9 && n.rss!.trendPct < 3, `${n.rss!.endPct} ${n.rss!.trendPct}`);
+      assert.equal(n.memoryOk, true);
+      const leak = [point(0), ...[300, 360, 420, 480, 540, 600, 660].map((t, i) => point(t, { rssBytes: (100 + i) * mib }))];
+      assert.equal(judgeSoak(leak, 300).memoryOk, false, 'a steady 1 MiB a minute is +6 %');
       assert.equal(ok.ok, true);
       assert.equal(judgeSoak(flat.slice(0, 1), 300).memoryOk, undefined, 'too short to judge');
       assert.equal(judgeSoak(flat.slice(0, 1), 300).ok, false);
@@ -223,7 +233,7 @@ describe('bench live statistics', () => {
       };
       const md = formatSoakMarkdown(r);
       assert.equal(md.split('\n').filter((l) => /^\| \d+ \|/.test(l)).length, 5, 'one table row per sample');
-      assert.match(md, /RSS after the warm-up: 300\.0 MiB at 60 s → 320\.0 MiB at the end: \*\*\+6\.7 %\*\*/);
+      assert.match(md, /RSS after the warm-up: 300\.0 MiB at 60 s → 320\.0 MiB at the end: \+6\.7 % \(peak 330\.0 MiB, \+10\.0 %\); trend of every sample from 60 s: \*\*\+7\.9 %\*\*/);
       assert.match(md, /memory NOT met, restarts NOT met, stuck jobs NOT met/);
       assert.match(md, /load average 1\.00 \/ 2\.00 \/ 3\.00 before/);
       assert.match(md, /keys after stop by kind: det 6\.0 MiB, bull:frames 0\.5 MiB/);
