@@ -3,7 +3,8 @@
  * reader answers undefined (or an empty list) when the file cannot be read (process gone, not Linux), never throws.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { childPids } from '../core/child-processes';
 import { parseProcStat, type ProcStat } from './live-stats';
 
 let clkTck: number | undefined;
@@ -42,25 +43,6 @@ export function mainThreadStat(pid: number): ProcStat | undefined {
 export function rssBytes(pid: number): number | undefined {
   const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(read(`/proc/${pid}/status`) ?? '');
   return m ? Number(m[1]) * 1024 : undefined;
-}
-
-/** Direct children of a process (from every thread's `children` file: a child belongs to the thread that forked it). */
-export function childPids(pid: number): number[] {
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return [];
-  }
-  const out = new Set<number>();
-  for (const tid of tasks) {
-    for (const c of (read(`/proc/${pid}/task/${tid}/children`) ?? '').trim().split(/\s+/)) {
-      if (c !== '') {
-        out.add(Number(c));
-      }
-    }
-  }
-  return [...out];
 }
 
 /** The stats of a process's direct children whose command is `comm` (e.g. `ffmpeg`). */

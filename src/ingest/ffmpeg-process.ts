@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import type { ChildProcess } from 'node:child_process';
 import { Writable } from 'node:stream';
-import ffmpeg from 'fluent-ffmpeg';
+import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
+import { childPids, commandLineOf } from '../core/child-processes';
 import { framePool } from '../core/frame-pool';
 import { redact } from '../core/redact';
 import { FrameCutter } from './frame-cutter';
@@ -10,7 +10,8 @@ import { corruptFrameLine, decoderNoiseLine, GLOBAL_OPTIONS, parseOutputSize, to
 /**
  * The ONE module that imports fluent-ffmpeg (archived upstream in 2025): swapping it for a plain `spawn` touches
  * only this file. Runs ffmpeg with the arguments of `ffmpeg-args.ts`, cuts its stdout into frames of exactly
- * `width * height * 3` bytes, keeps the last stderr lines (for the exit classification) and kills by pid.
+ * `width * height * 3` bytes and keeps the last stderr lines (for the exit classification). Only fluent-ffmpeg's public
+ * API is used: its events for the start, the stderr lines and the end, `kill(signal)` to stop.
  */
 
 /** Stdout bytes held while the output size is still unknown (a few frames at most in practice). */
@@ -50,7 +51,6 @@ export interface FfmpegProcessOptions {
   stderrLines?: number;
 }
 
-/** One ffmpeg run. Create, `start()`, listen for `frame` and `exit`; `stop()` kills it. */
 /**
  * Before the first command a process runs, fluent-ffmpeg lists the formats and encoders FFmpeg offers (`ffmpeg
  * -formats`, `ffmpeg -encoders`) and keeps the answers for the process's life. On a loaded machine those two runs
@@ -69,8 +69,11 @@ export function warmFfmpegCapabilities(ffmpegPath?: string): Promise<void> {
   );
 }
 
+/** One ffmpeg run. Create, `start()`, listen for `frame` and `exit`; `stop()` kills it. */
 export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
-  private proc: ChildProcess | undefined;
+  private cmd: FfmpegCommand | undefined;
+  private started = false;
+  private childPid: number | undefined;
   private cutter: FrameCutter | undefined;
   private size: { width: number; height: number } | undefined;
   private readonly tail: string[] = [];
@@ -90,9 +93,9 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
     this.size = args.size;
   }
 
-  /** The process id while it runs. */
+  /** The process id once it runs (Linux; undefined where /proc cannot tell it). */
   get pid(): number | undefined {
-    return this.proc?.pid;
+    return this.childPid;
   }
 
   /** Whether the process has ended. */
@@ -110,7 +113,9 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
     return new Promise<void>((resolve) => {
       let exitResolve: () => void = () => undefined;
       this.exitPromise = new Promise<void>((r) => (exitResolve = r));
-      const cmd = ffmpeg({ stdoutLines: 0 });
+      // fluent-ffmpeg keeps this many stderr lines for its own error message (0 would keep every progress line).
+      const cmd = ffmpeg({ stdoutLines: this.options.stderrLines ?? 20 });
+      this.cmd = cmd;
       if (this.options.ffmpegPath) {
         cmd.setFfmpegPath(this.options.ffmpegPath);
       }
@@ -122,25 +127,27 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
       if (this.args.record) {
         cmd.output(this.args.record.target).outputOptions(this.args.record.options);
       }
-      cmd.on('start', () => {
-        this.proc = (cmd as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
-        this.proc?.once('exit', (code, signal) => this.finish(code, signal, exitResolve));
+      cmd.on('start', (commandLine: string) => {
+        this.started = true;
+        this.childPid = claimChild(commandLine);
         // stop() came while fluent-ffmpeg was still probing capabilities (no process yet): kill it now.
-        if (this.killedByUs && this.proc?.pid !== undefined) {
-          signalPid(this.proc.pid, 'SIGKILL');
+        if (this.killedByUs) {
+          cmd.kill('SIGKILL');
         }
         resolve();
       });
       cmd.on('stderr', (line: string) => this.onStderr(line));
-      // fluent-ffmpeg reports the end twice (error or end); the child's own 'exit' above is the source of truth.
+      // fluent-ffmpeg reports the end once, after the process has exited and its stderr is read to the last line:
+      // 'end' for exit code 0, 'error' for anything else (or for a process that could not be started at all).
+      cmd.on('end', () => this.finish(0, null, exitResolve));
       cmd.on('error', (err: Error) => {
-        if (!this.proc) {
+        const ended = exitOf(err);
+        if (!ended) {
           this.tail.push(redact(err.message));
-          this.finish(null, null, exitResolve);
-          resolve();
         }
+        this.finish(ended?.code ?? null, ended?.signal ?? null, exitResolve);
+        resolve();
       });
-      cmd.on('end', () => undefined);
       cmd.run();
     });
   }
@@ -151,13 +158,13 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
    */
   async stop(graceMs = 1500): Promise<void> {
     this.killedByUs = true;
-    const pid = this.proc?.pid;
-    if (this.exited || pid === undefined) {
+    const cmd = this.cmd;
+    if (this.exited || !this.started || !cmd) {
       await this.exitPromise;
       return;
     }
-    signalPid(pid, 'SIGTERM');
-    const timer = setTimeout(() => signalPid(pid, 'SIGKILL'), graceMs);
+    cmd.kill('SIGTERM');
+    const timer = setTimeout(() => cmd.kill('SIGKILL'), graceMs);
     try {
       await this.exitPromise;
     } finally {
@@ -250,6 +257,9 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
       return;
     }
     this.exited = true;
+    if (this.childPid !== undefined) {
+      claimed.delete(this.childPid);
+    }
     done();
     this.emit('exit', { code, signal, stderrTail: this.tail.map(redact), killedByUs: this.killedByUs, transportRefused: this.transportRefused });
   }
@@ -264,7 +274,9 @@ class StdoutSink extends Writable {
   private held: ((err?: Error | null) => void) | undefined;
 
   constructor(private readonly onChunk: (chunk: Buffer) => void) {
-    super({ highWaterMark: 1 << 20 });
+    // No 'close' event: on it fluent-ffmpeg would report "Output stream closed" 20 ms later and kill FFmpeg, ahead of
+    // the real exit code when stdout ends before the process has exited.
+    super({ highWaterMark: 1 << 20, emitClose: false });
   }
 
   resume(): void {
@@ -284,12 +296,32 @@ class StdoutSink extends Writable {
   }
 }
 
-/** Sends a signal to a pid, ignoring "no such process". */
-export function signalPid(pid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, signal);
-    return true;
-  } catch {
-    return false;
+/** Pids of the FFmpeg children that a running {@link FfmpegProcess} already owns. */
+const claimed = new Set<number>();
+
+/**
+ * The pid of the FFmpeg child fluent-ffmpeg has just spawned for `commandLine` (its 'start' event: "ffmpeg" and the
+ * arguments joined by spaces). fluent-ffmpeg does not hand out the process, so it is looked up among this process's
+ * children in /proc: the newest one running these exact arguments that no other run owns. 'start' is emitted in the
+ * same tick as the spawn, so no other child can have been started in between. Undefined where /proc cannot be read.
+ */
+function claimChild(commandLine: string): number | undefined {
+  const args = commandLine.replace(/^ffmpeg /, '');
+  const pid = childPids(process.pid)
+    .filter((c) => !claimed.has(c) && commandLineOf(c)?.slice(1).join(' ') === args)
+    .pop();
+  if (pid !== undefined) {
+    claimed.add(pid);
   }
+  return pid;
+}
+
+/** Exit code or signal from fluent-ffmpeg's error for a process that ran; undefined for any other error. */
+function exitOf(err: Error): { code: number | null; signal: string | null } | undefined {
+  const code = /^ffmpeg exited with code (-?\d+)/.exec(err.message);
+  if (code) {
+    return { code: Number(code[1]), signal: null };
+  }
+  const signal = /^ffmpeg was killed with signal (\w+)/.exec(err.message);
+  return signal ? { code: null, signal: signal[1] ?? null } : undefined;
 }
