@@ -60,6 +60,8 @@ describe('layers (.dependency-cruiser.cjs)', function () {
       'src/detect/y.ts': "import { t } from '../track/t';\nexport const y = t;\n",
       'src/track/t.ts': "import { z } from '../alerts/rules/z';\nexport const t = z;\n",
       'src/alerts/rules/z.ts': 'export const z = 1;\n',
+      'src/detect/f.ts': "import { faces } from '../faces';\nexport const f = faces;\n",
+      'src/faces/index.ts': 'export const faces = 1;\n',
       'src/config/c.ts': "import { d } from '../daemon/d';\nexport const c = d;\n",
       'src/daemon/d.ts': "import { m } from '../bench/m';\nexport const d = m;\n",
       'src/bench/m.ts': 'export const m = 1;\n',
@@ -71,7 +73,8 @@ describe('layers (.dependency-cruiser.cjs)', function () {
       ['no-circular', 'src/core/a.ts'],
       ['core-imports-only-core', 'src/core/up.ts → src/api/server.ts'],
       ['stage-imports-another-stage', 'src/ingest/x.ts → src/detect/y.ts'],
-      ['detect-hosts-faces', 'src/detect/y.ts → src/track/t.ts'],
+      ['stage-imports-another-stage', 'src/detect/y.ts → src/track/t.ts'],
+      ['stage-imports-another-stage', 'src/detect/f.ts → src/faces/index.ts'],
       ['track-hosts-alerts', 'src/track/t.ts → src/alerts/rules/z.ts'],
       ['config-imports-only-core', 'src/config/c.ts → src/daemon/d.ts'],
       ['daemon-below-the-top', 'src/daemon/d.ts → src/bench/m.ts'],
@@ -81,17 +84,17 @@ describe('layers (.dependency-cruiser.cjs)', function () {
     }
   });
 
-  it('passes a tree that keeps the layers: downward imports and the two hosted stages through their index.ts', async () => {
+  it('passes a tree that keeps the layers: downward imports, a hosted stage through its index.ts, stages put together by the daemon', async () => {
     writeTree(dir, {
-      'src/core/types.ts': 'export interface Frame { seq: number }\n',
+      'src/core/types.ts': 'export interface Frame { seq: number }\nexport type Faces = (f: Frame) => number;\n',
       'src/config/schema.ts': "import type { Frame } from '../core/types';\nexport type F = Frame;\n",
       'src/faces/index.ts': "import type { F } from '../config/schema';\nexport const faces = (f: F): number => f.seq;\n",
-      'src/detect/index.ts': "import { faces } from '../faces';\nexport const detect = faces;\n",
+      'src/detect/index.ts': "import type { Faces } from '../core/types';\nexport const detect = (faces: Faces): Faces => faces;\n",
       'src/alerts/index.ts': 'export const rules = 1;\n',
       'src/track/index.ts': "import { rules } from '../alerts';\nexport const track = rules;\n",
       'src/ws/hub.ts': "import { track } from '../track';\nexport const hub = track;\n",
       'src/api/index.ts': "import { hub } from '../ws/hub';\nimport { detect } from '../detect';\nexport const api = [hub, detect];\n",
-      'src/daemon/index.ts': "import { api } from '../api';\nexport const daemon = api;\n",
+      'src/daemon/index.ts': "import { api } from '../api';\nimport { detect } from '../detect';\nimport { faces } from '../faces';\nexport const daemon = [api, detect(faces)];\n",
       'src/main.ts': "import { daemon } from './daemon';\nexport const main = daemon;\n",
     });
     const { code, out } = await cruise(dir);

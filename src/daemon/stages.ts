@@ -11,6 +11,7 @@ export type StartStage = (ctx: Context) => Promise<StageHandle>;
 export const STAGES: ReadonlyArray<{ role: Role; load: () => Promise<StartStage> }> = [
   { role: 'api', load: async () => (require('../api') as typeof import('../api')).start },
   { role: 'track', load: async () => (require('../track') as typeof import('../track')).start },
-  { role: 'detect', load: async () => (require('../detect') as typeof import('../detect')).start },
+  // The detect stage with its face stage (the daemon puts the two together: detect does not import faces).
+  { role: 'detect', load: async () => (require('./detect-role') as typeof import('./detect-role')).start },
   { role: 'ingest', load: async () => (require('../ingest') as typeof import('../ingest')).start },
 ];

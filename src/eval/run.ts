@@ -184,7 +184,7 @@ async function openFaceStage(o: EvalOptions, log: Logger): Promise<{ stage: Face
       return undefined;
     }
     return { stage, close: async () => {
-      await stage.close();
+      await stage.stop();
       await ctx.closeConnections();
     } };
   } catch (err) {

@@ -9,7 +9,7 @@ import { configSchema } from '../../src/config/schema';
 import { Context, type StageHandle } from '../../src/config/context';
 import type { BoundFrame } from '../../src/core/local-frames';
 import type { DetectionResult, FrameTicket } from '../../src/core/types';
-import { start } from '../../src/detect';
+import { start } from '../../src/daemon/detect-role';
 import { MEDIA, MODELS, purgePrefix, REDIS_URL, testPrefix, waitFor } from '../helpers';
 
 /**

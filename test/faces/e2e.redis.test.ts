@@ -36,7 +36,7 @@ describe('face stage end to end (Hamilton clip, redis)', function () {
   });
   after(async () => {
     await children.stopAll();
-    await stage?.close();
+    await stage?.stop();
     await cleanup(ctx);
   });
 
@@ -148,7 +148,7 @@ describe('face stage in person boxes with the default detector (Hamilton clip, Y
   after(async () => {
     await children.stopAll();
     await detector?.close();
-    await stage?.close();
+    await stage?.stop();
     await cleanup(ctx);
   });
 
