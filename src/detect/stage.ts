@@ -178,10 +178,10 @@ export class DetectStage {
     }
     let kept = false;
     try {
-      const result = await this.detectPixels(f, det, pickedAt, inferred);
+      const { result, inferredAt } = await this.detectPixels(f, det, pickedAt, inferred);
       const publishedAt = this.publish(f, result);
       kept = true;
-      this.count(f, pickedAt, result.times.inferredAt ?? publishedAt, publishedAt);
+      this.count(f, pickedAt, inferredAt, publishedAt);
     } finally {
       if (!kept) {
         releaseFrame(f.pixels);
@@ -190,7 +190,7 @@ export class DetectStage {
   }
 
   /** Detects one frame and, for a camera with faces on, runs the face stage on it. */
-  private async detectPixels(f: BoundFrame, det: Detector, pickedAt: number, inferred: () => void): Promise<DetectionResult> {
+  private async detectPixels(f: BoundFrame, det: Detector, pickedAt: number, inferred: () => void): Promise<{ result: DetectionResult; inferredAt: number }> {
     const faces = this.deps.faces?.running === true && this.deps.cameras.get(f.camera)?.faces.enabled === true ? this.deps.faces : undefined;
     // The pixels stay ours (frame-pool slots are read by the inference thread through shared memory, not copied):
     // the face stage and the tracker may still need them.
@@ -200,6 +200,7 @@ export class DetectStage {
     } finally {
       inferred();
     }
+    const inferredAt = Date.now();
     const result: DetectionResult = {
       camera: f.camera,
       seq: f.seq,
@@ -207,7 +208,7 @@ export class DetectStage {
       width: f.width,
       height: f.height,
       format: f.format,
-      times: { capturedAt: f.capturedAt, queuedAt: f.queuedAt, pickedAt, inferredAt: Date.now() },
+      times: { capturedAt: f.capturedAt, queuedAt: f.queuedAt, pickedAt, inferredAt },
       model: this.modelName(),
       detections: out.detections,
     };
@@ -218,7 +219,7 @@ export class DetectStage {
         this.log.warn({ camera: f.camera, err: (err as Error).message }, 'face stage failed on a frame');
       }
     }
-    return result;
+    return { result, inferredAt };
   }
 
   /**
