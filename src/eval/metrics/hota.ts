@@ -6,7 +6,7 @@
  * The reported values are the means over alpha.
  */
 import { linearSumAssignment } from './assignment';
-import type { MotSequenceData } from './mot-data';
+import { sumOverIdPairs, type MotSequenceData } from './mot-data';
 import type { HotaCurve } from './types';
 
 const EPS = Number.EPSILON;
@@ -47,13 +47,8 @@ export function evaluateHota(data: MotSequenceData): HotaCurve & HotaCounts {
   }
   const ng = data.numGtIds;
   const nt = data.numTrackerIds;
-  const potential = new Float64Array(ng * nt);
-  const gtCount = new Float64Array(ng);
-  const trCount = new Float64Array(nt);
-  for (let t = 0; t < data.numTimesteps; t++) {
-    const gtIds = data.gtIds[t];
-    const trIds = data.trackerIds[t];
-    const sim = data.similarity[t];
+  // A pair of boxes scores its IoU over the union of both boxes' IoU mass in the frame (TrackEval's potential matches).
+  const { potential, gtCount, trCount } = sumOverIdPairs(data, (sim) => {
     const colSum = new Float64Array(sim.cols);
     const rowSum = new Float64Array(sim.rows);
     for (let i = 0; i < sim.rows; i++) {
@@ -63,18 +58,12 @@ export function evaluateHota(data: MotSequenceData): HotaCurve & HotaCounts {
         colSum[j] += s;
       }
     }
-    for (let i = 0; i < sim.rows; i++) {
-      for (let j = 0; j < sim.cols; j++) {
-        const s = sim.data[i * sim.cols + j];
-        const denom = colSum[j] + rowSum[i] - s;
-        if (denom > 0 + EPS) {
-          potential[gtIds[i] * nt + trIds[j]] += s / denom;
-        }
-      }
-    }
-    gtIds.forEach((g) => gtCount[g]++);
-    trIds.forEach((k) => trCount[k]++);
-  }
+    return (i, j) => {
+      const s = sim.data[i * sim.cols + j];
+      const denom = colSum[j] + rowSum[i] - s;
+      return denom > 0 + EPS ? s / denom : 0;
+    };
+  });
   const alignment = new Float64Array(ng * nt);
   for (let g = 0; g < ng; g++) {
     for (let k = 0; k < nt; k++) {

@@ -4,7 +4,7 @@
  * and a tracker id agree in the frames where their boxes overlap at IoU ≥ the threshold.
  */
 import { linearSumAssignment } from './assignment';
-import type { MotSequenceData } from './mot-data';
+import { sumOverIdPairs, type MotSequenceData } from './mot-data';
 
 /** Raw identity counts (they add up across sequences). */
 export interface IdentityCounts {
@@ -38,23 +38,8 @@ export function evaluateIdentity(data: MotSequenceData, threshold = 0.5): Identi
   }
   const ng = data.numGtIds;
   const nt = data.numTrackerIds;
-  const potential = new Float64Array(ng * nt);
-  const gtCount = new Float64Array(ng);
-  const trCount = new Float64Array(nt);
-  for (let t = 0; t < data.numTimesteps; t++) {
-    const gtIds = data.gtIds[t];
-    const trIds = data.trackerIds[t];
-    const sim = data.similarity[t];
-    for (let i = 0; i < sim.rows; i++) {
-      for (let j = 0; j < sim.cols; j++) {
-        if (sim.data[i * sim.cols + j] >= threshold) {
-          potential[gtIds[i] * nt + trIds[j]]++;
-        }
-      }
-    }
-    gtIds.forEach((g) => gtCount[g]++);
-    trIds.forEach((k) => trCount[k]++);
-  }
+  // A pair of boxes counts 1 in the frames where they overlap at IoU >= the threshold.
+  const { potential, gtCount, trCount } = sumOverIdPairs(data, (sim) => (i, j) => (sim.data[i * sim.cols + j] >= threshold ? 1 : 0));
   // TrackEval solves a square (ng + nt) problem in which a gt id or a tracker id may stay unmatched; its cost is
   // the total number of boxes minus twice the matched overlaps, so the optimum is the gt x tracker matching of
   // largest total overlap (IDTP). Solving that rectangular problem gives the same counts with far less work.

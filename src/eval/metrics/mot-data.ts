@@ -179,3 +179,39 @@ function selectRows(m: Matrix, rows: number[]): Matrix {
   rows.forEach((r, k) => data.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), k * m.cols));
   return { rows: rows.length, cols: m.cols, data };
 }
+
+/** What {@link sumOverIdPairs} adds up over a sequence. */
+export interface IdPairSums {
+  /** gt id x tracker id (row-major, `numTrackerIds` columns): the sum of the pair's per-frame scores. */
+  potential: Float64Array;
+  /** Frames in which each gt id has a box. */
+  gtCount: Float64Array;
+  /** Frames in which each tracker id has a box. */
+  trCount: Float64Array;
+}
+
+/**
+ * Adds a per-frame score of every gt box x tracker box pair into its (gt id, tracker id) cell over the whole
+ * sequence, and counts each id's boxes: the first pass of both the identity and the HOTA metrics. `pairScore` is
+ * called once per frame with its IoU matrix and returns the score of the box pair (i, j) of that frame.
+ */
+export function sumOverIdPairs(data: MotSequenceData, pairScore: (sim: Matrix) => (i: number, j: number) => number): IdPairSums {
+  const nt = data.numTrackerIds;
+  const potential = new Float64Array(data.numGtIds * nt);
+  const gtCount = new Float64Array(data.numGtIds);
+  const trCount = new Float64Array(nt);
+  for (let t = 0; t < data.numTimesteps; t++) {
+    const gtIds = data.gtIds[t];
+    const trIds = data.trackerIds[t];
+    const sim = data.similarity[t];
+    const score = pairScore(sim);
+    for (let i = 0; i < sim.rows; i++) {
+      for (let j = 0; j < sim.cols; j++) {
+        potential[gtIds[i] * nt + trIds[j]] += score(i, j);
+      }
+    }
+    gtIds.forEach((g) => gtCount[g]++);
+    trIds.forEach((k) => trCount[k]++);
+  }
+  return { potential, gtCount, trCount };
+}
