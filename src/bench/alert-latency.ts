@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { formatUsageError, parseCommandArgs, UsageError } from '../core/cli-args';
+import { commandArgsOrUsage } from '../core/cli-args';
 import Redis from 'ioredis';
 import { AlertStore } from '../alerts';
 import { parseConfig } from '../config/load';
@@ -120,9 +120,7 @@ export const LATENCY_USAGE = `usage: vigil bench latency [--seconds S] [--warmup
 
 /** `vigil bench latency [--seconds S] [--warmup S] [--fps F] [--json] [--no-write]`. */
 export async function runAlertLatency(args: string[], log: Logger): Promise<number> {
-  let values;
-  try {
-  ({ values } = parseCommandArgs({
+  const parsed = commandArgsOrUsage({
     command: 'vigil bench latency',
     usage: LATENCY_USAGE,
     options: {
@@ -133,14 +131,11 @@ export async function runAlertLatency(args: string[], log: Logger): Promise<numb
       json: { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
     },
-  }, args));
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${formatUsageError(err)}\n`);
-      return 2;
-    }
-    throw err;
+  }, args);
+  if (!parsed) {
+    return 2;
   }
+  const { values } = parsed;
   const seconds = Number(values.seconds);
   const fps = Number(values.fps);
   if (!(seconds > 0) || !(fps > 0)) {

@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load';
-import { formatUsageError, parseCommandArgs, UsageError } from '../core/cli-args';
+import { commandArgsOrUsage } from '../core/cli-args';
 import type { VigilConfig } from '../config/schema';
 import type { Logger } from '../core/logger';
 import { planThreads } from '../detect/threads';
@@ -120,16 +120,11 @@ export async function run(args: string[], log: Logger): Promise<number> {
     const { runSoak } = require('./soak') as typeof import('./soak');
     return await runSoak(args.slice(1), log);
   }
-  let values;
-  try {
-    ({ values } = parseCommandArgs({ command: 'vigil bench', usage: USAGE, options: OPTIONS, subcommands: SUBCOMMANDS }, args));
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${formatUsageError(err)}\n`);
-      return 2;
-    }
-    throw err;
+  const parsed = commandArgsOrUsage({ command: 'vigil bench', usage: USAGE, options: OPTIONS, subcommands: SUBCOMMANDS }, args);
+  if (!parsed) {
+    return 2;
   }
+  const { values } = parsed;
   const cameras = Number(values.cameras);
   const seconds = Number(values.seconds);
   const spec = BENCH_MODELS[values.model];

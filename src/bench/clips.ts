@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { cutClip } from '../alerts/clip-cut';
-import { formatUsageError, parseCommandArgs, UsageError } from '../core/cli-args';
+import { commandArgsOrUsage } from '../core/cli-args';
 import { releaseFrame } from '../core/frame-pool';
 import type { Logger } from '../core/logger';
 import { buildFfmpegArgs } from '../ingest/ffmpeg-args';
@@ -240,16 +240,11 @@ function writeSection(file: string, section: string): void {
 
 /** Command entry point. */
 export async function runClips(args: string[], log: Logger): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseCommandArgs({ command: 'vigil bench clips', usage: CLIPS_USAGE, options: OPTIONS }, args));
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${formatUsageError(err)}\n`);
-      return 2;
-    }
-    throw err;
+  const parsed = commandArgsOrUsage({ command: 'vigil bench clips', usage: CLIPS_USAGE, options: OPTIONS }, args);
+  if (!parsed) {
+    return 2;
   }
+  const { values } = parsed;
   const cameras = Number(values.cameras);
   const seconds = Number(values.seconds);
   const fps = Number(values.fps);

@@ -23,7 +23,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { formatUsageError, parseCommandArgs, UsageError } from '../core/cli-args';
+import { commandArgsOrUsage } from '../core/cli-args';
 import Redis from 'ioredis';
 import WebSocket from 'ws';
 import type { Logger } from '../core/logger';
@@ -184,29 +184,24 @@ function metricValue(samples: PromSample[], name: string, labels: Record<string,
 
 /** Runs the bench (see the module comment). */
 export async function runFaults(args: string[], log: Logger): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseCommandArgs({
-      command: 'vigil bench faults',
-      usage: FAULTS_USAGE,
-      options: {
-        cameras: { type: 'string', default: '12' },
-        fps: { type: 'string', default: '5' },
-        outages: { type: 'string', default: '1,15,60' },
-        'no-takeover': { type: 'boolean', default: false },
-        media: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'no-write': { type: 'boolean', default: false },
-        benchmarks: { type: 'string', default: 'BENCHMARKS.md' },
-      },
-    }, args));
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${formatUsageError(err)}\n`);
-      return 2;
-    }
-    throw err;
+  const parsed = commandArgsOrUsage({
+    command: 'vigil bench faults',
+    usage: FAULTS_USAGE,
+    options: {
+      cameras: { type: 'string', default: '12' },
+      fps: { type: 'string', default: '5' },
+      outages: { type: 'string', default: '1,15,60' },
+      'no-takeover': { type: 'boolean', default: false },
+      media: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'no-write': { type: 'boolean', default: false },
+      benchmarks: { type: 'string', default: 'BENCHMARKS.md' },
+    },
+  }, args);
+  if (!parsed) {
+    return 2;
   }
+  const { values } = parsed;
   const n = Number(values.cameras);
   const fps = Number(values.fps);
   const outages = values.outages.split(',').map(Number);

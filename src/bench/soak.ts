@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { formatUsageError, parseCommandArgs, UsageError } from '../core/cli-args';
+import { commandArgsOrUsage } from '../core/cli-args';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'bullmq';
 import Redis from 'ioredis';
@@ -57,16 +57,11 @@ const mib = (b: number): string => (b / 1048576).toFixed(1);
 
 /** Command entry point; returns the exit status. */
 export async function runSoak(args: string[], log: Logger): Promise<number> {
-  let values: SoakValues;
-  try {
-    ({ values } = parseCommandArgs({ command: 'vigil bench soak', usage: SOAK_USAGE, options: SOAK_OPTIONS }, args));
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${formatUsageError(err)}\n`);
-      return 2;
-    }
-    throw err;
+  const parsed = commandArgsOrUsage({ command: 'vigil bench soak', usage: SOAK_USAGE, options: SOAK_OPTIONS }, args);
+  if (!parsed) {
+    return 2;
   }
+  const values: SoakValues = parsed.values;
   if (values.full && values['ingest-only']) {
     process.stderr.write(`--full and --ingest-only exclude each other\n${SOAK_USAGE}\n`);
     return 2;

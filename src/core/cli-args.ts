@@ -160,3 +160,19 @@ export function numberOption(spec: { command: string; usage: string }, name: str
 export function formatUsageError(err: UsageError): string {
   return `${err.command}: ${err.message}\n${err.usage}`;
 }
+
+/**
+ * {@link parseCommandArgs} for a command's entry point: the parsed arguments, or undefined after the usage error has
+ * been printed on stderr (the command then exits 2). Errors other than bad usage are thrown.
+ */
+export function commandArgsOrUsage<O extends CliOptions>(spec: CommandArgsSpec<O>, args: string[]): ReturnType<typeof parseCommandArgs<O>> | undefined {
+  try {
+    return parseCommandArgs(spec, args);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${formatUsageError(err)}\n`);
+      return undefined;
+    }
+    throw err;
+  }
+}
