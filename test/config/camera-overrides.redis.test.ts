@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { DELETED, deleteCameraOverride, putCameraOverride, readCameraOverrides } from '../../src/config/camera-overrides';
 import { Keys } from '../../src/core/keys';
-import { REDIS_URL, testPrefix } from '../helpers';
+import { REDIS_URL, testPrefix, waitFor } from '../helpers';
 
 describe('camera overrides (real Redis)', () => {
   const url = REDIS_URL;
@@ -27,7 +27,7 @@ describe('camera overrides (real Redis)', () => {
     assert.equal((all.get('door') as { url: string }).url, 'rtsp://u:p@h/s');
     await deleteCameraOverride(redis, keys, 'door');
     assert.equal((await readCameraOverrides(redis, keys)).get('door'), DELETED);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => got.length >= 2, 5000, 'a config message for the put and one for the delete');
     assert.deepEqual(got, ['door', 'door']);
   });
   it('rejects an invalid camera', async () => {

@@ -11,7 +11,7 @@ import type { BoundFrame } from '../../src/core/local-frames';
 import type { DetectionResult, FrameTicket } from '../../src/core/types';
 import { start } from '../../src/detect';
 import { buildModels } from '../../src/models/build';
-import { purgePrefix, testPrefix } from '../helpers';
+import { purgePrefix, testPrefix, waitFor } from '../helpers';
 
 /**
  * Tickets of several cameras waiting at once are detected in one batch when the model has a free batch dimension
@@ -62,21 +62,17 @@ describe('detect stage batches frames of several cameras (Redis, BullMQ, built D
       });
     }
     stage = await start(ctx);
-    for (let i = 0; i < 300 && stage.readiness().length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.deepEqual(stage.readiness(), []);
+    await waitFor(() => stage!.readiness().length === 0, 30_000, 'the detect stage ready', 100);
     const queue = new Queue<FrameTicket>(ctx.keys.queues.frames, { connection: ctx.redis('q', { maxRetriesPerRequest: null }), prefix: ctx.keys.bullPrefix });
     await queue.addBulk(cams.map((camera) => ({ name: camera, data: { camera, owner: ctx.instanceId, queuedAt: Date.now() }, opts: { jobId: `${camera}.1`, removeOnComplete: true } })));
-    const results: DetectionResult[] = [];
-    for (let i = 0; i < 300 && results.length < 4; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      results.length = 0;
+    const results = await waitFor(async () => {
+      const all: DetectionResult[] = [];
       for (const c of cams) {
         const rows = await redis.xrange(ctx.keys.detections(c), '-', '+');
-        results.push(...rows.map(([, f]) => JSON.parse(f[1]) as DetectionResult));
+        all.push(...rows.map(([, f]) => JSON.parse(f[1]) as DetectionResult));
       }
-    }
+      return all.length >= 4 && all;
+    }, 30_000, 'a detection result for each of the four cameras', 100);
     await queue.close();
     assert.deepEqual(results.map((r) => r.camera).sort(), cams);
     const text = await ctx.metrics.getSingleMetricAsString('vigil_detect_batch_size');

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { chromium, type Browser } from 'playwright-core';
 import { freePort } from '../../src/testing/rtsp-server';
-import { BIN, MEDIA, MODELS, purgePrefix, REDIS_URL, stopChild } from '../helpers';
+import { BIN, MEDIA, MODELS, purgePrefix, REDIS_URL, stopChild, waitFor } from '../helpers';
 
 const CHROMIUM = process.env.VIGIL_CHROMIUM ?? '/usr/bin/chromium';
 /** What the issue promises a newcomer: an alert in the dashboard within this long of `npm start`. */
@@ -76,7 +76,8 @@ describe('first run: npm start on the demo camera (the real daemon, Redis, FFmpe
       const msgs = () => lines.map((l) => (l.startsWith('{') ? ((JSON.parse(l) as { msg?: string }).msg ?? '') : l));
 
       const deadline = startedAt + FIRST_ALERT_MS;
-      const opened = await until(() => msgs().find((m) => m.startsWith('open http://')), deadline, 'the dashboard address in the log', () => lines);
+      const tail = (what: string) => () => `${what}; log tail:\n${lines.slice(-15).join('\n')}`;
+      const opened = await waitFor(() => msgs().find((m) => m.startsWith('open http://')), deadline - Date.now(), tail('the dashboard address in the log'), 100);
       assert.equal(opened, `open http://127.0.0.1:${port}/ (no server.tokens: no sign-in, this machine only; add tokens to server.tokens to listen beyond loopback)`);
 
       browser = await chromium.launch({
@@ -102,7 +103,7 @@ describe('first run: npm start on the demo camera (the real daemon, Redis, FFmpe
       const alertAfter = Date.now() - startedAt;
       assert.ok(alertAfter <= FIRST_ALERT_MS, `first alert in the dashboard ${alertAfter} ms after npm start`);
       // The terminal shows it too, and the address was printed once.
-      await until(() => msgs().find((m) => /^alert demo-\S+ on demo$/.test(m)), Date.now() + 5000, 'the alert in the log', () => lines);
+      await waitFor(() => msgs().find((m) => /^alert demo-\S+ on demo$/.test(m)), 5000, tail('the alert in the log'), 100);
       assert.equal(msgs().filter((m) => m.startsWith('open http://')).length, 1);
       assert.deepEqual(errors, []);
 
@@ -113,17 +114,3 @@ describe('first run: npm start on the demo camera (the real daemon, Redis, FFmpe
     });
   }
 });
-
-/** Polls `fn` every 100 ms until it returns something, or fails at `deadline` with the log tail. */
-async function until<T>(fn: () => T | undefined, deadline: number, what: string, log: () => string[]): Promise<T> {
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) {
-      return v;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}; log tail:\n${log().slice(-15).join('\n')}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -60,7 +60,7 @@ describe('frame admission: tickets, newest frame, fairness (real Redis, BullMQ)'
           return;
         }
         onFrame(f, Date.now());
-        await sleep(ms);
+        await sleep(ms); // the detector's work: paces the consumer
         local.done(job.data.camera, f.key);
       },
       { connection: conn(true), prefix: keys.bullPrefix, concurrency },
@@ -129,7 +129,7 @@ describe('frame admission: tickets, newest frame, fairness (real Redis, BullMQ)'
     }
     assert.equal(bound.length, 2, 'two frames being detected');
     cam.push(px(9), 2000, 2, 2);
-    await sleep(150);
+    await sleep(150); // nothing may happen here: no third ticket appears in 150 ms
     assert.equal(cam.queued, 2, 'no third ticket while two frames are in detection');
     local.done('b', bound[0].key);
     await waitFor(() => cam.queued === 3, 2000, 'a ticket once a frame is done');
@@ -157,9 +157,10 @@ describe('frame admission: tickets, newest frame, fairness (real Redis, BullMQ)'
         quietPushed++;
       }
       k++;
-      await sleep(20);
+      await sleep(20); // paces the feed: 50 fps per busy camera
     }
-    await sleep(200);
+    // The frames still in detection finish (the assertion below names the count if they never do).
+    await waitFor(() => (got.get('quiet') ?? 0) >= quietPushed - 1, 3000, 'the quiet camera').catch(() => undefined);
     const quietGot = got.get('quiet') ?? 0;
     assert.ok(quietGot >= quietPushed - 1, `quiet camera detected ${quietGot} of ${quietPushed}`);
     const busyGot = busy.map((b) => got.get(b.camera) ?? 0);
@@ -240,7 +241,7 @@ describe('frame admission: tickets, newest frame, fairness (real Redis, BullMQ)'
     let ok = false;
     const cam = fa.forCamera({ camera: 'l', maxInFlight: 2, mayWrite: () => ok });
     cam.push(px(1), Date.now(), 2, 2);
-    await sleep(150);
+    await sleep(150); // nothing may happen here: no ticket queued in 150 ms
     assert.equal(cam.queued, 0);
     assert.equal(await drops('lease', 'l'), 1);
     ok = true;

@@ -14,7 +14,7 @@ import { nullLogger } from '../../src/core/logger';
 import { startIngest, type IngestHandle, type IngestOptions } from '../../src/ingest';
 import { RtspTestServer } from '../../src/testing/rtsp-server';
 import { StateRecorder, testContext } from './helpers';
-import { alive, purgePrefix, REDIS_URL, VTEST, waitFor } from '../helpers';
+import { alive, purgePrefix, REDIS_URL, sleep, VTEST, waitFor } from '../helpers';
 
 const FAST: IngestOptions = { restart: { baseMs: 500, capMs: 2000 }, killGraceMs: 1000 };
 
@@ -155,8 +155,9 @@ describe('ingest stage (real Redis, FFmpeg and GStreamer RTSP) @integration', fu
     ]);
     const sup = (await waitFor(() => ingest.supervisors().get('pull'), 5000, 'supervisor'))!;
     await waitFor(() => sup.frames >= 2, 15_000, 'the first frames');
-    // Nobody consumes for 2.5 s, 2.5 times the stall limit: ffmpeg is paused, not stalled, and nothing is dropped.
-    await new Promise((r) => setTimeout(r, 2500));
+    // Nobody consumes for 2.5 s, 2.5 times the stall limit: ffmpeg is paused, not stalled, and nothing is dropped
+    // (a window in which nothing may happen, not a wait for something).
+    await sleep(2500);
     assert.ok(sup.frames <= 5, `ffmpeg paused: ${sup.frames} frames read (2 waiting for detection, a chunk's worth)`);
     assert.equal(sup.state, 'streaming');
     assert.equal(states.find('pull', 'stalled'), undefined, 'no stall while paused');
@@ -190,7 +191,7 @@ describe('ingest stage (real Redis, FFmpeg and GStreamer RTSP) @integration', fu
     const ended = await waitFor(() => states.find('once', 'failed'), 20_000, 'the end of the file');
     assert.equal(ended?.reason, 'end of file (loop: false): not restarted');
     await waitFor(() => seen.length >= 30, 5000, 'every frame consumed');
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000); // nothing may happen here: no second run of the file
     const sup = ingest.supervisors().get('once')!;
     assert.equal(sup.spawns, 1, 'not replayed');
     assert.equal(seen.length, 30, 'each frame of the clip once');
@@ -250,7 +251,8 @@ describe('ingest stage (real Redis, FFmpeg and GStreamer RTSP) @integration', fu
     cleanups.push(async () => ctxB.closeConnections());
     const b = await startIngest(ctxB, FAST);
     cleanups.push(async () => b.close());
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitFor(() => a.ingest.supervisors().size + b.supervisors().size > 0, 8000, 'one process runs the camera');
+    await sleep(1000); // nothing may happen here: the other process does not start it too
     assert.equal(a.ingest.supervisors().size + b.supervisors().size, 1);
     // The owner goes away: the other takes over after the lease expires.
     await a.ingest.close();
@@ -296,7 +298,7 @@ describe('ingest stage when the RTSP server fails @integration', function () {
     await server.kill();
     const rec = await waitFor(() => states.find('cam', 'reconnecting', killedAt), 6000, 'reconnecting');
     assert.ok(rec!.receivedAt - killedAt <= 6000);
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500); // the server stays down a while (retries meanwhile) before it comes back
     const restartedAt = Date.now();
     await server.restart();
     await waitFor(() => states.find('cam', 'streaming', restartedAt), 15_000, 'streaming after restart');

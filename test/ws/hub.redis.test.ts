@@ -43,7 +43,9 @@ describe('WsHub', () => {
     assert.deepEqual(hello.cameras, ['walkway', 'yard']);
     const b = await open();
     b.send({ type: 'subscribe', cameras: ['yard'], topics: ['alerts', 'detections'] });
-    await new Promise((r) => setTimeout(r, 100));
+    // The hub answers a subscribe with nothing; a malformed message sent after it is answered once both were read.
+    b.send('{"type":');
+    await b.until(() => b.messages.some((m) => m.type === 'error'), 5000, 'the subscribe read');
     const w1 = await api.store.write('start', sampleAlert({ camera: 'walkway' }));
     const w2 = await api.store.write('start', sampleAlert({ camera: 'yard' }));
     await redis.publish(api.ctx.keys.channels.camera, JSON.stringify({ type: 'camera', camera: 'walkway', state: 'stalled', reason: 'no frame for 5 s', at: new Date().toISOString() }));
@@ -63,7 +65,7 @@ describe('WsHub', () => {
       for (let i = 0; i < 300; i++) {
         ids.push((await api.store.write('start', sampleAlert())).eventId);
         if (i % 50 === 0) {
-          await new Promise((r) => setTimeout(r, 5));
+          await new Promise((r) => setTimeout(r, 5)); // paces the burst
         }
       }
       return ids;
@@ -105,7 +107,7 @@ describe('WsHub', () => {
     c.send({ type: 'subscribe', since: '0' });
     const w3 = await api.store.write('start', sampleAlert());
     await c.until(() => c.alerts.some((x) => x.id === w3.eventId));
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 200)); // nothing may happen here: no alert sent a second time
     assert.deepEqual(c.alerts.map((x) => x.id), [w[0].eventId, w[1].eventId, w3.eventId]);
   });
 
@@ -191,7 +193,7 @@ describe('WsHub', () => {
         slow.once('exit', (code) => reject(new Error(`slow client exited ${code}`)));
       });
       await waitFor(() => api.hub.size === 1, 5000, 'the slow client');
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 300)); // time to read the client's subscribe (no ack); the loop below publishes until drops show
       const pub = api.ctx.redis('p');
       const objects = Array.from({ length: 100 }, (_, i) => ({ trackId: i, label: 'person', score: 0.5, box: [0.1, 0.1, 0.2, 0.2] }));
       const msg = JSON.stringify({ type: 'detections', camera: 'walkway', seq: 1, capturedAt: new Date().toISOString(), objects });
@@ -213,7 +215,7 @@ describe('WsHub', () => {
         }
         await p.exec();
       }
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 300)); // nothing may happen here: the client is not cut off
       assert.equal(api.hub.size, 1);
       assert.ok(!(await api.ctx.metrics.getSingleMetricAsString('vigil_ws_cutoff_total')).includes('reason="slow"'));
     } finally {
