@@ -43,7 +43,7 @@ describe('frame.jpg without a detector or tracker @integration', function () {
       assert.equal(res.statusCode, 200, `try ${i + 1}: ${res.body.slice(0, 200)}`);
       assert.equal(res.headers['content-type'], 'image/jpeg');
       assert.deepEqual([res.rawPayload[0], res.rawPayload[1]], [0xff, 0xd8]);
-      await new Promise((r) => setTimeout(r, 150));
+      await new Promise((r) => setTimeout(r, 150)); // paces the tries
     }
     assert.ok((await redis.pttl(ingestCtx.keys.liveRawFrame('lobby'))) > 0, 'kept with a short TTL');
     assert.equal((await app.inject({ url: '/api/cameras/nosuch/frame.jpg' })).statusCode, 404);

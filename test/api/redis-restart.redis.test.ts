@@ -50,14 +50,14 @@ describe('a Redis restart in the middle of a burst', () => {
     for (let i = 0; i < 200; i++) {
       if (i === 100) {
         await redis.down();
-        setTimeout(() => void redis.up(), 1500);
+        setTimeout(() => void redis.up(), 1500); // the outage lasts 1.5 s
       }
       for (;;) {
         try {
           written.push((await store.write('start', sampleAlert())).eventId);
           break;
         } catch {
-          await new Promise((r) => setTimeout(r, 100));
+          await new Promise((r) => setTimeout(r, 100)); // paces the writer's retries
         }
       }
     }
@@ -83,7 +83,7 @@ describe('a Redis restart in the middle of a burst', () => {
 
     // Webhooks: every event delivered exactly once.
     await waitFor(() => new Set(receiver.received.map((r) => r.delivery)).size === written.length, 60_000, 'every webhook');
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 500)); // nothing may happen here: no webhook twice
     assert.deepEqual(receiver.duplicates(), []);
     assert.deepEqual(new Set(receiver.received.map((r) => r.delivery)), new Set(written.map((id) => `${id}.soc`)));
     assert.ok(receiver.received.every((r) => r.signatureValid));

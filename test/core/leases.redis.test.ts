@@ -25,7 +25,7 @@ function recorder(who: string, log: Event[], lostMs = 0): LeaseHandlers {
       log.push({ at: Date.now(), who, what: 'suspended' });
     },
     lost: async (reason) => {
-      await sleep(lostMs);
+      await sleep(lostMs); // a slow handler, on purpose
       log.push({ at: Date.now(), who, what: 'lost', reason });
     },
   };
@@ -103,7 +103,7 @@ describe('LeaseKeeper (private redis-server)', function () {
         calls++;
         inFlight++;
         most = Math.max(most, inFlight);
-        await sleep(250);
+        await sleep(250); // a slow Redis, on purpose
         inFlight--;
         return Array.from({ length: n / 2 }, () => [1, 1, '']);
       },
@@ -158,7 +158,7 @@ describe('LeaseKeeper (private redis-server)', function () {
     b.claim('track', 'cam', key('cam'), recorder('b', log));
     stall(1800);
     assert.ok(claim.valid, 'still valid right after the stall: the thread renewed it meanwhile');
-    await sleep(1000);
+    await sleep(1000); // nothing may happen here: no suspension, no takeover
     assert.deepEqual(log.map((e) => `${e.who}:${e.what}`), ['a:acquired'], 'no suspension; the standby never got it');
     assert.ok((await admin.pttl(key('cam'))) > 0);
   });
@@ -196,9 +196,9 @@ describe('LeaseKeeper (private redis-server)', function () {
     const claim = a.claim('track', 'cam', key('cam'), recorder('a', log));
     await waitFor(() => claim.valid, 8000, 'a holds', 20);
     await server.down();
-    await sleep(1000);
+    await sleep(1000); // the outage's length
     await server.up();
-    await sleep(1500);
+    await sleep(1500); // nothing may happen here: no suspension, no loss
     assert.deepEqual(log.map((e) => e.what), ['acquired'], 'no suspension, no loss');
     assert.ok(claim.valid);
   });
@@ -210,7 +210,7 @@ describe('LeaseKeeper (private redis-server)', function () {
     await waitFor(() => claim.valid, 8000, 'a holds', 20);
     await server.down();
     await waitFor(() => log.some((e) => e.what === 'suspended'), 3000, 'suspended while Redis is away', 20);
-    await sleep(1000);
+    await sleep(1000); // the outage goes on past the ttl
     await server.up();
     await waitFor(() => claim.valid, 5000, 'confirmed', 20);
     assert.deepEqual(

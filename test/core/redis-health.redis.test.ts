@@ -59,7 +59,7 @@ describe('RedisHealth: data loss, persistence and eviction (private redis-server
     await server.down();
     await server.up();
     await waitFor(() => a.health.warnings().some((w) => /lost its data/.test(w)) && b.health.warnings().some((w) => /lost its data/.test(w)), 8000, 'both processes noticed', 25);
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 300)); // nothing may happen here: no second system event
     assert.equal(events.length, 1, 'one system event, whichever process noticed first');
     assert.equal(events[0].event, 'redis_data_lost');
     assert.match(await a.metrics.metrics(), /vigil_redis_data_lost_total \d/);

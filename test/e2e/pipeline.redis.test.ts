@@ -127,7 +127,7 @@ rules:
         assert.equal(res.status, 200, `try ${i + 1}: ${res.status}`);
         const jpeg = Buffer.from(await res.arrayBuffer());
         assert.deepEqual([jpeg[0], jpeg[1]], [0xff, 0xd8]);
-        await new Promise((res2) => setTimeout(res2, 150));
+        await new Promise((res2) => setTimeout(res2, 150)); // paces the tries
       }
       // Ingest, detect and track in one process: frames stay in memory (the tracker's snapshots included).
       assert.deepEqual(await r.keys(`${prefix}:frame:*`), []);

@@ -98,7 +98,7 @@ alerts: { endAfterSeconds: 1 }
       assert.ok(Date.now() - t < 1000, `answered in ${Date.now() - t} ms`);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } });
       assert.equal(ready.status, 503);
-      await sleep(seconds * 1000);
+      await sleep(seconds * 1000); // the outage's length
       await redis.up();
       const upAt = Date.now();
       await waitFor(async () => (await newestDetection(r)) > upAt, 15_000, 'fresh detections');
@@ -116,7 +116,7 @@ alerts: { endAfterSeconds: 1 }
     assert.equal(before.length, 1, ps());
     const { backMs } = await outage(4);
     assert.ok(backMs < 2000, `detections back ${backMs} ms after Redis`);
-    await sleep(3000);
+    await sleep(3000); // nothing may happen here: no reconnect, no second FFmpeg
     assert.deepEqual(ffmpegsFor(camUrl), before, 'the same single ffmpeg (no reconnect, no second one)');
     const m = await ctx.metrics.metrics();
     assert.match(m, /vigil_leases_held\{stage="ingest"\} 1\n/);
@@ -133,7 +133,7 @@ alerts: { endAfterSeconds: 1 }
     try {
       await waitFor(async () => (await r.xlen(ctx.keys.alertEvents)) > 0, 60_000, 'an alert');
       await outage(2);
-      await sleep(3000);
+      await sleep(3000); // a window after the outage for any event written twice to show
       const events = await r.xrange(ctx.keys.alertEvents, '-', '+');
       const starts = new Map<string, number>();
       const ends = new Map<string, number>();

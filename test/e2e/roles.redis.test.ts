@@ -113,7 +113,7 @@ rules:
       assert.equal(res.status, 200, `try ${i + 1}: ${res.status} ${res.status === 200 ? '' : await res.text()}`);
       const jpeg = Buffer.from(await res.arrayBuffer());
       assert.deepEqual([jpeg[0], jpeg[1]], [0xff, 0xd8], `try ${i + 1}`);
-      await sleep(150);
+      await sleep(150); // paces the tries
     }
   });
 

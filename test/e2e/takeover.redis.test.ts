@@ -83,7 +83,7 @@ cameras:
     await waitFor(async () => (await redis.get(keys.lease('ingest', 'cam'))) === 'owner-a', 20_000, 'a owns the camera');
     await waitFor(async () => (await newest()) > Date.now() - 2000, 30_000, 'detections');
     const b = await daemon(file, 'standby-b');
-    await sleep(1000);
+    await sleep(1000); // nothing may happen here: the standby takes nothing
     assert.equal(await redis.get(keys.lease('track', 'cam')), 'owner-a', 'the standby waits');
     const killedAt = Date.now();
     kill(a);

@@ -93,7 +93,7 @@ describe('camera sources: every kind at the configured detect fps (real servers,
         if (typeof f !== 'string') {
           const { pixels: _pixels, ...meta } = f;
           seen.push(meta);
-          await new Promise((r) => setTimeout(r, DETECT_MS));
+          await new Promise((r) => setTimeout(r, DETECT_MS)); // the detector's work: paces the consumer
         }
       },
       { connection: conn, prefix: ctx.keys.bullPrefix, concurrency: 1 },

@@ -96,7 +96,7 @@ describe('MqttSink for NVRs and Home Assistant @integration', function () {
     const t0 = Date.now();
     for (let i = 0; i < 25; i++) {
       await store.write('update', { ...w.alert, latencyMs: i, updatedAt: new Date().toISOString() });
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 100)); // paces the updates: one every 100 ms
     }
     await store.write('end', { ...w.alert, state: 'ended', endedAt: new Date().toISOString() });
     await waitFor(() => last(got, `${prefix}/walkway/rules/lawn-intrusion/state`) === 'OFF', 10_000, 'rule OFF');
@@ -163,7 +163,7 @@ describe('MqttSink for NVRs and Home Assistant @integration', function () {
     await waitFor(() => last(got, `${prefix}/walkway/rules/lawn-intrusion/state`) === 'ON', 10_000, 'rule state from the active alert');
     await waitFor(() => got.filter((m) => m.topic === `${prefix}/walkway/count`).length >= 2, 10_000, 'count again');
     await waitFor(() => got.filter((m) => m.topic === `${prefix}/walkway/alerts`).length > alertsBefore, 10_000, 'the event delivered again');
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 300)); // nothing may happen here: no count raised by the replay
     assert.equal(last(got, `${prefix}/walkway/count`), '1');
     assert.equal(last(got, `${prefix}/walkway/rules/lawn-intrusion/count`), '1');
   });
@@ -174,7 +174,7 @@ describe('MqttSink for NVRs and Home Assistant @integration', function () {
     sink = new MqttSink(ctx, { ...ctx.config.mqtt, homeAssistant: { enabled: false, discoveryPrefix: ha } });
     await sink.start();
     await waitFor(() => last(got, `${prefix}/available`) === 'online', 10_000, 'online');
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 500)); // nothing may happen here: no discovery message
     assert.deepEqual(got.filter((m) => m.topic.startsWith(`${ha}/`)), []);
   });
 });

@@ -23,6 +23,7 @@ export async function subscriber(...filters: string[]): Promise<{ client: MqttCl
 /** Removes every retained message under the filters (what a test left on the shared broker). */
 export async function clearRetained(...filters: string[]): Promise<void> {
   const { client, got } = await subscriber(...filters);
+  // The broker sends the retained messages after the subscription; none comes with an end marker, so this waits.
   await new Promise((r) => setTimeout(r, 300));
   const topics = new Set(got.filter((m) => m.retain && m.payload !== '').map((m) => m.topic));
   await Promise.all([...topics].map((t) => new Promise<void>((r) => client.publish(t, '', { retain: true, qos: 1 }, () => r()))));

@@ -74,7 +74,7 @@ describe('MqttSink', () => {
     await pub.publish(ctx.keys.channels.camera, JSON.stringify({ type: 'camera', camera: 'yard', state: 'streaming', reason: '', at: new Date().toISOString() }));
     await waitFor(() => got.length === 1, 5000, 'state');
     await pub.publish(ctx.keys.channels.config, 'yard');
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 500)); // nothing may happen here (5 x the removal grace): nothing cleared
     assert.equal(got.length, 1, 'still in the camera index: kept');
     await pub.srem(ctx.keys.cameraIndex, 'yard');
     await pub.publish(ctx.keys.channels.config, 'yard');

@@ -124,7 +124,7 @@ describe('WebhookService under Redis faults', () => {
     await Promise.all(passes);
     const r = await s.reconcile();
     assert.equal(r?.recreated, 0);
-    await new Promise((res) => setTimeout(res, 500));
+    await new Promise((res) => setTimeout(res, 500)); // nothing may happen here: no delivery beyond the sixty
     assert.equal(receiver.received.length, 60);
     assert.deepEqual(receiver.duplicates(), []);
     assert.deepEqual(new Set(receiver.accepted().map((x) => x.delivery)), new Set(ids));

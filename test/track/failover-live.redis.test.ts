@@ -128,7 +128,7 @@ describe('track stage: owner killed four times under real-time vtest detections 
       const due = r.seq === last ? feed[feed.length - 2].times.capturedAt + 100 : r.times.capturedAt;
       const wait = due - Date.now();
       if (wait > 0) {
-        await sleep(wait);
+        await sleep(wait); // paces the feed: real time
       }
       await redis.xadd(keys.detections(cam), '*', 'd', JSON.stringify(r));
       fed = r.seq;

@@ -50,7 +50,7 @@ describe('track stage failover and rule reload (Redis)', function () {
         detections: [{ label: 'person', score: 0.9, box: [x, 0.4, x + 0.05, 0.6] }],
       };
       await redis.xadd(keys.detections('cam'), '*', 'd', JSON.stringify(r));
-      await sleep(40);
+      await sleep(40); // paces the feed: 25 fps
     }
   }
 

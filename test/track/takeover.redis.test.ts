@@ -318,7 +318,7 @@ describe('tracker takeover continues exactly where the dead owner stopped (Redis
         };
         const id = await admin.xadd(keys.detections('cam'), '*', 'd', JSON.stringify(r));
         await a.enqueue([{ id: id!, result: r }]);
-        await new Promise((res) => setTimeout(res, 100));
+        await new Promise((res) => setTimeout(res, 100)); // paces the frames: 10 fps
       }
       await a.close(false); // flushes the frames held for reordering and saves the state, as a tick would
       const store = new AlertStore(admin, keys);
@@ -326,13 +326,13 @@ describe('tracker takeover continues exactly where the dead owner stopped (Redis
       assert.equal(started?.event, 'start');
       // A dies with the alert open; nothing more comes (its ingest died with it). B takes over after a while.
       connA.disconnect();
-      await new Promise((res) => setTimeout(res, 400));
+      await new Promise((res) => setTimeout(res, 400)); // time passes before B takes over
       await admin.set(lease, 'B');
       const b = new CameraWorker(cam, config, connB, keys, new AlertStore(connB, keys), log, hooks, 80, { key: lease, owner: 'B' });
       await b.resume();
       assert.equal(b.engine.lifecycle.active[0]?.alert.id, started.alert.id, 'B continues the alert');
       // Until B has read the stream's backlog, its timer ends nothing, however old the last frame is.
-      await new Promise((res) => setTimeout(res, 1200));
+      await new Promise((res) => setTimeout(res, 1200)); // more than endAfterSeconds passes on the wall clock
       await b.tick();
       assert.equal((await store.readEvents('0', 10)).length, 1, 'nothing ended while catching up');
       // Read up: the first tick ends it, endAfterSeconds having passed since last seen on the capture clock, which

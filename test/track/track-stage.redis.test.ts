@@ -125,7 +125,7 @@ describe('track stage (live, Redis) over vtest detections', function () {
       await redis.xadd(keys.detections('walkway'), 'MAXLEN', '~', '1000', '*', 'd', JSON.stringify(r));
       const wait = begin + (k + 1) * 100 - Date.now();
       if (wait > 0) {
-        await new Promise((res) => setTimeout(res, wait));
+        await new Promise((res) => setTimeout(res, wait)); // paces the feed: real time
       }
     }
     // Every frame tracked and published (the stage holds none back for reordering any more).
