@@ -184,15 +184,8 @@ export class DaemonProcess {
     };
   }
 
-  /**
-   * Kills the daemon and every FFmpeg it runs at once (SIGKILL), as a machine that dies would: nothing is released,
-   * no state is written. Resolves when the daemon process is gone.
-   */
-  async crash(): Promise<void> {
-    this.sample();
-    if (this.running) {
-      this.proc.kill('SIGKILL');
-    }
+  /** SIGKILLs every FFmpeg the daemon was seen running that is still alive (the same pid and start time). */
+  private killSeenFfmpeg(): void {
     for (const [pid, startTime] of this.seenFfmpeg) {
       const s = procStat(pid);
       if (s?.comm === 'ffmpeg' && s.startTime === startTime) {
@@ -203,6 +196,18 @@ export class DaemonProcess {
         }
       }
     }
+  }
+
+  /**
+   * Kills the daemon and every FFmpeg it runs at once (SIGKILL), as a machine that dies would: nothing is released,
+   * no state is written. Resolves when the daemon process is gone.
+   */
+  async crash(): Promise<void> {
+    this.sample();
+    if (this.running) {
+      this.proc.kill('SIGKILL');
+    }
+    this.killSeenFfmpeg();
     await this.exited;
   }
 
@@ -224,16 +229,7 @@ export class DaemonProcess {
       await this.exited;
       clearTimeout(t);
     }
-    for (const [pid, startTime] of this.seenFfmpeg) {
-      const s = procStat(pid);
-      if (s?.comm === 'ffmpeg' && s.startTime === startTime) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Gone meanwhile.
-        }
-      }
-    }
+    this.killSeenFfmpeg();
     rmSync(this.dir, { recursive: true, force: true });
     return { ...(this.exitInfo ?? { code: null, signal: null }), killed };
   }
