@@ -21,16 +21,19 @@ export interface TfConvOptions {
   name: string;
 }
 
+/** An ONNX-layout conv weight and bias with a per-channel affine (x * mul + add) after it folded in, when there is one. */
+function withAffine(
+  weight: Float32Array,
+  bias: Float32Array | undefined,
+  affine: { mul: ArrayLike<number>; add: ArrayLike<number> } | undefined,
+): { weight: Float32Array; bias: Float32Array | undefined } {
+  return affine ? foldChannelAffine(weight, bias, affine.mul, affine.add) : { weight, bias };
+}
+
 /** A face-api `tf.conv2d` (+ bias, + folded affine) on an NCHW value. */
 export function tfConv(g: GraphBuilder, x: string, o: TfConvOptions): string {
   const [kh, kw, cin, cout] = o.filter.shape;
-  let weight = hwioToOihw(o.filter.data, kh, kw, cin, cout);
-  let bias = o.bias?.data;
-  if (o.affine) {
-    const f = foldChannelAffine(weight, bias, o.affine.mul, o.affine.add);
-    weight = f.weight;
-    bias = f.bias;
-  }
+  const { weight, bias } = withAffine(hwioToOihw(o.filter.data, kh, kw, cin, cout), o.bias?.data, o.affine);
   return ops.conv(g, x, {
     weight,
     bias,
@@ -57,13 +60,7 @@ export function tfDepthwiseConv(g: GraphBuilder, x: string, o: TfDepthwiseOption
   if (mult !== 1) {
     throw new RangeError(`${o.name}: depthwise multiplier ${mult} is not supported`);
   }
-  let weight = depthwiseToOnnx(o.filter.data, kh, kw, c);
-  let bias = o.bias?.data;
-  if (o.affine) {
-    const f = foldChannelAffine(weight, bias, o.affine.mul, o.affine.add);
-    weight = f.weight;
-    bias = f.bias;
-  }
+  const { weight, bias } = withAffine(depthwiseToOnnx(o.filter.data, kh, kw, c), o.bias?.data, o.affine);
   return ops.conv(g, x, {
     weight,
     bias,
