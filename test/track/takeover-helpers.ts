@@ -32,11 +32,12 @@ export function assertOneLifecycleEach(events: ReadonlyArray<{ event: string; al
 }
 
 /**
- * The vtest detections with capture times and frame keys of this run, and one closing frame (no detections)
- * `endAfterSeconds` + 1 s after the last, so every alert ends at a frame's capture time in a live run as in replay.
+ * The vtest detections (all, or the first `frames`) with capture times and frame keys of this run, and one closing
+ * frame (no detections) `endAfterSeconds` + 1 s after the last, so every alert ends at a frame's capture time in a
+ * live run as in replay.
  */
-export function vtestFeed(keys: Keys, config: VigilConfig, t0: number): DetectionResult[] {
-  const results = vtestDetections();
+export function vtestFeed(keys: Keys, config: VigilConfig, t0: number, frames?: number): DetectionResult[] {
+  const results = vtestDetections().slice(0, frames);
   const c0 = results[0].times.capturedAt;
   const out = results.map((r) => {
     const t = t0 + (r.times.capturedAt - c0);
