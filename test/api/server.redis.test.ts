@@ -200,6 +200,7 @@ describe('api server', () => {
     assert.ok(ttl > 10_000, `the camera is marked watched (pttl ${ttl})`);
     // The tracker renders one a moment after being asked: the waiting request gets it.
     const jpeg = await sharp({ create: { width: 32, height: 24, channels: 3, background: { r: 80, g: 80, b: 80 } } }).jpeg().toBuffer();
+    // The frame arrives 300 ms into the request, as a tracker's would.
     const later = setTimeout(() => void r.set(ctx.keys.liveFrame('yard'), jpeg, 'PX', 3000), 300);
     res = await app.inject({ url: '/api/cameras/yard/frame.jpg', headers: v });
     clearTimeout(later);

@@ -107,6 +107,7 @@ describe('live view over /ws/live and live.mjpeg @integration', function () {
           text += d.toString('latin1');
           n = (text.match(/--vigilframe\r\nContent-Type: image\/jpeg\r\nContent-Length: \d+\r\nX-Captured-At: [\d.]+\r\n\r\n\xff\xd8/g) ?? []).length;
         });
+        // A 3 s measuring window: the parts counted in it decide, not the wait.
         setTimeout(() => {
           req.destroy();
           resolve(n);
