@@ -59,7 +59,8 @@ describe('layers (.dependency-cruiser.cjs)', function () {
       'src/ingest/x.ts': "import { y } from '../detect/y';\nexport const x = y;\n",
       'src/detect/y.ts': "import { t } from '../track/t';\nexport const y = t;\n",
       'src/track/t.ts': "import { z } from '../alerts/rules/z';\nexport const t = z;\n",
-      'src/alerts/rules/z.ts': 'export const z = 1;\n',
+      'src/alerts/rules/z.ts': "import { t } from '../../faces/t';\nexport const z = t;\n",
+      'src/faces/t.ts': 'export const t = 1;\n',
       'src/detect/f.ts': "import { faces } from '../faces';\nexport const f = faces;\n",
       'src/faces/index.ts': 'export const faces = 1;\n',
       'src/config/c.ts': "import { d } from '../daemon/d';\nexport const c = d;\n",
@@ -75,7 +76,7 @@ describe('layers (.dependency-cruiser.cjs)', function () {
       ['stage-imports-another-stage', 'src/ingest/x.ts → src/detect/y.ts'],
       ['stage-imports-another-stage', 'src/detect/y.ts → src/track/t.ts'],
       ['stage-imports-another-stage', 'src/detect/f.ts → src/faces/index.ts'],
-      ['track-hosts-alerts', 'src/track/t.ts → src/alerts/rules/z.ts'],
+      ['alerts-below-the-stages', 'src/alerts/rules/z.ts → src/faces/t.ts'],
       ['config-imports-only-core', 'src/config/c.ts → src/daemon/d.ts'],
       ['daemon-below-the-top', 'src/daemon/d.ts → src/bench/m.ts'],
       ['unknown-folder', 'src/stuff/s.ts'],
@@ -84,14 +85,15 @@ describe('layers (.dependency-cruiser.cjs)', function () {
     }
   });
 
-  it('passes a tree that keeps the layers: downward imports, a hosted stage through its index.ts, stages put together by the daemon', async () => {
+  it('passes a tree that keeps the layers: downward imports (a stage on the alert domain), stages put together by the daemon', async () => {
     writeTree(dir, {
       'src/core/types.ts': 'export interface Frame { seq: number }\nexport type Faces = (f: Frame) => number;\n',
       'src/config/schema.ts': "import type { Frame } from '../core/types';\nexport type F = Frame;\n",
       'src/faces/index.ts': "import type { F } from '../config/schema';\nexport const faces = (f: F): number => f.seq;\n",
       'src/detect/index.ts': "import type { Faces } from '../core/types';\nexport const detect = (faces: Faces): Faces => faces;\n",
       'src/alerts/index.ts': 'export const rules = 1;\n',
-      'src/track/index.ts': "import { rules } from '../alerts';\nexport const track = rules;\n",
+      'src/alerts/rules/line.ts': "import type { F } from '../../config/schema';\nexport const line = (f: F): number => f.seq;\n",
+      'src/track/index.ts': "import { rules } from '../alerts';\nimport { line } from '../alerts/rules/line';\nexport const track = [rules, line];\n",
       'src/ws/hub.ts': "import { track } from '../track';\nexport const hub = track;\n",
       'src/api/index.ts': "import { hub } from '../ws/hub';\nimport { detect } from '../detect';\nexport const api = [hub, detect];\n",
       'src/daemon/index.ts': "import { api } from '../api';\nimport { detect } from '../detect';\nimport { faces } from '../faces';\nexport const daemon = [api, detect(faces)];\n",
