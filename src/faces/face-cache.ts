@@ -46,19 +46,7 @@ export class FaceCache {
    * (unknown faces are re-examined every frame, so a better view can still match).
    */
   lookup(camera: string, person: Box, now: number): FaceObservation | undefined {
-    const list = this.cams.get(camera);
-    if (!list) {
-      return undefined;
-    }
-    let best: Entry | undefined;
-    let bestIou = this.minIou;
-    for (const e of list) {
-      const o = iou(e.person, person);
-      if (o >= bestIou && now - e.at <= this.maxAgeMs && e.reused < this.maxReuse && e.obs.match) {
-        best = e;
-        bestIou = o;
-      }
-    }
+    const best = this.closest(camera, person, now, (e) => Boolean(e.obs.match));
     if (!best) {
       return undefined;
     }
@@ -77,24 +65,29 @@ export class FaceCache {
    * the new view. The observation keeps its embedding (it still counts as an unknown face).
    */
   lookupUnknown(camera: string, person: Box, now: number, quality: number, qualityMargin = 0.05): FaceObservation | undefined {
-    const list = this.cams.get(camera);
-    if (!list) {
-      return undefined;
-    }
-    let best: Entry | undefined;
-    let bestIou = this.minIou;
-    for (const e of list) {
-      const o = iou(e.person, person);
-      if (o >= bestIou && now - e.at <= this.maxAgeMs && e.reused < this.maxReuse && !e.obs.match && e.obs.embedding) {
-        best = e;
-        bestIou = o;
-      }
-    }
+    const best = this.closest(camera, person, now, (e) => !e.obs.match && Boolean(e.obs.embedding));
     if (!best || quality > (best.obs.quality ?? 0) + qualityMargin) {
       return undefined;
     }
     best.reused++;
     return best.obs;
+  }
+
+  /**
+   * The camera's entry whose person box overlaps `person` most (IoU at least `minIou`, the last of equal ones), still
+   * fresh and reusable, among those `accept` takes; undefined when none.
+   */
+  private closest(camera: string, person: Box, now: number, accept: (e: Entry) => boolean): Entry | undefined {
+    let best: Entry | undefined;
+    let bestIou = this.minIou;
+    for (const e of this.cams.get(camera) ?? []) {
+      const o = iou(e.person, person);
+      if (o >= bestIou && now - e.at <= this.maxAgeMs && e.reused < this.maxReuse && accept(e)) {
+        best = e;
+        bestIou = o;
+      }
+    }
+    return best;
   }
 
   /** Replaces the camera's entries with this frame's freshly computed faces (those found in person boxes). */

@@ -34,4 +34,17 @@ describe('FaceCache', () => {
     c.update('cam', [{ person: [0.1, 0.1, 0.5, 0.9], obs: unknown }], 40);
     assert.equal(c.lookup('cam', [0.1, 0.1, 0.5, 0.9], 50), undefined, 'unknown faces are re-examined');
   });
+
+  it('hands back an unknown face with its embedding while the view is not better, never a matched one', () => {
+    const c = new FaceCache({ minIou: 0.8, maxAgeMs: 1000, maxReuse: 2 });
+    const unknown: FaceObservation = { box: [0.1, 0.1, 0.2, 0.2], score: 0.9, embedding: [3, 4], quality: 0.5 };
+    c.update('cam', [{ person: [0.1, 0.1, 0.5, 0.9], obs: unknown }, { person: [0.6, 0.1, 0.9, 0.9], obs: matched }], 0);
+    const hit = c.lookupUnknown('cam', [0.11, 0.1, 0.51, 0.9], 100, 0.52);
+    assert.deepEqual(hit?.embedding, [3, 4], 'kept with its embedding');
+    assert.equal(c.lookupUnknown('cam', [0.1, 0.1, 0.5, 0.9], 100, 0.6), undefined, 'a better view is embedded again');
+    assert.equal(c.lookupUnknown('cam', [0.6, 0.1, 0.9, 0.9], 100, 0.1), undefined, 'a matched face is not an unknown one');
+    assert.equal(c.lookupUnknown('cam', [0.1, 0.1, 0.5, 0.9], 1500, 0.1), undefined, 'too old');
+    assert.ok(c.lookupUnknown('cam', [0.1, 0.1, 0.5, 0.9], 200, 0.1));
+    assert.equal(c.lookupUnknown('cam', [0.1, 0.1, 0.5, 0.9], 300, 0.1), undefined, 'reused twice already');
+  });
 });
