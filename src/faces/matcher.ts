@@ -40,6 +40,11 @@ export class FaceIndex {
     return this.byId.size;
   }
 
+  /** Whether an identity (by id) is in the index. */
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
   /** Replaces the whole index. */
   replaceAll(identities: Iterable<Identity>): void {
     this.byId.clear();

@@ -92,6 +92,11 @@ export class FaceStage implements FaceRunner {
     return faces;
   }
 
+  /** Whether this process's watchlist index holds the identity yet (enrolments reach it by pub/sub). */
+  knows(identity: string): boolean {
+    return this.started?.sync.index.has(identity) ?? false;
+  }
+
   readiness(): string[] {
     return !this.started || this.started.sync.ready ? [] : ['faces: watchlist not loaded'];
   }

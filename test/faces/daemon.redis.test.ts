@@ -7,7 +7,7 @@ import { Context } from '../../src/config/context';
 import { nullLogger } from '../../src/core/logger';
 import type { Alert } from '../../src/core/types';
 import { startDaemon, type Daemon } from '../../src/daemon';
-import { MEDIA, MODELS, purgePrefix, REDIS_URL } from '../helpers';
+import { MEDIA, MODELS, purgePrefix, REDIS_URL, waitFor } from '../helpers';
 import { BUILT_MODELS } from './helpers';
 
 const TOKEN = 'faces-admin-token-0123456789';
@@ -68,16 +68,15 @@ rules:
     assert.deepEqual(listed.faces.map((f) => f.id).sort(), [lin, biden].sort());
 
     let alerts: Alert[] = [];
-    const end = Date.now() + 120_000;
-    while (Date.now() < end) {
-      alerts = ((await (await api('/api/alerts?rule=watchlist&limit=50')).json()) as { alerts: Alert[] }).alerts;
-      if (alerts.some((a) => a.face?.identity === lin)) {
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    const hit = alerts.find((a) => a.face?.identity === lin);
-    assert.ok(hit, `a face_match alert for Miranda; saw ${JSON.stringify(alerts.map((a) => a.face))}`);
+    const hit = await waitFor(
+      async () => {
+        alerts = ((await (await api('/api/alerts?rule=watchlist&limit=50')).json()) as { alerts: Alert[] }).alerts;
+        return alerts.find((a) => a.face?.identity === lin);
+      },
+      120_000,
+      () => `a face_match alert for Miranda; saw ${JSON.stringify(alerts.map((a) => a.face))}`,
+      500,
+    );
     assert.equal(hit.type, 'face_match');
     assert.equal(hit.face!.name, 'Lin-Manuel Miranda');
     assert.ok(hit.face!.distance > 0 && hit.face!.distance < 0.6);

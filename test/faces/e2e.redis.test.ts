@@ -165,8 +165,7 @@ describe('face stage in person boxes with the default detector (Hamilton clip, Y
     const frames = await videoFrames(path.join(MEDIA, 'faces', 'short_hamilton_clip.mp4'), 640, 360, 1, 8);
     let linFrames = 0;
     let inPersonBoxes = 0;
-    // give the pub/sub sync time to deliver the new identity
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => stage!.knows(lin), 5000, 'the new identity reaching the stage by pub/sub');
     for (let i = 0; i < frames.length; i++) {
       const f = frames[i]!;
       const { detections } = await detector.detect({ pixels: new Uint8Array(f.data), width: f.width, height: f.height });
