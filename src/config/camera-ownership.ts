@@ -171,13 +171,19 @@ export class CameraOwnership<W> {
     if (this.closed || !w) {
       return;
     }
-    const worker = await this.o.workers.start(w.camera, w.claim);
+    const started = w.camera;
+    const worker = await this.o.workers.start(started, w.claim);
     if (worker === undefined) {
       return;
     }
     this.running.set(id, worker);
     if (this.unconfirmed.has(id)) {
       this.o.workers.pause?.(worker); // the lease became unconfirmed while the worker was starting
+    }
+    // The camera changed while its worker was starting (an apply found no worker to update): update it now, and
+    // restart it after this callback when the stage asks (queued behind it, never racing a takeover).
+    if (w.camera !== started && this.o.workers.update?.(worker, w.camera) === 'restart') {
+      void w.claim.exclusive(() => this.restart(id, worker));
     }
   }
 

@@ -93,12 +93,13 @@ interface Worker {
 }
 
 /** Workers that log what happens to them; `stopGate` holds a stop until the test lets it finish. */
-function recorder(): { workers: CameraWorkers<Worker>; events: string[]; stopGate?: Promise<void> } {
-  const r: { workers: CameraWorkers<Worker>; events: string[]; stopGate?: Promise<void> } = {
+function recorder(): { workers: CameraWorkers<Worker>; events: string[]; stopGate?: Promise<void>; startGate?: Promise<void> } {
+  const r: { workers: CameraWorkers<Worker>; events: string[]; stopGate?: Promise<void>; startGate?: Promise<void> } = {
     events: [],
     workers: {
-      start: (c, claim) => {
-        r.events.push(`start ${c.id}`);
+      start: async (c, claim) => {
+        r.events.push(`start ${c.id} ${c.url}`);
+        await r.startGate;
         return { id: c.id, url: c.url, claim };
       },
       stop: async (w, id, why: WorkerStopReason) => {
@@ -146,7 +147,7 @@ describe('CameraOwnership', function () {
   it('starts one worker per enabled camera in effect once its lease is held, before start() resolves', async function () {
     await own.start();
     assert.deepEqual([...own.workers().keys()].sort(), ['a', 'b']);
-    assert.deepEqual(rec.events.sort(), ['start a', 'start b']);
+    assert.deepEqual(rec.events.sort(), ['start a rtsp://h/a', 'start b rtsp://h/b']);
     assert.equal(redis.owners.get(key('a')), 'me');
     assert.equal(redis.owners.has(key('off')), false, 'a disabled camera is not claimed');
     assert.deepEqual(own.cameras().map((c) => c.id).sort(), ['a', 'b']);
@@ -158,7 +159,7 @@ describe('CameraOwnership', function () {
     rec.events.length = 0;
     cameras.set([cam('b'), cam('c')]);
     await own.apply();
-    assert.deepEqual(rec.events, ['stopping a removed', 'stopped a', 'start c']);
+    assert.deepEqual(rec.events, ['stopping a removed', 'stopped a', 'start c rtsp://h/c']);
     assert.equal(redis.owners.has(key('a')), false, 'released: a standby may take it at once');
     assert.deepEqual([...own.workers().keys()].sort(), ['b', 'c']);
   });
@@ -168,7 +169,29 @@ describe('CameraOwnership', function () {
     rec.events.length = 0;
     cameras.set([cam('a', { url: 'rtsp://h/other' }), cam('b')]);
     await own.apply();
-    assert.deepEqual(rec.events, ['stopping a restart', 'stopped a', 'start a']);
+    assert.deepEqual(rec.events, ['stopping a restart', 'stopped a', 'start a rtsp://h/other']);
+    assert.equal(own.workers().get('a')!.url, 'rtsp://h/other');
+  });
+
+  it('updates a worker whose camera changed while it was starting (restarted with the new settings)', async function () {
+    redis.takeBy(key('a'), 'other'); // another process holds camera a at first
+    await own.start();
+    assert.deepEqual([...own.workers().keys()], ['b']);
+    rec.events.length = 0;
+    let letStart: () => void = () => undefined;
+    rec.startGate = new Promise<void>((resolve) => (letStart = resolve));
+    redis.owners.delete(key('a')); // ... and lets it go: the next round takes it and starts its worker
+    await keeper.round();
+    await new Promise(setImmediate);
+    assert.deepEqual(rec.events, ['start a rtsp://h/a'], 'the worker is starting, held at its gate');
+    cameras.set([cam('a', { url: 'rtsp://h/other' }), cam('b')]); // changed meanwhile (an API edit)
+    const applied = own.apply();
+    await new Promise(setImmediate);
+    rec.startGate = undefined;
+    letStart();
+    await applied;
+    await keeper.settled('ingest');
+    assert.deepEqual(rec.events, ['start a rtsp://h/a', 'stopping a restart', 'stopped a', 'start a rtsp://h/other']);
     assert.equal(own.workers().get('a')!.url, 'rtsp://h/other');
   });
 
@@ -208,7 +231,7 @@ describe('CameraOwnership', function () {
     letStop();
     await keeper.settled('ingest');
     await round();
-    assert.deepEqual(rec.events.filter((e) => e.endsWith(' a') || e.includes(' a ')), ['pause a', 'stopping a taken', 'stopped a', 'start a']);
+    assert.deepEqual(rec.events.filter((e) => e.endsWith(' a') || e.includes(' a ')), ['pause a', 'stopping a taken', 'stopped a', 'start a rtsp://h/a']);
     assert.equal(redis.owners.get(key('a')), 'me');
   });
 
@@ -222,7 +245,7 @@ describe('CameraOwnership', function () {
     redis.owners.delete(key('b')); // ... and died or let it go before this process's next round
     redis.down = false;
     await round();
-    assert.deepEqual(rec.events.filter((e) => e.includes('b')), ['pause b', 'stopping b taken', 'stopped b', 'start b']);
+    assert.deepEqual(rec.events.filter((e) => e.includes('b')), ['pause b', 'stopping b taken', 'stopped b', 'start b rtsp://h/b']);
     assert.deepEqual(own.readiness(), []);
   });
 
