@@ -24,8 +24,14 @@ import { Slots } from './slots';
 import type { Detector } from './detector';
 import type { BatchTimings } from './inference-worker';
 
-/** Detection results stay in their camera's stream this long (ms). */
-const DETECTIONS_KEPT_MS = 60_000;
+/**
+ * A camera's detections stream keeps its last `detect.fps` × this many results (at least DETECTIONS_KEPT_MIN): a
+ * minute at the configured rate, longer when fewer frames are detected. Kept by count, not age, so Redis memory is
+ * set by the configuration (cameras × detect.fps × 60 results) and does not follow the detection rate as the load
+ * on the detectors changes.
+ */
+const DETECTIONS_KEPT_SECONDS = 60;
+const DETECTIONS_KEPT_MIN = 30;
 
 /** Loads the configured model on the detector pool (src/detect/create-detector.ts; tests may pass a stand-in). */
 export type DetectorFactory = (ctx: Context, onBatch?: (timings: BatchTimings, size: number) => void) => Promise<Detector>;
@@ -163,7 +169,8 @@ export class DetectStage {
       release?.();
       // A frame of this process's ingest: its camera may admit the next one now.
       if (local) {
-        this.ctx.localFrames.done(t.camera, bound.key);
+        // The frame's own camera: this process's ingest may have served another camera with the ticket.
+        this.ctx.localFrames.done(bound.camera, bound.key);
       }
     }
   }
@@ -253,10 +260,10 @@ export class DetectStage {
     // same write (corkUntilCheckPhase); Redis still runs the XADD first. A failed XADD loses only this frame's
     // detections: counted and logged, like a frame that failed.
     corkUntilCheckPhase(bullConn);
-    // Kept by age, not count: a tracker (or one taking over) needs the last seconds, and Redis memory stays flat at
-    // any frame rate from the first minute on (a count of 1000 took 5 minutes to fill at 3 fps a camera).
-    const minId = `${publishedAt - DETECTIONS_KEPT_MS}-0`;
-    bullConn.xadd(ctx.keys.detections(f.camera), 'MINID', '~', minId, '*', 'd', JSON.stringify(result)).catch((err: Error) => {
+    // A tracker (or one taking over) needs the last seconds; the stream holds at least a minute (see DETECTIONS_KEPT_SECONDS).
+    const fps = this.deps.cameras.get(f.camera)?.detect.fps ?? 5;
+    const keep = String(Math.max(DETECTIONS_KEPT_MIN, Math.ceil(fps * DETECTIONS_KEPT_SECONDS)));
+    bullConn.xadd(ctx.keys.detections(f.camera), 'MAXLEN', '~', keep, '*', 'd', JSON.stringify(result)).catch((err: Error) => {
       m.droppedTotal.inc({ camera: f.camera, reason: 'redis_error' });
       this.log.warn({ camera: f.camera, seq: f.seq, err: err.message }, 'detections not published');
     });

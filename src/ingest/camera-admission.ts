@@ -31,6 +31,8 @@ export interface AdmissionHost {
   readonly options: { keys: Keys; log: Logger; metrics: IngestMetrics; owner: string };
   readonly queue: Pick<Queue<FrameTicket>, 'add' | 'remove'>;
   forget(cam: CameraAdmission): void;
+  /** Binds the frame for a ticket this camera holds: its own newest frame, or another camera's (fresh-first.ts). */
+  bindTicket(holder: CameraAdmission, ticketId: string): BoundFrame | undefined;
 }
 
 interface Pending {
@@ -51,6 +53,8 @@ export class CameraAdmission implements FrameBinder {
   private readonly waiting = new Map<string, number>();
   /** Frames bound by this process's detect stage and not done yet (keys). */
   private readonly bound = new Set<string>();
+  /** Share of the last ~10 frames superseded before a detector took them (moving average). */
+  private supersededShare = 0;
   private nextSeq: number;
   private nextTicket: number;
   private closed = false;
@@ -97,19 +101,73 @@ export class CameraAdmission implements FrameBinder {
       return;
     }
     if (this.options.pull !== true) {
+      const superseded = this.mailbox.length > 0;
       for (const old of this.mailbox.splice(0)) {
         releaseFrame(old.pixels);
         this.drop('superseded');
       }
+      this.supersededShare = 0.9 * this.supersededShare + (superseded ? 0.1 : 0);
     }
     this.mailbox.push({ pixels, capturedAt, width, height });
     this.post();
   }
 
-  /** A worker took ticket `ticketId`: the newest frame (the oldest in pull mode), or undefined when none waits. */
+  /**
+   * A worker took ticket `ticketId`, which this camera holds: the frame to detect, or undefined when none waits. In
+   * live mode the process's fair, freshest-first choice (FrameAdmission, fresh-first.ts) may serve another of its cameras with it.
+   */
   bind(ticketId: string): BoundFrame | undefined {
+    return this.a.bindTicket(this, ticketId);
+  }
+
+  /** @internal binds this camera's newest frame (the oldest in pull mode) to its ticket `ticketId`. */
+  bindOwn(ticketId: string): BoundFrame | undefined {
     const queuedAt = this.waiting.get(ticketId);
     this.waiting.delete(ticketId);
+    return this.bindFrame(queuedAt);
+  }
+
+  /** @internal live mode, not closed, writing, with a frame waiting: its capture time, else undefined. */
+  get servable(): number | undefined {
+    if (this.closed || this.options.pull === true || (this.options.mayWrite && !this.options.mayWrite())) {
+      return undefined;
+    }
+    return this.mailbox[this.mailbox.length - 1]?.capturedAt;
+  }
+
+  /** @internal whether the detectors keep up with this camera: under a quarter of its recent frames superseded. */
+  get keepsUp(): boolean {
+    return this.supersededShare < 0.25;
+  }
+
+  /** @internal whether a ticket of this camera waits (it can lend one to the camera served in its place). */
+  get hasTicket(): boolean {
+    return this.waiting.size > 0;
+  }
+
+  /**
+   * @internal serves this camera with another camera's ticket (queued at `queuedAt`), giving that camera its own
+   * oldest waiting ticket in exchange: that camera's place in the queue becomes the one this camera had.
+   */
+  bindInPlaceOf(holder: CameraAdmission, ticketId: string): BoundFrame | undefined {
+    const first = this.waiting.entries().next();
+    if (first.done) {
+      return holder.bindOwn(ticketId);
+    }
+    const [lent, lentAt] = first.value;
+    this.waiting.delete(lent);
+    const queuedAt = holder.waiting.get(ticketId);
+    holder.waiting.delete(ticketId);
+    holder.waiting.set(lent, lentAt);
+    return this.bindFrame(queuedAt);
+  }
+
+  /** @internal whether ticket `id` is one this camera holds. */
+  holds(id: string): boolean {
+    return this.waiting.has(id);
+  }
+
+  private bindFrame(queuedAt: number | undefined): BoundFrame | undefined {
     const f = this.options.pull === true ? this.mailbox.shift() : this.mailbox.pop();
     if (!f) {
       this.post();

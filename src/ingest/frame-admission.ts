@@ -24,10 +24,11 @@ import type Redis from 'ioredis';
 import { releaseFrame } from '../core/frame-pool';
 import { encodeFrameReply, parseFrameRequest } from '../core/frame-wire';
 import type { Keys } from '../core/keys';
-import type { LocalFrames } from '../core/local-frames';
+import type { BoundFrame, LocalFrames } from '../core/local-frames';
 import type { Logger } from '../core/logger';
 import type { FrameTicket } from '../core/types';
 import { CameraAdmission, type CameraAdmissionOptions } from './camera-admission';
+import { type FreshCandidate, FreshFirst } from './fresh-first';
 import type { IngestMetrics } from './metrics';
 
 /** Process-wide settings. */
@@ -56,6 +57,7 @@ export interface FrameAdmissionOptions {
 export class FrameAdmission {
   readonly queue: Queue<FrameTicket>;
   private readonly cameras = new Map<string, CameraAdmission>();
+  private readonly fresh = new FreshFirst();
   private closed = false;
   private serving: Promise<void> | undefined;
   private recoverTimer: NodeJS.Timeout | undefined;
@@ -87,8 +89,48 @@ export class FrameAdmission {
   forget(cam: CameraAdmission): void {
     if (this.cameras.get(cam.camera) === cam) {
       this.cameras.delete(cam.camera);
+      this.fresh.forget(cam.camera);
     }
     this.options.local.unregister(cam.camera, cam);
+  }
+
+  /**
+   * @internal a worker took ticket `ticketId`, queued for `label`'s camera: binds the frame of the camera FreshFirst
+   * picks (fresh-first.ts: fair share, then the freshest frame) among this process's live cameras with a frame waiting. When that is another camera,
+   * it lends its own oldest waiting ticket to the ticket's holder, so the two swap places in the queue and no camera
+   * loses its turn. Pull-mode cameras always bind their own oldest frame.
+   */
+  bindTicket(label: CameraAdmission, ticketId: string): BoundFrame | undefined {
+    let holder = label;
+    if (!label.holds(ticketId)) {
+      // The ticket was lent to another camera when the one it was queued for was served in that camera's place.
+      for (const c of this.cameras.values()) {
+        if (c.holds(ticketId)) {
+          holder = c;
+          break;
+        }
+      }
+    }
+    if (holder.options.pull === true || !holder.holds(ticketId)) {
+      return holder.bindOwn(ticketId);
+    }
+    const candidates: FreshCandidate[] = [];
+    const own = holder.servable;
+    if (own !== undefined) {
+      candidates.push({ camera: holder.camera, capturedAt: own, keepsUp: holder.keepsUp });
+    }
+    for (const c of this.cameras.values()) {
+      const at = c === holder || !c.hasTicket ? undefined : c.servable;
+      if (at !== undefined) {
+        candidates.push({ camera: c.camera, capturedAt: at, keepsUp: c.keepsUp });
+      }
+    }
+    const pick = this.fresh.pick(candidates);
+    const chosen = pick === undefined ? undefined : this.cameras.get(pick);
+    if (!chosen || chosen === holder) {
+      return holder.bindOwn(ticketId);
+    }
+    return chosen.bindInPlaceOf(holder, ticketId);
   }
 
   /** Stops serving; every camera's waiting tickets are removed. */
@@ -134,7 +176,7 @@ export class FrameAdmission {
         const { pixels, ...meta } = frame;
         answer = encodeFrameReply(req.req, meta, pixels);
         // The answer holds a copy: the frame's slot is free again, and its place in the camera's budget with it.
-        cam!.done(frame.key);
+        this.cameras.get(frame.camera)?.done(frame.key);
         releaseFrame(pixels);
       } else {
         answer = encodeFrameReply(req.req);

@@ -143,6 +143,34 @@ describe('detect stage (Redis, BullMQ, real frames)', function () {
     assert.ok(Number(fps) > 0);
   });
 
+  it('keeps the last detect.fps × 60 results in a camera\'s stream, by count (Redis memory set by the configuration)', async () => {
+    await ctx.closeConnections();
+    ctx = makeCtx(prefix, { cameras: [{ id: 'walkway', url: '/dev/null', detect: { fps: 0.5 } }] });
+    redis = ctx.redis('test');
+    await queue.close();
+    queue = new Queue<FrameTicket>(ctx.keys.queues.frames, { connection: ctx.redis('test-queue', { maxRetriesPerRequest: null }), prefix: ctx.keys.bullPrefix });
+    register();
+    stage = await start(ctx);
+    await waitFor(async () => (stage!.readiness().length === 0 ? true : undefined), 30_000, 'the detector loaded');
+    const px = frames();
+    for (let seq = 1; seq <= 45; seq++) {
+      await push('walkway', seq, px[seq % 3]);
+    }
+    const newest = await waitFor(
+      async () => {
+        const [e] = await redis.xrevrange(ctx.keys.detections('walkway'), '+', '-', 'COUNT', 1);
+        const r = e ? (JSON.parse(e[1][1]) as DetectionResult) : undefined;
+        return r?.seq === 45 ? r : undefined;
+      },
+      30_000,
+      'the 45th result',
+    );
+    assert.equal(newest.camera, 'walkway');
+    // 0.5 fps × 60 s = 30 results kept; XADD MAXLEN ~ trims whole stream nodes, so a few more may stay.
+    const len = await redis.xlen(ctx.keys.detections('walkway'));
+    assert.ok(len >= 30 && len <= 40, `${len} results kept of 45`);
+  });
+
   it('stays up with a missing model: readiness names the file and the problem', async () => {
     await ctx.closeConnections();
     ctx = makeCtx(prefix, { models: { dir: '/nonexistent', detector: { family: 'yolox', file: 'mine.onnx', device: 'cpu' } } });

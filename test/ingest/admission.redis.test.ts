@@ -61,7 +61,7 @@ describe('frame admission: tickets, newest frame, fairness (real Redis, BullMQ)'
         }
         onFrame(f, Date.now());
         await sleep(ms); // the detector's work: paces the consumer
-        local.done(job.data.camera, f.key);
+        local.done(f.camera, f.key);
       },
       { connection: conn(true), prefix: keys.bullPrefix, concurrency },
     );
@@ -172,6 +172,34 @@ describe('frame admission: tickets, newest frame, fairness (real Redis, BullMQ)'
     // Bounded latency: a frame is about one frame interval (20 ms) old when bound, whatever the overload. Frames
     // queued instead (2 per camera in line) would wait 12 × 15 ms = 180 ms.
     assert.ok(percentile(ages, 95) <= 100, `p50/p95 capture → bound ${percentile(ages, 50)}/${percentile(ages, 95)} ms`);
+  });
+
+  it('serves the freshest camera with a ticket of another, which then takes that camera\'s place in the queue', async () => {
+    const a = fa.forCamera({ camera: 'sa', maxInFlight: 2, firstSeq: 1 });
+    const b = fa.forCamera({ camera: 'sb', maxInFlight: 2, firstSeq: 1 });
+    a.push(px(1), 1000, 2, 2);
+    await waitFor(() => a.queued === 1, 3000, 'a ticket for sa');
+    b.push(px(2), 2000, 2, 2);
+    await waitFor(() => b.queued === 1, 3000, 'a ticket for sb');
+    const waiting = await fa.queue.getWaiting();
+    const ta = waiting.find((j) => j.data.camera === 'sa')!;
+    const tb = waiting.find((j) => j.data.camera === 'sb')!;
+    // sa's ticket comes first, but sb's frame is the fresher one: sb is served, and sa gets sb's ticket.
+    const first = local.bind('sa', ta.id!);
+    assert.equal(first?.camera, 'sb');
+    assert.equal(first?.capturedAt, 2000);
+    assert.equal(a.depth, 1, 'sa still has one ticket waiting (the one lent by sb)');
+    assert.equal(b.depth, 1, 'sb has its frame in detection and no ticket');
+    local.done(first!.camera, first!.key);
+    // The ticket queued for sb now serves sa's frame: neither camera lost its turn.
+    const second = local.bind('sb', tb.id!);
+    assert.equal(second?.camera, 'sa');
+    assert.equal(second?.capturedAt, 1000);
+    local.done(second!.camera, second!.key);
+    assert.equal(a.depth + b.depth, 0);
+    assert.equal(await drops('superseded'), 0);
+    assert.equal(local.bind('sa', ta.id!), undefined, 'a ticket is bound once');
+    await Promise.all([fa.queue.remove(ta.id!), fa.queue.remove(tb.id!)]);
   });
 
   it('pull mode never drops: frames wait in order, the source pauses while full, onReady when there is room', async () => {
