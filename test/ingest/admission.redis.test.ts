@@ -177,9 +177,14 @@ describe('frame admission: tickets, newest frame, fairness (real Redis, BullMQ)'
   it('serves the freshest camera with a ticket of another, which then takes that camera\'s place in the queue', async () => {
     const a = fa.forCamera({ camera: 'sa', maxInFlight: 2, firstSeq: 1 });
     const b = fa.forCamera({ camera: 'sb', maxInFlight: 2, firstSeq: 1 });
-    a.push(px(1), 1000, 2, 2);
+    // Both cameras offer more than is detected (4 of their last 5 frames superseded), so the fresher frame goes first.
+    for (let i = 0; i < 5; i++) {
+      a.push(px(1), 996 + i, 2, 2);
+    }
     await waitFor(() => a.queued === 1, 3000, 'a ticket for sa');
-    b.push(px(2), 2000, 2, 2);
+    for (let i = 0; i < 5; i++) {
+      b.push(px(2), 1996 + i, 2, 2);
+    }
     await waitFor(() => b.queued === 1, 3000, 'a ticket for sb');
     const waiting = await fa.queue.getWaiting();
     const ta = waiting.find((j) => j.data.camera === 'sa')!;
@@ -197,8 +202,26 @@ describe('frame admission: tickets, newest frame, fairness (real Redis, BullMQ)'
     assert.equal(second?.capturedAt, 1000);
     local.done(second!.camera, second!.key);
     assert.equal(a.depth + b.depth, 0);
-    assert.equal(await drops('superseded'), 0);
+    assert.equal(await drops('superseded'), 8);
     assert.equal(local.bind('sa', ta.id!), undefined, 'a ticket is bound once');
+    await Promise.all([fa.queue.remove(ta.id!), fa.queue.remove(tb.id!)]);
+  });
+
+  it('serves cameras that keep up (no frame superseded) oldest frame first, whichever of their tickets is taken', async () => {
+    const a = fa.forCamera({ camera: 'ka', maxInFlight: 2, firstSeq: 1 });
+    const b = fa.forCamera({ camera: 'kb', maxInFlight: 2, firstSeq: 1 });
+    a.push(px(1), 1000, 2, 2);
+    b.push(px(2), 2000, 2, 2);
+    await waitFor(() => a.queued === 1 && b.queued === 1, 3000, 'a ticket each');
+    const waiting = await fa.queue.getWaiting();
+    const tb = waiting.find((j) => j.data.camera === 'kb')!;
+    const ta = waiting.find((j) => j.data.camera === 'ka')!;
+    const first = local.bind('kb', tb.id!);
+    assert.equal(first?.camera, 'ka', 'the older frame goes first: waiting would cost it a detection');
+    const second = local.bind('ka', ta.id!);
+    assert.equal(second?.camera, 'kb');
+    local.done(first!.camera, first!.key);
+    local.done(second!.camera, second!.key);
     await Promise.all([fa.queue.remove(ta.id!), fa.queue.remove(tb.id!)]);
   });
 
