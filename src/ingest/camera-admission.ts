@@ -114,7 +114,8 @@ export class CameraAdmission implements FrameBinder {
 
   /**
    * A worker took ticket `ticketId`, which this camera holds: the frame to detect, or undefined when none waits. In
-   * live mode the process's fair, freshest-first choice (FrameAdmission, fresh-first.ts) may serve another of its cameras with it.
+   * live mode the process's fair, freshest-first choice (FrameAdmission, fresh-first.ts) may serve another of its
+   * cameras with it.
    */
   bind(ticketId: string): BoundFrame | undefined {
     return this.a.bindTicket(this, ticketId);
@@ -146,8 +147,9 @@ export class CameraAdmission implements FrameBinder {
   }
 
   /**
-   * @internal serves this camera with another camera's ticket (queued at `queuedAt`), giving that camera its own
-   * oldest waiting ticket in exchange: that camera's place in the queue becomes the one this camera had.
+   * @internal serves this camera with `holder`'s ticket `ticketId`, giving `holder` its own oldest waiting ticket in
+   * exchange: `holder`'s place in the queue becomes the one this camera had. Without a ticket to lend (callers pick
+   * only cameras that have one) `holder` is served itself.
    */
   bindInPlaceOf(holder: CameraAdmission, ticketId: string): BoundFrame | undefined {
     const first = this.waiting.entries().next();

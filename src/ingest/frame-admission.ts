@@ -96,9 +96,9 @@ export class FrameAdmission {
 
   /**
    * @internal a worker took ticket `ticketId`, queued for `label`'s camera: binds the frame of the camera FreshFirst
-   * picks (fresh-first.ts: fair share, then the freshest frame) among this process's live cameras with a frame waiting. When that is another camera,
-   * it lends its own oldest waiting ticket to the ticket's holder, so the two swap places in the queue and no camera
-   * loses its turn. Pull-mode cameras always bind their own oldest frame.
+   * picks (fresh-first.ts: fair share, then the freshest frame) among this process's live cameras with a frame
+   * waiting. When that is another camera, it lends its own oldest waiting ticket to the ticket's holder, so the two
+   * swap places in the queue and no camera loses its turn. Pull-mode cameras always bind their own oldest frame.
    */
   bindTicket(label: CameraAdmission, ticketId: string): BoundFrame | undefined {
     let holder = label;
