@@ -2,7 +2,7 @@
  * `vigil bench [--cameras K] [--seconds S] [--source rtsp|file] [--json] [--model M] [--config FILE] [--no-write]`
  * `vigil bench live ...` (src/bench/live.ts) and `vigil bench soak ...` (src/bench/soak.ts).
  *
- * Runs, in one process: the bare loop (FFmpeg decodes the file at full speed → model, no queue) as the ceiling; the
+ * Runs: the bare loop (one FFmpeg per camera decodes the file at full speed → model, no queue) as the ceiling; the
  * real pipeline (ingest + Redis frame queue + BullMQ + detect on a random Redis prefix) on K cameras reading the same
  * file at full speed (`realtime: false`: every frame, the ingest pauses FFmpeg while the queue is full, exactly like
  * the bare loop pauses its pipe), which gives the throughput ratio; the pipeline on K real-time cameras offered 1.5×
@@ -161,6 +161,8 @@ export async function run(args: string[], log: Logger): Promise<number> {
     width,
     height,
     seconds,
+    // The same decoders as the pipeline: one FFmpeg per camera.
+    decoders: cameras,
   });
   if (!('bare' in ceiling)) {
     throw new Error('bench: the bare loop process answered no ceiling');

@@ -26,6 +26,8 @@ export type PhaseRequest =
       width: number;
       height: number;
       seconds: number;
+      /** FFmpeg processes decoding (one per camera of the pipeline compared with); 1 when absent. */
+      decoders?: number;
     }
   | { phase: 'pipeline'; options: Omit<PipelineOptions, 'log'> }
   | { phase: 'live-ceiling'; options: LiveCeilingOptions };
@@ -46,7 +48,7 @@ export async function runPhase(req: PhaseRequest, log: Logger): Promise<PhaseRes
       batchWaitMs: req.detect.batchWaitMs,
     });
     try {
-      const bare = await bareLoop(det, req.video, req.width, req.height, req.seconds);
+      const bare = await bareLoop(det, req.video, req.width, req.height, req.seconds, 2, req.decoders ?? 1);
       return { bare, provider: det.info.provider, batch: det.batchSize };
     } finally {
       await det.close();

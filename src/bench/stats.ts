@@ -63,7 +63,7 @@ export function formatMarkdown(r: BenchResult, command: string): string {
     '',
     `Command: \`${command}\`. Pool: ${r.workers}. Each run measures ${r.seconds} s after a warm-up.`,
     '',
-    `Bare loop (FFmpeg → same model, no queue): **${f1(r.ceilingFps)} frames/s** (inference ${f1(r.ceilingInferMs)} ms/frame).`,
+    `Bare loop (one FFmpeg per camera → same model, no queue): **${f1(r.ceilingFps)} frames/s** (inference ${f1(r.ceilingInferMs)} ms/frame).`,
     `Pipeline throughput (${r.runs[0]?.label ?? '-'}): **${f1(r.runs[0]?.detectFps ?? NaN)} frames/s = ${(r.ratio * 100).toFixed(0)} % of the bare loop** (target ≥ 90 %).`,
     '',
     '| run | cameras | offered fps | detect fps | capture→queued p50/p95/p99 ms | queued→inferred | inferred→published | capture→published | drops | CPU ms/frame outside workers | worker pre/infer/post ms | RSS MB |',
