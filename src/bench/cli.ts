@@ -12,7 +12,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load';
 import { commandArgsOrUsage } from '../core/cli-args';
@@ -152,6 +152,7 @@ export async function run(args: string[], log: Logger): Promise<number> {
   const height = Math.round((width * 3) / 4 / 2) * 2;
   const notes: string[] = [];
 
+  const load0 = loadavg();
   // 1. The ceiling. Every measurement runs in a process of its own (see isolate.ts).
   const ceiling = await runIsolated({
     phase: 'bare',
@@ -215,8 +216,13 @@ export async function run(args: string[], log: Logger): Promise<number> {
   }
   notes.push(`Execution provider: ${provider}. Frames: vtest.mp4 scaled to ${width}x${height} rgb24. Each measurement runs in a fresh process.`);
   notes.push('CPU ms/frame outside workers = CPU time of the Node main thread (ingest frame cutting, Redis, BullMQ, JSON; from /proc) per detected frame; preprocessing, inference and decoding run in the worker threads, FFmpeg decoding in child processes, neither counted.');
-  const loadNote = 'Measured on a machine shared with other engineers\' builds and tests: absolute numbers are noisy and lower than on an idle machine; the ratio to the bare loop, measured in the same run, is the comparable figure.';
-  notes.push(loadNote);
+  // What else ran shows in the load average; absolute frames/s move with it, the ratio to the bare loop measured
+  // in the same run is the comparable figure.
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
+  notes.push(
+    `Machine: ${cores} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}; load average ${load(load0)} before, ${load(loadavg())} after. ` +
+      'Absolute frames/s move with the machine and its load; the ratio to the bare loop, measured in the same run, is the comparable figure.',
+  );
   const result: BenchResult = {
     at: new Date().toISOString(),
     model: `${values.model} (${spec.file})`,
