@@ -12,7 +12,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load';
 import { commandArgsOrUsage } from '../core/cli-args';
@@ -21,6 +21,7 @@ import type { Logger } from '../core/logger';
 import { planThreads } from '../detect/threads';
 import { buildModels } from '../models/build';
 import { runIsolated } from './isolate';
+import { formatLoad, loadAverage } from './proc';
 import type { PipelineOptions } from './pipeline';
 import { formatMarkdown, updateBenchmarks, type BenchResult, type PipelineRun } from './stats';
 
@@ -152,7 +153,7 @@ export async function run(args: string[], log: Logger): Promise<number> {
   const height = Math.round((width * 3) / 4 / 2) * 2;
   const notes: string[] = [];
 
-  const load0 = loadavg();
+  const load0 = loadAverage();
   // 1. The ceiling. Every measurement runs in a process of its own (see isolate.ts).
   const ceiling = await runIsolated({
     phase: 'bare',
@@ -218,9 +219,8 @@ export async function run(args: string[], log: Logger): Promise<number> {
   notes.push('CPU ms/frame outside workers = CPU time of the Node main thread (ingest frame cutting, Redis, BullMQ, JSON; from /proc) per detected frame; preprocessing, inference and decoding run in the worker threads, FFmpeg decoding in child processes, neither counted.');
   // What else ran shows in the load average; absolute frames/s move with it, the ratio to the bare loop measured
   // in the same run is the comparable figure.
-  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
   notes.push(
-    `Machine: ${cores} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}; load average ${load(load0)} before, ${load(loadavg())} after. ` +
+    `Machine: ${cores} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}; load average ${formatLoad(load0)} before, ${formatLoad(loadAverage())} after. ` +
       'Absolute frames/s move with the machine and its load; the ratio to the bare loop, measured in the same run, is the comparable figure.',
   );
   const result: BenchResult = {

@@ -5,6 +5,7 @@
 import type { LiveCeilingResult } from './live-ceiling';
 import type { LivePipelineResult } from './live-pipeline';
 import { formatCounts, runSpread, type Spread } from './live-stats';
+import { formatLoad } from './proc';
 import type { Percentiles } from './stats';
 
 /** One run: the ceiling and the pipeline, measured one after the other. */
@@ -79,7 +80,6 @@ const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '-');
 const pct3 = (p: Percentiles) => `${f0(p.p50)} / ${f0(p.p95)} / ${f0(p.p99)}`;
 const signed = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(1)}` : '-');
-const load = (l?: [number, number, number]) => (l ? l.map((x) => x.toFixed(2)).join(' / ') : '-');
 
 function range(values: number[], fmt: (v: number) => string): string {
   const s = runSpread(values);
@@ -128,7 +128,7 @@ export function formatLiveMarkdown(r: LiveResult): string {
     `### ${r.cameras} cameras × ${r.fps} fps, ${r.stream.width}x${r.stream.height} stream at ${f1(r.stream.fps)} fps (${r.at})`,
     '',
     `Command: \`${r.command}\`. Machine: ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}; load average ` +
-      `${load(r.machine.loadBefore)} before, ${load(r.machine.loadAfter)} after. Model ${r.model}. ${all.length} run(s): the ceiling, then ` +
+      `${formatLoad(r.machine.loadBefore)} before, ${formatLoad(r.machine.loadAfter)} after. Model ${r.model}. ${all.length} run(s): the ceiling, then ` +
       `the pipeline, each in a fresh process, on the same RTSP server (\`scripts/rtsp_server.py\`, ${r.cameras} mounts of ` +
       `${r.stream.source}${r.stream.reencoded ? ', re-encoded once to this size' : ''}); each measured ${r.seconds} s after a ${r.warmupS} s warm-up. ` +
       `Offered ${f1(r.cameras * r.fps)} frames/s. Pipeline cameras: ${r.detectSize}; ceiling frames at the model's input size ${all[0]?.ceiling.input ?? '-'}.`,

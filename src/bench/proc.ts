@@ -52,6 +52,11 @@ export function childrenNamed(pid: number, comm: string): ProcStat[] {
     .filter((s): s is ProcStat => s !== undefined && s.comm === comm);
 }
 
+/** Load averages as the reports print them: `0.55 / 0.88 / 3.60`, or `-` when unknown. */
+export function formatLoad(l?: readonly number[]): string {
+  return l ? l.map((x) => x.toFixed(2)).join(' / ') : '-';
+}
+
 /** The 1, 5 and 15-minute load averages (/proc/loadavg). */
 export function loadAverage(): [number, number, number] | undefined {
   const m = /^(\S+)\s+(\S+)\s+(\S+)/.exec(read('/proc/loadavg') ?? '');

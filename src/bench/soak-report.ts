@@ -1,6 +1,7 @@
 /** Pure: the report of `vigil bench soak` on the whole daemon: the per-interval line, the totals and the section. */
 import { formatCounts, soakSteps, type Growth, type SoakPoint, type SoakVerdict } from './live-stats';
 import type { MachineInfo } from './live-report';
+import { formatLoad } from './proc';
 
 /** The whole result of a daemon soak. */
 export interface DaemonSoakResult {
@@ -74,7 +75,6 @@ export function formatSoakTotals(r: DaemonSoakResult): string[] {
 
 /** The BENCHMARKS.md section of one daemon soak. */
 export function formatSoakMarkdown(r: DaemonSoakResult): string {
-  const load = (l?: [number, number, number]) => (l ? l.map((x) => x.toFixed(2)).join(' / ') : '-');
   const rows = r.series.map((p, i) => {
     const step = i > 0 ? soakSteps([r.series[i - 1], p])[0] : undefined;
     return (
@@ -91,7 +91,7 @@ export function formatSoakMarkdown(r: DaemonSoakResult): string {
     `### ${r.cameras} cameras × ${r.fps} fps for ${Math.round(r.seconds)} s, ${r.stream.width}x${r.stream.height} stream (${r.at})`,
     '',
     `Command: \`${r.command}\`. Machine: ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}; load average ` +
-      `${load(r.machine.loadBefore)} before, ${load(r.machine.loadAfter)} after. The whole daemon (\`vigil start\`, every role, detector on) in its ` +
+      `${formatLoad(r.machine.loadBefore)} before, ${formatLoad(r.machine.loadAfter)} after. The whole daemon (\`vigil start\`, every role, detector on) in its ` +
       `own process on ${r.cameras} RTSP mounts of ${r.stream.source}${r.stream.reencoded ? ' (re-encoded once to this size)' : ''} served by ` +
       `\`scripts/rtsp_server.py\` at ${r.stream.fps} fps; warm-up ${r.warmupS} s; one sample every ${r.intervalS} s (counts per interval; ` +
       "RSS of the daemon process; used_memory of the whole Redis, which other users share; prefix = MEMORY USAGE of this run's keys).",
