@@ -1,7 +1,8 @@
 /**
  * One pipeline run of the bench: the real ingest and detect stages on a random Redis prefix, K cameras, each
- * asking for `fps` frames/s of a looped file or RTSP stream. A small consumer plays the tracker's part (reads the
- * detections streams and deletes the pixel keys). Measures over `seconds` after a warm-up.
+ * asking for `fps` frames/s of a looped file or RTSP stream. A small consumer plays the part of a tracker in another
+ * process (reads the detections streams and releases the frames' held pixels, track/held-pixels.ts). Measures over
+ * `seconds` after a warm-up.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { Context } from '../config/context';
 import type { Logger } from '../core/logger';
 import type { DetectionResult } from '../core/types';
 import { startDaemon } from '../daemon';
+import { HeldPixels } from '../track/held-pixels';
 import { summarize, type PipelineRun } from './stats';
 import { purgePrefix } from '../core/purge';
 
@@ -63,25 +65,25 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineRun> {
   });
   const ctx = new Context(config, o.log, new Set(['ingest', 'detect']), { defaultMetrics: false });
   const redis = ctx.redis('bench');
+  const held = new HeldPixels(redis, ctx.redis('bench-pixels', { maxRetriesPerRequest: null }), ctx.keys, `${ctx.instanceId}-bench`, o.log);
   const daemon = await startDaemon(ctx);
   const results: DetectionResult[] = [];
   const lastIds = new Map<string, string>(config.cameras.map((c) => [ctx.keys.detections(c.id), '0']));
   let consuming = true;
-  // Plays the tracker: collect results, delete the pixels (one DEL per read of the streams).
+  // Plays a tracker elsewhere: collect results, release their pixels (one message per read of the streams).
   const consumer = (async () => {
     while (consuming) {
       for (const [key, last] of lastIds) {
         const entries = await redis.xrange(key, `(${last}`, '+', 'COUNT', 500).catch(() => [] as Array<[string, string[]]>);
-        const done: string[] = [];
         for (const [id, fields] of entries) {
           lastIds.set(key, id);
           const r = JSON.parse(fields[1]) as DetectionResult;
           results.push(r);
-          done.push(r.frameKey);
+          if (r.holder !== undefined) {
+            held.release(r.holder, r.frameKey);
+          }
         }
-        if (done.length > 0) {
-          void redis.del(...done).catch(() => 0);
-        }
+        held.flush();
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -148,6 +150,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineRun> {
   } finally {
     consuming = false;
     await consumer;
+    await held.close();
     await daemon.stop();
     const cleanup = ctx.redis('bench-cleanup');
     await purgePrefix(cleanup, prefix);

@@ -75,3 +75,34 @@ export function decodeFrameReply(buf: Buffer): FrameReply | undefined {
   }
   return { req: head.req, frame: head.frame, pixels };
 }
+
+/**
+ * What a tracker sends the detect process holding a frame's pixels, on `keys.pixelRequests(holder)`:
+ * `get`, the pixels of the frame named `get` (answered on `keys.pixelReplies(from)` with `encodeFrameReply`, `req`
+ * echoed); `release`, the frames it is done with (their pixels may go).
+ */
+export type PixelRequest = { get: string; req: string; from: string } | { release: string[] };
+
+/** Longest list of frames in one release message. */
+export const MAX_RELEASE = 1024;
+
+const name = (s: unknown): s is string => typeof s === 'string' && s.length > 0 && s.length <= 256;
+
+/** Checks a pixel request read from Redis. */
+export function parsePixelRequest(raw: string): PixelRequest | undefined {
+  try {
+    const r = JSON.parse(raw) as { get?: unknown; req?: unknown; from?: unknown; release?: unknown };
+    if (typeof r !== 'object' || r === null) {
+      return undefined;
+    }
+    if (r.get !== undefined) {
+      return name(r.get) && name(r.req) && name(r.from) ? { get: r.get, req: r.req, from: r.from } : undefined;
+    }
+    if (Array.isArray(r.release) && r.release.length <= MAX_RELEASE && r.release.every(name)) {
+      return { release: r.release };
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}

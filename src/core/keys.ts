@@ -52,6 +52,19 @@ export class Keys {
     return `${this.prefix}:frame-rep:${instance}`;
   }
 
+  /**
+   * List of pixel requests for the detect process `holder`: trackers of other processes ask it for the pixels of a
+   * frame it detected (snapshots, live frames) and tell it which frames they are done with (track/held-pixels.ts).
+   */
+  pixelRequests(holder: string): string {
+    return `${this.prefix}:pixel-req:${holder}`;
+  }
+
+  /** List of pixels served to the tracking process `instance` (answers to its pixel requests). */
+  pixelReplies(instance: string): string {
+    return `${this.prefix}:pixel-rep:${instance}`;
+  }
+
   /** The newest annotated JPEG of a camera, written by its tracker while someone watches (short TTL). */
   liveFrame(camera: string): string {
     return `${this.prefix}:live:${camera}`;

@@ -42,6 +42,7 @@ export const detectionResultSchema: z.ZodType<DetectionResult> = z.looseObject({
   seq: z.number().int().min(0),
   frameKey: z.string(),
   pixels: z.enum(['local', 'redis']).optional(),
+  holder: z.string().min(1).max(128).optional(),
   width: z.number().int().positive(),
   height: z.number().int().positive(),
   format: z.literal('rgb24'),

@@ -236,6 +236,10 @@ export interface DetectMetrics {
   stageLatency: Histogram<'camera' | 'stage'>;
   batchSize: Histogram<'model' | 'device'>;
   workerSeconds: Counter<'model' | 'step'>;
+  /** Frames whose pixels this process holds for a tracker elsewhere (core/held-frames.ts). */
+  heldFrames: Gauge;
+  /** Held frames given back before their tracker released them. */
+  heldEvicted: Counter;
   /** 1 while a detector is loaded in this process (0: frames cannot be detected here; /readyz says why). */
   loaded: Gauge<'model' | 'device'>;
 }
@@ -249,6 +253,8 @@ export function detectMetrics(reg: Registry): DetectMetrics {
     stageLatency: latencyMetric(reg),
     workerSeconds: new Counter({ name: 'vigil_detect_worker_seconds_total', help: 'Time inference workers spent per step (pre = resize/letterbox, infer, post = decode/NMS)', labelNames: ['model', 'step'], registers }),
     batchSize: new Histogram({ name: 'vigil_detect_batch_size', help: 'Frames per inference', labelNames: ['model', 'device'], buckets: [1, 2, 4, 8, 16, 32], registers }),
+    heldFrames: new Gauge({ name: 'vigil_detect_held_frames', help: 'Detected frames whose pixels this process holds for a tracker in another process', registers }),
+    heldEvicted: new Counter({ name: 'vigil_detect_held_evicted_total', help: 'Held frames given back before their tracker released them (tracker gone or far behind: its snapshots of them are lost)', registers }),
     loaded: new Gauge({ name: 'vigil_detector_loaded', help: '1 while the detector model is loaded in this process, 0 while it is not (see /readyz)', labelNames: ['model', 'device'], registers }),
   }));
 }

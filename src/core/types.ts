@@ -138,9 +138,16 @@ export interface DetectionResult {
   frameKey: string;
   /**
    * Where the tracker finds the frame's pixels (snapshots, live frames): `local`, in the memory of the process that
-   * published the result (its own track stage owns the camera); `redis`, under `frameKey`; absent: nowhere.
+   * published the result (its own track stage owns the camera); `redis`, under `frameKey` (detect processes of
+   * earlier versions); absent: see `holder`, else nowhere.
    */
   pixels?: 'local' | 'redis';
+  /**
+   * Instance id of the detect process that holds the frame's pixels in its memory and answers a tracker that asks
+   * for them (track/held-pixels.ts). Set instead of `pixels`, so a tracker of an earlier version (which rejects
+   * `pixels` values it does not know) still takes the detections and only finds no pixels.
+   */
+  holder?: string;
   width: number;
   height: number;
   format: PixelFormat;

@@ -2,8 +2,9 @@
  * The detect stage: a BullMQ worker on the frames queue feeding the detector pool. Per ticket (see
  * ingest/frame-admission.ts): bind the camera's newest frame (from this process's memory, or asked of the ingest process
  * that holds it), drop it when older than `detect.maxFrameAgeMs`, detect, run the face stage for cameras with faces
- * enabled, leave the pixels where the camera's tracker can read them (this process's memory when it tracks the
- * camera, else Redis with a TTL), XADD the DetectionResult to the camera's detections stream, count and time it.
+ * enabled, keep the pixels for the camera's tracker (this process's memory, handed over directly when it tracks the
+ * camera, else held for a tracker elsewhere to ask for: pixel-server.ts), XADD the DetectionResult to the camera's
+ * detections stream, count and time it.
  */
 import { basename } from 'node:path';
 import { Worker, type Job } from 'bullmq';
@@ -18,7 +19,7 @@ import type { Logger } from '../core/logger';
 import { detectMetrics, type DetectMetrics } from '../core/metrics';
 import { isFrameTicket, type DetectionResult, type FrameTicket } from '../core/types';
 import type { BoundFrame } from '../core/local-frames';
-import { PixelSetCommand } from '../core/pixel-set';
+import { PixelServer } from './pixel-server';
 import { RemoteFrames } from './remote-frames';
 import { Slots } from './slots';
 import type { Detector } from './detector';
@@ -32,6 +33,7 @@ import type { BatchTimings } from './inference-worker';
  */
 const DETECTIONS_KEPT_SECONDS = 60;
 const DETECTIONS_KEPT_MIN = 30;
+
 
 /** Loads the configured model on the detector pool (src/detect/create-detector.ts; tests may pass a stand-in). */
 export type DetectorFactory = (ctx: Context, onBatch?: (timings: BatchTimings, size: number) => void) => Promise<Detector>;
@@ -56,6 +58,8 @@ export class DetectStage {
   private readonly redis: Redis;
   private readonly bullConn: Redis;
   private readonly remote: RemoteFrames;
+  /** Pixels held for trackers in other processes, and their server. */
+  private readonly held: PixelServer;
   private readonly worker: Worker<FrameTicket>;
   /** A frame is bound only when an inference can start on it (see slots.ts). */
   private readonly slots = new Slots(1);
@@ -83,6 +87,7 @@ export class DetectStage {
     this.redis = ctx.redis('detect');
     this.bullConn = ctx.redis('detect-bull', { maxRetriesPerRequest: null });
     this.remote = new RemoteFrames(this.redis, ctx.redis('detect-frames', { maxRetriesPerRequest: null }), ctx.keys, ctx.instanceId, this.log);
+    this.held = new PixelServer(this.redis, ctx.redis('detect-pixels', { maxRetriesPerRequest: null }), ctx.keys, ctx.instanceId, deps.cameras, this.log);
     this.worker = new Worker<FrameTicket>(ctx.keys.queues.frames, (job) => this.processJob(job), {
       connection: this.bullConn,
       prefix: ctx.keys.bullPrefix,
@@ -106,9 +111,14 @@ export class DetectStage {
       lastFps = now;
     }, 1000);
     this.fpsTimer.unref();
-    // Frames kept for a tracker that stopped or lost the camera meanwhile go back to their pool.
-    this.sweepTimer = setInterval(() => this.ctx.localFrames.sweep(5000), 1000);
+    // Frames kept for a tracker that stopped or lost the camera meanwhile go back to their pool; so do frames held
+    // for a tracker elsewhere that never released them.
+    this.sweepTimer = setInterval(() => {
+      this.ctx.localFrames.sweep(5000);
+      this.held.sweep(this.m);
+    }, 1000);
     this.sweepTimer.unref();
+    this.held.start();
     try {
       await cameras.start();
     } catch (err) {
@@ -139,6 +149,8 @@ export class DetectStage {
     () => this.deps.faces?.stop(),
     () => this.deps.cameras.stop(),
     () => this.remote.close(),
+    // Trackers asking after this find the frames gone (their alerts go out without a snapshot).
+    () => this.held.close(),
   ]);
 
   private modelName(): string {
@@ -230,29 +242,20 @@ export class DetectStage {
   }
 
   /**
-   * Leaves the pixels where the camera's tracker reads them (they are kept: for this process's tracker, or until
-   * Redis has them) and XADDs the result. Answers when it was published.
+   * Keeps the pixels where the camera's tracker reads them (this process's memory either way, see the module
+   * comment) and XADDs the result. Answers when it was published.
    */
   private publish(f: BoundFrame, result: DetectionResult): number {
     const { ctx, bullConn, m } = this;
-    const pixels = f.pixels;
-    // Where the tracker reads the pixels: this process's memory when its track stage holds the camera (nothing
-    // written), else Redis with a TTL (the tracker deletes them once the frame is processed).
+    // No pixels written to Redis: the tracker of this process takes them directly; a tracker elsewhere asks for the
+    // few it needs (snapshots, live frames) and releases the rest. Writing every frame's pixels (0.9 MB at 640x480)
+    // was the largest per-frame cost of the main thread and of Redis (vigil bench, BENCHMARKS.md).
     if (ctx.roles.has('track') && ctx.leases.get('track', f.camera)?.valid) {
-      ctx.localFrames.keep(f.key, pixels);
+      ctx.localFrames.keep(f.key, f.pixels);
       result.pixels = 'local';
     } else {
-      const ttlMs = Math.round((this.deps.cameras.get(f.camera)?.frameTtlSeconds ?? 30) * 1000);
-      corkUntilCheckPhase(bullConn);
-      // The socket may still be sending the pixels after this returns: the slot goes back once Redis answered.
-      (bullConn.sendCommand(new PixelSetCommand(f.key, pixels, ttlMs)) as Promise<unknown>).then(
-        () => releaseFrame(pixels),
-        (err: Error) => {
-          releaseFrame(pixels);
-          this.log.debug({ err: err.message }, 'frame pixels not stored');
-        },
-      );
-      result.pixels = 'redis';
+      this.held.hold(f);
+      result.holder = ctx.instanceId;
     }
     const publishedAt = Date.now();
     result.times.publishedAt = publishedAt;

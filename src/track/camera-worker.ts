@@ -16,6 +16,7 @@ import { AlertStore, alertIdToken, renderSnapshot, type AlertChange, type AlertW
 import { compareStreamIds, streamIdBefore } from '../core/stream-id';
 import { CameraEngine } from './camera-engine';
 import { engineConfigOf as engineConfig } from './engine-config';
+import type { HeldPixels } from './held-pixels';
 import { ReorderBuffer } from './reorder';
 import { readTrackState, TRACK_STATE_VERSION, type PersistedTrackState } from './track-state';
 
@@ -31,6 +32,8 @@ export interface CameraWorkerHooks {
   record?(result: DetectionResult): void;
   /** Pixels this process's detect stage kept (results with `pixels: 'local'`), and their release. */
   frames?: Pick<LocalFrames, 'peek' | 'release'>;
+  /** Pixels a detect process elsewhere holds (results with a `holder`), and their release. */
+  held?: Pick<HeldPixels, 'get' | 'release'>;
   /** Whether someone watches the camera now (its live frame is rendered while so). */
   liveWanted?(camera: string): boolean;
 }
@@ -101,6 +104,8 @@ export class CameraWorker {
   private handled: { id: string; seq: number } | undefined;
   /** Continuing a saved state: the engine's timer waits until the backlog of the stream is read. */
   private catchingUp_ = false;
+  /** The frame whose pixels were last asked of the detect process holding them, and the answer. */
+  private asked: { key: string; px: Promise<Buffer | undefined> } | undefined;
 
   constructor(
     readonly camera: CameraConfig,
@@ -302,16 +307,34 @@ export class CameraWorker {
     }
   }
 
-  /** The pixels of a frame, wherever the detect stage left them (undefined when gone). */
+  /**
+   * The pixels of a frame, wherever the detect stage left them (undefined when gone). Pixels asked of another
+   * process are asked once per frame (a snapshot and the live frame of one frame share the answer).
+   */
   private async pixels(r: DetectionResult): Promise<Buffer | undefined> {
-    // Results without `pixels` come from a detect process of an earlier version: their pixels are in Redis.
-    const px = r.pixels === 'local' ? this.hooks.frames?.peek(r.frameKey) : await this.redis.getBuffer(r.frameKey);
+    let px: Buffer | undefined;
+    if (r.pixels === 'local') {
+      px = this.hooks.frames?.peek(r.frameKey);
+    } else if (r.holder !== undefined && r.pixels === undefined) {
+      if (this.asked?.key !== r.frameKey) {
+        this.asked = { key: r.frameKey, px: this.hooks.held?.get(r.holder, r.frameKey) ?? Promise.resolve(undefined) };
+      }
+      px = await this.asked.px;
+    } else {
+      // Results with `pixels: 'redis'` (or neither field) come from a detect process of an earlier version.
+      px = (await this.redis.getBuffer(r.frameKey)) ?? undefined;
+    }
     return px && px.length === r.width * r.height * 3 ? px : undefined;
   }
 
   private freePixels(r: DetectionResult): void {
     if (r.pixels === 'local') {
       this.hooks.frames?.release(r.frameKey);
+    } else if (r.holder !== undefined && r.pixels === undefined) {
+      if (this.asked?.key === r.frameKey) {
+        this.asked = undefined;
+      }
+      this.hooks.held?.release(r.holder, r.frameKey);
     } else {
       this.redis.del(r.frameKey).catch(() => undefined);
     }

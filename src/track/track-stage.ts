@@ -11,6 +11,7 @@ import type { DetectionResult } from '../core/types';
 import { AlertStore } from '../alerts';
 import { CameraWorker, type CameraWorkerHooks } from './camera-worker';
 import { DetectionsReader } from './detections-reader';
+import { HeldPixels } from './held-pixels';
 
 /** What the track stage works with. Only `ctx` is required; the others default to the context's. */
 export interface TrackStageDeps {
@@ -37,6 +38,8 @@ export class TrackStage {
   private readonly cmd: Redis;
   private readonly sub: Redis;
   private readonly reader: Redis;
+  /** Pixels held by detect processes elsewhere (snapshots, live frames of their frames). */
+  private readonly held: HeldPixels;
   private config: VigilConfig;
   private store: AlertStore;
   private readonly metrics: ReturnType<typeof trackMetrics>;
@@ -60,6 +63,7 @@ export class TrackStage {
     this.cmd = ctx.redis('track', { maxRetriesPerRequest: null });
     this.reader = ctx.redis('track-read', { maxRetriesPerRequest: null });
     this.sub = ctx.redis('track-sub');
+    this.held = new HeldPixels(this.cmd, ctx.redis('track-pixels', { maxRetriesPerRequest: null }), ctx.keys, ctx.instanceId, this.log);
     this.config = ctx.config;
     this.store = this.alertStore(this.config);
     this.metrics = trackMetrics(ctx.metrics);
@@ -124,6 +128,8 @@ export class TrackStage {
     () => this.detections.stop(),
     () => this.ownership.stop(),
     () => this.cameras.stop(),
+    // After the workers: their last frames' releases go with it.
+    () => this.held.close(),
     () => (this.recorder ? new Promise<void>((resolve) => this.recorder!.end(() => resolve())) : undefined),
     () => this.sub.quit().catch(() => this.sub.disconnect()),
     () => this.reader.quit().catch(() => this.reader.disconnect()),
@@ -199,6 +205,7 @@ export class TrackStage {
         m.stageLatency.observe({ camera, stage: 'tracked' }, latencyMs / 1000);
       },
       frames: this.ctx.localFrames,
+      held: this.held,
       liveWanted: (camera) => this.watched.has(camera),
       record: (r: DetectionResult) => void this.recorder?.write(`${JSON.stringify(r)}\n`),
     };

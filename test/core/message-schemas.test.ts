@@ -43,6 +43,16 @@ describe('message schemas', () => {
       assert.ok(r.ok);
       assert.equal((r.value as unknown as { extra: number }).extra, 1);
     });
+    it('takes the holder of held pixels, and refuses an empty or overlong one', () => {
+      const held = decodeMessage(detectionResultSchema, JSON.stringify({ ...result, holder: 'host-a:detect' }), 'detection result');
+      assert.ok(held.ok);
+      assert.equal(held.value.holder, 'host-a:detect');
+      for (const holder of ['', 'x'.repeat(129), 7]) {
+        const r = decodeMessage(detectionResultSchema, JSON.stringify({ ...result, holder }), 'detection result 2-0');
+        assert.ok(!r.ok, String(holder));
+        assert.match(r.error, /holder/);
+      }
+    });
     it('names the message and the wrong fields', () => {
       const bad = { ...result, seq: -1, detections: [{ label: 'person', score: 'high', box: [0, 0, 1] }] };
       const r = decodeMessage(detectionResultSchema, JSON.stringify(bad), 'detection result 1-0');

@@ -9,6 +9,7 @@ import { Context, type StageHandle } from '../../src/config/context';
 import type { DetectionResult, FrameTicket } from '../../src/core/types';
 import type { BoundFrame } from '../../src/core/local-frames';
 import { start } from '../../src/detect';
+import { HeldPixels } from '../../src/track/held-pixels';
 import { MEDIA, MODELS, REDIS_URL, testPrefix, waitFor } from '../helpers';
 
 /** Three consecutive-ish frames of vtest.mp4 as rgb24 at 768x576. */
@@ -126,11 +127,26 @@ describe('detect stage (Redis, BullMQ, real frames)', function () {
     }
     assert.ok(done.includes(staleKey), 'the stale frame was reported done (its camera may admit the next)');
     assert.equal(done.length, 4);
-    // No track stage in this process: the pixels wait in Redis for the camera's tracker, with a TTL.
-    for (const r of results) {
-      assert.equal(r.pixels, 'redis');
-      const ttl = await redis.pttl(r.frameKey);
-      assert.ok(ttl > 0 && ttl <= 30_000, `pttl ${ttl}`);
+    // No track stage in this process: the pixels stay here, held for the camera's tracker elsewhere, which asks for
+    // those it needs and releases the rest; none is written to Redis.
+    const tracker = new HeldPixels(ctx.redis('test-held'), ctx.redis('test-held-read', { maxRetriesPerRequest: null }), ctx.keys, 'tracker-elsewhere', ctx.log);
+    try {
+      for (const r of results) {
+        assert.equal(r.pixels, undefined);
+        assert.equal(r.holder, ctx.instanceId);
+        assert.equal(await redis.exists(r.frameKey), 0, 'no pixels in Redis');
+      }
+      const r = results.find((x) => x.seq === 3)!;
+      const pixels = await tracker.get(r.holder!, r.frameKey);
+      assert.deepEqual(pixels, px[1], 'the tracker gets the very pixels of the frame it asks for');
+      await waitFor(async () => (/vigil_detect_held_frames 3\b/.test(await ctx.metrics.metrics()) ? true : undefined), 3000, 'the held frames gauge at 3');
+      for (const x of results) {
+        tracker.release(x.holder!, x.frameKey);
+      }
+      tracker.flush();
+      await waitFor(async () => (await tracker.get(r.holder!, r.frameKey)) === undefined || undefined, 5000, 'the released frame gone');
+    } finally {
+      await tracker.close();
     }
     assert.equal(await redis.exists(staleKey), 0, 'nothing stored of the stale frame');
     assert.equal(await redis.xlen(ctx.keys.detections('walkway')), 3);

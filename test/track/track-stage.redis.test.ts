@@ -11,7 +11,8 @@ import { readDetections } from '../../src/cli/replay';
 import { loadConfig } from '../../src/config/load';
 import type { VigilConfig } from '../../src/config/schema';
 import { Context, type StageHandle } from '../../src/config/context';
-import { createLogger } from '../../src/core/logger';
+import { createLogger, nullLogger } from '../../src/core/logger';
+import { PixelServer } from '../../src/detect/pixel-server';
 import type { DetectionResult, DetectionsMessage } from '../../src/core/types';
 import { start } from '../../src/track';
 import { VTEST_CONFIG, vtestDetections } from './vtest-fixture';
@@ -74,7 +75,8 @@ describe('track stage (live, Redis) over vtest detections', function () {
   it('raises the same alerts as `vigil replay` of its recording, snapshots stored before publish, frames freed', async () => {
     const frames = vtestDetections().slice(0, 210);
     // Real pixels for the frames where the sign-zone alerts start (from a replay of the fixture), so their
-    // snapshots are the real scene; other frames have no pixels (expired), as can happen live.
+    // snapshots are the real scene; other frames have no pixels (evicted), as can happen live. A detect process
+    // elsewhere holds them (its PixelServer, played here): the tracker asks it for the pixels it needs.
     const starts = replay(config, frames).filter((e) => e.event === 'start' && e.alert.rule !== 'walkway-count');
     const t0 = frames[0].times.capturedAt;
     const seqs = [...new Set(starts.flatMap((e) => {
@@ -84,9 +86,10 @@ describe('track stage (live, Redis) over vtest detections', function () {
     const { width, height } = frames[0];
     const pixels = await framesOf(join(MEDIA, 'vtest.mp4'), seqs, width * height * 3);
     const keys = new Keys(prefix);
-    for (let i = 0; i < seqs.length; i++) {
-      await redis.set(keys.frame('walkway', seqs[i]), pixels[i], 'PX', 120_000);
-    }
+    const holderConn = new Redis(REDIS_URL);
+    const holderRead = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const holder = new PixelServer(holderConn, holderRead, keys, 'detect-elsewhere', { get: () => ({ detect: { fps: 10 }, frameTtlSeconds: 30 }) }, nullLogger());
+    holder.start();
 
     const detMsgs: DetectionsMessage[] = [];
     const probe = new Redis(REDIS_URL);
@@ -120,8 +123,13 @@ describe('track stage (live, Redis) over vtest detections', function () {
       const r: DetectionResult = {
         ...f,
         frameKey: keys.frame('walkway', f.seq),
+        holder: 'detect-elsewhere',
         times: { capturedAt: Date.now(), queuedAt: Date.now() },
       };
+      const i = seqs.indexOf(f.seq);
+      if (i >= 0) {
+        holder.hold({ camera: 'walkway', seq: f.seq, capturedAt: r.times.capturedAt, queuedAt: r.times.queuedAt, key: r.frameKey, width, height, format: 'rgb24', pixels: pixels[i] });
+      }
       await redis.xadd(keys.detections('walkway'), 'MAXLEN', '~', '1000', '*', 'd', JSON.stringify(r));
       const wait = begin + (k + 1) * 100 - Date.now();
       if (wait > 0) {
@@ -172,15 +180,22 @@ describe('track stage (live, Redis) over vtest detections', function () {
     const p = data.subarray((y * width + x) * 3, (y * width + x) * 3 + 3);
     assert.ok(p[0] > 150 && p[0] - p[1] > 60 && p[0] - p[2] > 60, `box edge pixel ${[...p]}`);
 
-    // Every frame was published on the detections topic in seq order, and its pixel key deleted.
+    // Every frame was published on the detections topic in seq order; the pixels asked for were served (never
+    // written under the frame key), and the tracker released every held frame.
     assert.equal(detMsgs.length, frames.length);
     assert.deepEqual(
       detMsgs.map((m) => m.seq),
       frames.map((f) => f.seq),
     );
+    assert.ok(holder.counts.served >= zoneStarts, `pixels served for every snapshot: ${JSON.stringify(holder.counts)}`);
+    await waitFor(() => holder.held.size === 0, 5000, 'every held frame released by the tracker');
+    assert.equal(holder.held.evicted, 0, 'none had to be evicted');
     for (const s of seqs) {
-      assert.equal(await redis.exists(keys.frame('walkway', s)), 0, `frame ${s} freed`);
+      assert.equal(await redis.exists(keys.frame('walkway', s)), 0, `frame ${s} never stored`);
     }
+    await holder.close();
+    holderConn.disconnect();
+    holderRead.disconnect();
     assert.ok(existsSync(recordFile));
 
     const lat = live.filter((e) => e.event === 'start').map((e) => e.alert.latencyMs);

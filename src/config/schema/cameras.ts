@@ -70,7 +70,7 @@ const cameraObject = z.strictObject({
   stallSeconds: z.number().min(1).max(300).default(5),
   /** Frames of this camera waiting for or in detection at once; older ones are dropped. @defaultValue 2 */
   maxInFlight: z.number().int().min(1).max(64).default(2),
-  /** Frame pixels expire from Redis after this long. @defaultValue 30 */
+  /** Longest a detected frame's pixels are held for the camera's tracker in another process (pipeline.md, "Where the pixels go"). @defaultValue 30 */
   frameTtlSeconds: z.number().int().min(2).max(3600).default(30),
   zones: z.array(zoneSchema).default([]),
   lines: z.array(lineSchema).default([]),
