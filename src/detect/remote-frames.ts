@@ -5,7 +5,8 @@
  * blocking reader that hands each answer to its request. Pixels are in Redis only while they cross.
  */
 import type Redis from 'ioredis';
-import { decodeFrameReply, type FrameRequest } from '../core/frame-wire';
+import type { FrameRequest } from '../core/frame-wire';
+import { FrameReplies } from '../core/frame-replies';
 import type { Keys } from '../core/keys';
 import type { BoundFrame } from '../core/local-frames';
 import type { Logger } from '../core/logger';
@@ -23,10 +24,7 @@ return 1
 export type NoFrame = 'owner_gone' | 'no_frame' | 'timeout';
 
 export class RemoteFrames {
-  private readonly pending = new Map<string, (r: BoundFrame | NoFrame) => void>();
-  private nextReq = 1;
-  private closed = false;
-  private reading: Promise<void> | undefined;
+  private readonly replies: FrameReplies;
 
   /**
    * @param redis - command connection
@@ -34,68 +32,38 @@ export class RemoteFrames {
    */
   constructor(
     private readonly redis: Redis,
-    private readonly blocking: Redis,
+    blocking: Redis,
     private readonly keys: Keys,
     private readonly me: string,
-    private readonly log: Logger,
+    log: Logger,
     /** A live owner answers within milliseconds; a dead one (its lease not expired yet) must not hold a worker long. */
     private readonly timeoutMs = 500,
-  ) {}
+  ) {
+    this.replies = new FrameReplies(blocking, keys.frameReplies(me), log, 'frame');
+  }
 
   /** Asks the ticket's owner for the frame bound to it. */
   async request(ticket: FrameTicket, ticketId: string): Promise<BoundFrame | NoFrame> {
-    this.reading ??= this.read();
-    const req: FrameRequest = { req: String(this.nextReq++), camera: ticket.camera, ticket: ticketId, from: this.me };
-    const answer = new Promise<BoundFrame | NoFrame>((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(req.req);
-        resolve('timeout');
-      }, this.timeoutMs);
-      this.pending.set(req.req, (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      });
-    });
+    const { req, answer, cancel } = this.replies.expect(this.timeoutMs);
+    const request: FrameRequest = { req, camera: ticket.camera, ticket: ticketId, from: this.me };
     const ok = await this.redis
-      .eval(REQUEST, 2, this.keys.lease('ingest', ticket.camera), this.keys.frameRequests(ticket.owner), ticket.owner, JSON.stringify(req), String(this.timeoutMs * 5))
+      .eval(REQUEST, 2, this.keys.lease('ingest', ticket.camera), this.keys.frameRequests(ticket.owner), ticket.owner, JSON.stringify(request), String(this.timeoutMs * 5))
       .catch(() => 0);
     if (ok !== 1) {
-      this.pending.get(req.req)?.('owner_gone');
-      this.pending.delete(req.req);
+      cancel();
     }
-    return answer;
+    const r = await answer;
+    if (r === 'timeout') {
+      return 'timeout';
+    }
+    if (r === 'cancelled') {
+      return 'owner_gone';
+    }
+    return r.frame && r.pixels ? { ...r.frame, pixels: r.pixels } : 'no_frame';
   }
 
   /** Stops reading answers (requests still waiting resolve as timeouts). */
   async close(): Promise<void> {
-    this.closed = true;
-    await this.reading;
-  }
-
-  private async read(): Promise<void> {
-    const list = this.keys.frameReplies(this.me);
-    while (!this.closed) {
-      let raw: [Buffer, Buffer] | null;
-      try {
-        raw = (await this.blocking.blpopBuffer(list, 0.5)) as [Buffer, Buffer] | null;
-      } catch (err) {
-        if (!this.closed) {
-          this.log.debug({ err: (err as Error).message }, 'frame answer read failed');
-          await new Promise((r) => setTimeout(r, 200));
-        }
-        continue;
-      }
-      if (!raw) {
-        continue;
-      }
-      const reply = decodeFrameReply(raw[1]);
-      if (!reply) {
-        this.log.warn('malformed frame answer ignored');
-        continue;
-      }
-      const done = this.pending.get(reply.req);
-      this.pending.delete(reply.req);
-      done?.(reply.frame && reply.pixels ? { ...reply.frame, pixels: reply.pixels } : 'no_frame');
-    }
+    await this.replies.close();
   }
 }

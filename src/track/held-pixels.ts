@@ -7,7 +7,8 @@
  * `deadForMs`: its frames read as gone at once instead of holding the camera's tracker for a timeout each.
  */
 import type Redis from 'ioredis';
-import { decodeFrameReply, MAX_RELEASE, type FrameReply, type PixelRequest } from '../core/frame-wire';
+import { FrameReplies } from '../core/frame-replies';
+import { MAX_RELEASE, type PixelRequest } from '../core/frame-wire';
 import type { Keys } from '../core/keys';
 import type { Logger } from '../core/logger';
 
@@ -24,13 +25,11 @@ export interface HeldPixelsOptions {
 }
 
 export class HeldPixels {
-  private readonly pending = new Map<string, (reply: FrameReply | undefined) => void>();
+  private readonly replies: FrameReplies;
   private readonly releases = new Map<string, string[]>();
   private readonly deadUntil = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
-  private nextReq = 1;
   private closed = false;
-  private reading: Promise<void> | undefined;
   private readonly timeoutMs: number;
   private readonly flushMs: number;
   private readonly deadForMs: number;
@@ -42,7 +41,7 @@ export class HeldPixels {
    */
   constructor(
     private readonly redis: Redis,
-    private readonly blocking: Redis,
+    blocking: Redis,
     private readonly keys: Keys,
     private readonly me: string,
     private readonly log: Logger,
@@ -52,6 +51,7 @@ export class HeldPixels {
     this.flushMs = options.flushMs ?? 50;
     this.deadForMs = options.deadForMs ?? 5000;
     this.requestTtlMs = options.requestTtlMs ?? 10_000;
+    this.replies = new FrameReplies(blocking, keys.pixelReplies(me), log, 'pixel');
   }
 
   /** The pixels of frame `key` held by `holder` (a copy of its own), or undefined when they are gone. */
@@ -59,28 +59,19 @@ export class HeldPixels {
     if (this.closed || (this.deadUntil.get(holder) ?? 0) > now) {
       return undefined;
     }
-    this.reading ??= this.read();
-    const req = String(this.nextReq++);
-    const answer = new Promise<Buffer | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(req);
-        this.deadUntil.set(holder, Date.now() + this.deadForMs);
-        this.log.debug({ holder, frame: key }, 'the detect process holding the pixels did not answer');
-        resolve(undefined);
-      }, this.timeoutMs);
-      this.pending.set(req, (reply) => {
-        clearTimeout(timer);
-        if (reply) {
-          this.deadUntil.delete(holder);
-        }
-        resolve(reply?.frame?.key === key ? reply.pixels : undefined);
-      });
-    });
-    this.push(holder, { get: key, req, from: this.me }).catch(() => {
-      this.pending.get(req)?.(undefined);
-      this.pending.delete(req);
-    });
-    return answer;
+    const { req, answer, cancel } = this.replies.expect(this.timeoutMs);
+    this.push(holder, { get: key, req, from: this.me }).catch(() => cancel());
+    const r = await answer;
+    if (r === 'timeout') {
+      this.deadUntil.set(holder, Date.now() + this.deadForMs);
+      this.log.debug({ holder, frame: key }, 'the detect process holding the pixels did not answer');
+      return undefined;
+    }
+    if (r === 'cancelled') {
+      return undefined;
+    }
+    this.deadUntil.delete(holder);
+    return r.frame?.key === key ? r.pixels : undefined;
   }
 
   /** The tracker is done with frame `key`: its holder may give the pixels back (sent within `flushMs`). */
@@ -118,42 +109,12 @@ export class HeldPixels {
     }
     this.flush();
     this.closed = true;
-    for (const done of this.pending.values()) {
-      done(undefined);
-    }
-    this.pending.clear();
-    await this.reading;
+    this.replies.cancelAll();
+    await this.replies.close();
   }
 
   private async push(holder: string, msg: PixelRequest): Promise<void> {
     const list = this.keys.pixelRequests(holder);
     await this.redis.multi().rpush(list, JSON.stringify(msg)).pexpire(list, this.requestTtlMs).exec();
-  }
-
-  private async read(): Promise<void> {
-    const list = this.keys.pixelReplies(this.me);
-    while (!this.closed) {
-      let raw: [Buffer, Buffer] | null;
-      try {
-        raw = (await this.blocking.blpopBuffer(list, 0.5)) as [Buffer, Buffer] | null;
-      } catch (err) {
-        if (!this.closed) {
-          this.log.debug({ err: (err as Error).message }, 'pixel answer read failed');
-          await new Promise((r) => setTimeout(r, 200));
-        }
-        continue;
-      }
-      if (!raw) {
-        continue;
-      }
-      const reply = decodeFrameReply(raw[1]);
-      if (!reply) {
-        this.log.warn('malformed pixel answer ignored');
-        continue;
-      }
-      const done = this.pending.get(reply.req);
-      this.pending.delete(reply.req);
-      done?.(reply);
-    }
   }
 }

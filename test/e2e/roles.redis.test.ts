@@ -4,6 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
+import sharp from 'sharp';
+import { AlertStore } from '../../src/alerts';
+import { Keys } from '../../src/core/keys';
+import type { DetectionResult } from '../../src/core/types';
 import { freePort, RtspTestServer } from '../../src/testing/rtsp-server';
 import { promtoolCheck } from '../promtool';
 import { BIN, Children, MEDIA, MODELS, purgePrefix, REDIS_URL, sleep, testPrefix, waitFor } from '../helpers';
@@ -16,7 +20,8 @@ type RoleName = 'ingest' | 'detect' | 'track' | 'api';
  * Four real `vigil start` processes, one role each, on one Redis (each with its own VIGIL_PORT): every one answers
  * /healthz and /readyz without a token, and serves /metrics that promtool accepts, with each stage's metrics where
  * that stage runs and not elsewhere. The api process answers frame.jpg for the camera that the other three ingest,
- * detect and track.
+ * detect and track. The detect process holds each frame's pixels and the tracker asks it for those of the frames it
+ * raises alerts on, so snapshots are real frames although no frame's pixels are ever stored in Redis.
  */
 describe('every process is observable, whatever its roles @integration', function () {
   this.timeout(240_000);
@@ -171,5 +176,40 @@ rules:
         }
       }
     }
+  });
+
+  it('raises zone alerts with JPEG snapshots of the real frame taken through the detect process; frame pixels never stored in Redis', async () => {
+    const keys = new Keys(prefix);
+    // Frame keys are scanned for while the pipeline runs: none may appear.
+    let frameKeysSeen = 0;
+    const scan = setInterval(() => {
+      void redis.keys(`${prefix}:frame:*`).then((k) => (frameKeysSeen += k.length));
+    }, 200);
+    const store = new AlertStore(redis, keys);
+    try {
+      const start = await waitFor(
+        async () => (await store.readEvents('0', 1000)).find((e) => e.event === 'start' && e.alert.type === 'zone_enter' && e.alert.snapshot !== undefined),
+        60_000,
+        'a zone_enter alert with a snapshot',
+      );
+      const rows = await redis.xrevrange(keys.detections('cam'), '+', '-', 'COUNT', 1);
+      const r = JSON.parse(rows[0][1][1]) as DetectionResult;
+      assert.equal(r.holder, 'roles-detect', 'the detect process holds the pixels');
+      assert.equal(r.pixels, undefined);
+      const jpeg = await store.getSnapshot(start.alert.id);
+      assert.ok(jpeg, 'snapshot stored');
+      const meta = await sharp(jpeg).metadata();
+      assert.equal(meta.format, 'jpeg');
+      assert.equal(meta.width, r.width);
+      assert.equal(meta.height, r.height);
+      // A real frame of the scene, not a blank: the JPEG's pixels vary.
+      const stats = await sharp(jpeg).stats();
+      assert.ok(stats.channels[0].stdev > 20, `stdev ${stats.channels[0].stdev}`);
+    } finally {
+      clearInterval(scan);
+    }
+    assert.equal(frameKeysSeen, 0, 'no frame pixels stored in Redis');
+    // The detect process reads its requests as they come (gets and batched releases): nothing piles up.
+    assert.ok((await redis.llen(keys.pixelRequests('roles-detect'))) <= 2, 'pixel requests drained');
   });
 });
